@@ -1,0 +1,15 @@
+import { IsString, Length, Matches } from 'class-validator';
+
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NAME_PATTERN, NAME_RULE } from '@app/protocol';
+
+export class LoginDto {
+  @IsString({ message: 'username must be a string' })
+  @Matches(NAME_PATTERN, { message: `username is invalid: ${NAME_RULE}` })
+  username: string;
+
+  @IsString({ message: 'password must be a string' })
+  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, {
+    message: `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+  })
+  password: string;
+}

@@ -1,0 +1,6 @@
+export * from './bus-events';
+export * from './bus-transport';
+export * from './chat-bus.service';
+export * from './pubsub.constants';
+export * from './pubsub.module';
+export * from './subscriptions.service';

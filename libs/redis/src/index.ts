@@ -1,0 +1,3 @@
+export * from './redis.constants';
+export * from './redis.module';
+export * from './redis-options';

@@ -1,0 +1,46 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
+
+import { REDIS } from './redis.constants';
+import { redisOptionsFromUrl } from './redis-options';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [ConfigService],
+      useFactory: async (config: ConfigService): Promise<Redis> => {
+        const logger = new Logger('Redis');
+        const redis = new Redis({
+          ...redisOptionsFromUrl(config.getOrThrow<string>('REDIS_URL')),
+          connectionName: 'chat-state',
+          lazyConnect: true,
+          maxRetriesPerRequest: 1,
+          commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
+          retryStrategy: (times) => Math.min(times * 200, config.getOrThrow<number>('REDIS_RETRY_DELAY_MS')),
+        });
+        let down = false;
+        redis.on('error', (err: Error) => {
+          if (!down) logger.warn(`Redis connection lost (${err.message}); retrying`);
+          down = true;
+        });
+        redis.on('ready', () => {
+          if (down) logger.log('Redis connection restored');
+          down = false;
+        });
+        await redis.connect();
+        return redis;
+      },
+    },
+  ],
+  exports: [REDIS],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

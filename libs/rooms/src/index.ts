@@ -1,0 +1,3 @@
+export * from './rooms.constants';
+export * from './rooms.module';
+export * from './rooms.service';
