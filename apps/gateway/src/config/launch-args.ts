@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+
+export interface LaunchArgs {
+  port?: string;
+  host?: string;
+}
+
+const FLAGS: Record<string, keyof LaunchArgs> = { '--port': 'port', '-p': 'port', '--host': 'host' };
+
+/** Reads --port / --host (also as --port=N) from a command line. */
+export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
+  const args: LaunchArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const key = FLAGS[flag];
+    if (!key) continue;
+    const value = inline ?? argv[i + 1];
+    if (inline === undefined) i++;
+    if (value !== undefined) args[key] = value;
+  }
+  return args;
+}
+
+/**
+ * `nest start gateway --port 8000` does not hand --port to the app (Nest CLI forwards only what
+ * follows `--`), so when the parent process is that command, its flags are read from /proc.
+ */
+export function parentNestStartArgs(ppid = process.ppid): LaunchArgs {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return {};
+  }
+  const start = argv.indexOf('start');
+  const isNestCli = argv.slice(0, start).some((arg) => /(^|[/\\])nest(\.js)?$|@nestjs[/\\]cli/.test(arg));
+  if (start < 0 || !isNestCli) return {};
+  const end = argv.indexOf('--');
+  return parseLaunchArgs(argv.slice(start + 1, end < 0 ? undefined : end));
+}
+
+/** Own flags first, then the parent `nest start` command's flags; the environment fills the rest. */
+export function launchEnv(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = parseLaunchArgs(argv);
+  const parent = own.port !== undefined && own.host !== undefined ? {} : parentNestStartArgs();
+  const port = own.port ?? parent.port;
+  const host = own.host ?? parent.host;
+  return { ...env, ...(port !== undefined && { PORT: port }), ...(host !== undefined && { HOST: host }) };
+}

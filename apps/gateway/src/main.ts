@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AddressInfo } from 'node:net';
+import { SecureContextOptions } from 'node:tls';
+
+import { AuthService } from '@app/auth';
+import { busTransportOptions } from '@app/pubsub';
+
+import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
+import { ChatWsAdapter } from './chat/chat-ws.adapter';
+import { launchEnv } from './config/launch-args';
+import { Settings, SettingsError, validateSettings } from './config/settings';
+import { httpErrorHandler } from './http/http-errors';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+async function bootstrap(): Promise<void> {
+  process.env = launchEnv(process.argv.slice(2), process.env);
+  const settings = validateSettings(process.env);
+  const tls = await loadTls(settings);
+  await assertRedisReachable(settings.REDIS_URL);
+
+  const { AppModule } = await import('./app.module.js');
+  const httpsOptions: SecureContextOptions = { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    httpsOptions,
+    logger: LEVELS.slice(0, LEVELS.indexOf(settings.LOG_LEVEL as LogLevel) + 1),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: '16kb' });
+  app.use(httpErrorHandler);
+  app.useWebSocketAdapter(
+    new ChatWsAdapter(app, {
+      maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
+      ratePerSecond: settings.RATE_LIMIT_PER_SECOND,
+      rateBurst: settings.RATE_LIMIT_BURST,
+      verifyToken: (token) => app.get(AuthService).verify(token),
+    }),
+  );
+  app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
+  await app.startAllMicroservices();
+  await app.listen(settings.PORT, settings.HOST).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+    throw new BootError(`Cannot listen on ${settings.HOST}:${settings.PORT} (${err.code}): stop the other process or choose another --port`);
+  });
+
+  const logger = new Logger('Gateway');
+  if (tls.created) logger.log('Generated server.crt and server.key (self-signed development certificate)');
+  if (!settings.CHAT_ADMIN_TOKEN) logger.warn('GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  process.stdout.write(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)\n`);
+  closeOnSignals(app, logger);
+}
+
+function closeOnSignals(app: INestApplication, logger: Logger): void {
+  let closing = false;
+  const close = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal}: closing client sockets and Redis connections`);
+    setTimeout(() => {
+      logger.error(`Shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error(`Shutdown failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', close);
+  process.once('SIGTERM', close);
+}
+
+process.on('unhandledRejection', (reason) => new Logger('Process').error(`Unhandled rejection: ${String(reason)}`));
+
+bootstrap().catch((err: unknown) => {
+  const known = err instanceof BootError || err instanceof SettingsError;
+  process.stderr.write(`error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+  process.exit(1);
+});
