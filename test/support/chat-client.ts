@@ -1,0 +1,142 @@
+import { request } from 'node:https';
+import { WebSocket } from 'ws';
+
+import { LoginResponse } from '@app/protocol';
+
+import { CA, GatewayProcess } from './gateway-process';
+
+export interface Frame {
+  event: string;
+  data: Record<string, any>;
+}
+
+export interface HttpReply {
+  status: number;
+  body: any;
+}
+
+/** A JSON request over HTTPS that trusts only the development certificate. */
+export function httpsJson(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: 'localhost', port, path, method, ca: CA, headers: { 'content-type': 'application/json', ...headers }, timeout: 5000 },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+  });
+}
+
+export async function login(gateway: GatewayProcess, username: string, password = 'pw'): Promise<LoginResponse> {
+  const reply = await httpsJson(gateway.port, 'POST', '/auth/login', { username, password });
+  if (reply.status !== 200) throw new Error(`login of ${username} failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body as LoginResponse;
+}
+
+/** A real wss:// client that records every frame, with waits that always time out. */
+export class ChatClient {
+  readonly frames: Frame[] = [];
+  closed?: { code: number; reason: string };
+  private ref = 0;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    readonly username: string,
+    readonly ws: WebSocket,
+  ) {
+    ws.on('message', (raw) => {
+      this.frames.push(JSON.parse(raw.toString()));
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+  }
+
+  static async connect(gateway: GatewayProcess, username: string, password = 'pw'): Promise<ChatClient> {
+    const { token } = await login(gateway, username, password);
+    const client = await ChatClient.open(gateway, username, token);
+    await client.next((f) => f.event === 'welcome');
+    return client;
+  }
+
+  static open(gateway: GatewayProcess, username: string, token: string): Promise<ChatClient> {
+    const ws = new WebSocket(gateway.wsUrl, { ca: CA, headers: { authorization: `Bearer ${token}` } });
+    const client = new ChatClient(username, ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(client));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  emit(event: string, data: Record<string, unknown> = {}): string {
+    const ref = `${this.username}-${++this.ref}`;
+    this.ws.send(JSON.stringify({ event, data: { ...data, ref } }));
+    return ref;
+  }
+
+  /** Sends a frame and resolves the direct reply (or `error`) that carries its ref. */
+  async request(event: string, data: Record<string, unknown> = {}, timeoutMs = 5000): Promise<Frame> {
+    const ref = this.emit(event, data);
+    return this.next((f) => f.data?.ref === ref, timeoutMs, `reply to ${event} ${ref}`);
+  }
+
+  /** The first frame (from the start of the log, or after `since`) that matches. */
+  async next(match: (f: Frame) => boolean, timeoutMs = 5000, what = 'frame', since = 0): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.slice(since).find(match);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`${this.username}: timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-8))}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 5);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  all(match: (f: Frame) => boolean): Frame[] {
+    return this.frames.filter(match);
+  }
+
+  messages(): Array<Record<string, any>> {
+    return this.frames.filter((f) => f.event === 'message').map((f) => f.data);
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error(`${this.username}: socket did not close within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.ws.close();
+    await this.waitClosed(3000).catch(() => this.ws.terminate());
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((wake) => wake());
+  }
+}

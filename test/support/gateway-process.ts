@@ -1,0 +1,82 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { sleep, waitFor } from './ports';
+
+export const ROOT = join(__dirname, '..', '..', '..');
+export const GATEWAY_MAIN = join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js');
+export const CA = readFileSync(join(ROOT, 'certs', 'server.crt'));
+export const ADMIN_TOKEN = 'test-admin-token';
+
+const LISTENING = /Secure Server listening on [^\s]+:(\d+) \(TLS Enabled\)/;
+
+/** A real gateway process (`node dist/apps/gateway/src/main.js`) on a free port. */
+export class GatewayProcess {
+  private output = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `https://localhost:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `wss://localhost:${this.port}/ws`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  static async start(redisUrl: string, env: Record<string, string> = {}, args: string[] = []): Promise<GatewayProcess> {
+    const child = spawn(process.execPath, [GATEWAY_MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        CHAT_ADMIN_TOKEN: ADMIN_TOKEN,
+        RATE_LIMIT_PER_SECOND: '1000',
+        RATE_LIMIT_BURST: '1000',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    const match = await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${output}`);
+        return LISTENING.exec(output);
+      },
+      15000,
+      'the gateway to listen',
+    );
+    const gateway = new GatewayProcess(child, Number(match[1]));
+    gateway.output = output;
+    child.stdout?.on('data', (d) => (gateway.output += d));
+    child.stderr?.on('data', (d) => (gateway.output += d));
+    return gateway;
+  }
+
+  /** Stops the process with `signal` and resolves its exit code (null if killed by a signal). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill(signal);
+    const code = await Promise.race([exited, sleep(8000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      this.child.kill('SIGKILL');
+      throw new Error(`gateway did not exit within 8 s of ${signal}:\n${this.output}`);
+    }
+    return code;
+  }
+}
