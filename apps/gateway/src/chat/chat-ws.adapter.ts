@@ -6,7 +6,7 @@ import { Observable, lastValueFrom } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims } from '@app/auth';
-import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
+import { CLOSE_UNAUTHORIZED, ErrorCode, Ref } from '@app/protocol';
 
 import { ChatSession } from './chat-session';
 import { errorFrame, isPlainObject } from './frames';
@@ -24,6 +24,14 @@ export interface ChatWsOptions {
 }
 
 type VerifyCallback = (ok: boolean, code?: number, message?: string) => void;
+
+interface ParsedFrame {
+  event: string;
+  data?: Record<string, unknown>;
+}
+
+const refOf = (frame: ParsedFrame | string): Ref | undefined =>
+  typeof frame !== 'string' && isRef(frame.data?.ref) ? frame.data.ref : undefined;
 
 const clip = (text: string, max = 64): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
@@ -67,32 +75,31 @@ export class ChatWsAdapter extends WsAdapter {
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const session = client.session;
       if (!session) return;
+      const frame = this.parse(raw, isBinary);
       if (!limiter.take()) {
-        session.send(errorFrame(ErrorCode.RateLimited, 'Too many frames: slow down and send this again'));
+        session.send(errorFrame(ErrorCode.RateLimited, 'Too many frames: slow down and send this again', refOf(frame)));
         return;
       }
-      void session.enqueue(() => this.dispatch(session, raw, isBinary, byEvent, transform));
+      void session.enqueue(() => this.dispatch(session, frame, byEvent, transform));
     });
   }
 
   private async dispatch(
     session: ChatSession,
-    raw: RawData,
-    isBinary: boolean,
+    parsed: ParsedFrame | string,
     byEvent: Map<string, MessageMappingProperties>,
     transform: (data: unknown) => Observable<unknown>,
   ): Promise<void> {
+    const ref = refOf(parsed);
     if (Date.now() >= session.expiresAt) {
-      session.send(errorFrame(ErrorCode.Unauthorized, 'Your login has expired: log in again'));
+      session.send(errorFrame(ErrorCode.Unauthorized, 'Your login has expired: log in again', ref));
       session.close(CLOSE_UNAUTHORIZED, 'Token expired');
       return;
     }
-    const parsed = this.parse(raw, isBinary);
     if (typeof parsed === 'string') {
-      session.send(errorFrame(ErrorCode.BadRequest, parsed));
+      session.send(errorFrame(ErrorCode.BadRequest, parsed, ref));
       return;
     }
-    const ref = isRef(parsed.data?.ref) ? parsed.data.ref : undefined;
     const handler = byEvent.get(parsed.event);
     if (!handler) {
       const known = [...byEvent.keys()].sort().join(', ');
@@ -109,7 +116,7 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   /** The frame's event and data, or what is wrong with it. */
-  private parse(raw: RawData, isBinary: boolean): { event: string; data?: Record<string, unknown> } | string {
+  private parse(raw: RawData, isBinary: boolean): ParsedFrame | string {
     if (isBinary) return 'Frames must be JSON text, not binary';
     let frame: unknown;
     try {
