@@ -1,0 +1,51 @@
+export type ConnectFailure = 'refused' | 'untrusted' | 'login' | 'network' | 'protocol';
+
+const CERTIFICATE_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+/** Why reaching a gateway failed, with the one line the user sees. `fatal` failures are not retried. */
+export class ConnectError extends Error {
+  constructor(
+    readonly failure: ConnectFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get fatal(): boolean {
+    return this.failure === 'untrusted' || this.failure === 'login';
+  }
+
+  /** Classifies a socket or TLS error raised while talking to `address` (host:port). */
+  static from(error: unknown, address: string): ConnectError {
+    if (error instanceof ConnectError) return error;
+    const err = error as NodeJS.ErrnoException;
+    const code = err?.code ?? '';
+    if (CERTIFICATE_CODES.has(code)) {
+      return new ConnectError(
+        'untrusted',
+        `The certificate of ${address} is not trusted (${err.message}): pass --ca FILE with the server's certificate ` +
+          '(or --insecure, for development only). The password was not sent.',
+      );
+    }
+    if (code === 'ECONNREFUSED') {
+      return new ConnectError('refused', `Cannot connect to ${address}: connection refused (is the gateway running on that port?)`);
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new ConnectError('refused', `Cannot connect to ${address}: unknown host`);
+    }
+    if (code === 'EPROTO' || code.startsWith('ERR_SSL')) {
+      return new ConnectError('protocol', `Cannot connect to ${address}: the TLS handshake failed (${err.message}); is it the gateway's TLS port?`);
+    }
+    return new ConnectError('network', `Cannot connect to ${address}: ${err?.message ?? String(error)}`);
+  }
+}

@@ -1,0 +1,137 @@
+import { ChatMessage, DirectMessage, ErrorPayload, Joined, Presence, RoomCount, WhoList } from '@app/protocol';
+
+import { TextSanitizer } from './text-sanitizer';
+
+type Paint = (text: string) => string;
+
+const SGR = (open: number, close: number): Paint => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
+const PLAIN: Paint = (text) => text;
+const NICK_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96].map((code) => SGR(code, 39));
+
+/**
+ * Formats server events and local notices as terminal lines. Every value that came from the network
+ * goes through the sanitizer; colours are added only when `colour` is on (stdout is a TTY).
+ */
+export class EventRenderer {
+  private readonly bold: Paint;
+  private readonly dim: Paint;
+  private readonly red: Paint;
+  private readonly yellow: Paint;
+  private readonly magenta: Paint;
+  private readonly cyan: Paint;
+  private readonly green: Paint;
+
+  constructor(
+    private readonly colour: boolean,
+    private readonly sanitizer = new TextSanitizer(),
+  ) {
+    this.bold = colour ? SGR(1, 22) : PLAIN;
+    this.dim = colour ? SGR(2, 22) : PLAIN;
+    this.red = colour ? SGR(31, 39) : PLAIN;
+    this.yellow = colour ? SGR(33, 39) : PLAIN;
+    this.magenta = colour ? SGR(35, 39) : PLAIN;
+    this.cyan = colour ? SGR(36, 39) : PLAIN;
+    this.green = colour ? SGR(32, 39) : PLAIN;
+  }
+
+  /** `[12:00:01] #global <a> hello`, or `[12:00:01] #room1 <b> hi (via subscription)`. */
+  message(m: ChatMessage, self: string): string {
+    const from = this.clean(m.from);
+    const sender = from === self ? this.bold(`<${from}>`) : this.nick(from, `<${from}>`);
+    const line = `${this.time(m.ts)} ${this.room(m.room)} ${sender} ${this.clean(m.text)}`;
+    return m.via === 'subscription' ? `${line} ${this.dim(`(via subscription)`)}` : line;
+  }
+
+  /** `[12:00:01] DM <a -> b> text`, the same shape in both directions. */
+  dm(d: Pick<DirectMessage, 'from' | 'to' | 'text' | 'ts'>): string {
+    const pair = `<${this.clean(d.from)} -> ${this.clean(d.to)}>`;
+    return `${this.time(d.ts)} ${this.magenta(`DM ${pair}`)} ${this.clean(d.text)}`;
+  }
+
+  /** `[12:00:01] * b joined #room1` or `[12:00:01] * b left #room1`. */
+  presence(p: Presence, ts = Date.now()): string {
+    const verb = p.action === 'join' ? 'joined' : 'left';
+    return `${this.time(ts)} ${this.yellow(`* ${this.clean(p.user)} ${verb} ${this.roomName(p.room)}`)}`;
+  }
+
+  /** `error: OFFLINE: user "x" is not online`. */
+  error(e: Pick<ErrorPayload, 'code' | 'message'>): string {
+    return this.red(`error: ${this.clean(e.code)}: ${this.clean(e.message)}`);
+  }
+
+  /** `joined #room1 (2 users)`. */
+  joined(j: Joined): string {
+    return this.green(`joined ${this.roomName(j.room)} (${this.users(j.users)})`);
+  }
+
+  /** A small aligned table: a `ROOM  USERS` header, then one row per room. */
+  rooms(rooms: RoomCount[]): string[] {
+    const rows = rooms.map((r) => [this.clean(r.name), String(r.users)]);
+    const nameWidth = Math.max(4, ...rows.map(([name]) => name.length));
+    const countWidth = Math.max(5, ...rows.map(([, users]) => users.length));
+    const header = this.bold(`${'ROOM'.padEnd(nameWidth)}  ${'USERS'.padStart(countWidth)}`);
+    if (rows.length === 0) return [header, '(no rooms)'];
+    return [header, ...rows.map(([name, users]) => `${name.padEnd(nameWidth)}  ${users.padStart(countWidth)}`)];
+  }
+
+  /** `users in #room1 (2): a, b`. */
+  who(w: WhoList): string {
+    const names = w.users.map((u) => this.clean(u));
+    return `users in ${this.roomName(w.room)} (${names.length}): ${names.join(', ') || '(nobody)'}`;
+  }
+
+  subscribed(user: string): string {
+    return `subscribed to ${this.clean(user)}`;
+  }
+
+  unsubscribed(user: string): string {
+    return `unsubscribed from ${this.clean(user)}`;
+  }
+
+  /** A local status line (`connected to localhost:8000 (#global)`). */
+  info(text: string): string {
+    return this.cyan(text);
+  }
+
+  warning(text: string): string {
+    return this.yellow(`warning: ${text}`);
+  }
+
+  /** A local one-line failure (bad command, lost connection); goes to stderr. */
+  problem(text: string): string {
+    return this.red(text);
+  }
+
+  prompt(user: string, room: string): string {
+    return `${this.bold(`${this.clean(user)}@${this.clean(room)}`)}> `;
+  }
+
+  time(ts: number): string {
+    const date = new Date(Number.isFinite(ts) ? ts : Date.now());
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    return this.dim(`[${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}]`);
+  }
+
+  private room(name: string): string {
+    return this.cyan(this.roomName(name));
+  }
+
+  private roomName(name: string): string {
+    return `#${this.clean(name)}`;
+  }
+
+  private users(count: number): string {
+    return `${count} ${count === 1 ? 'user' : 'users'}`;
+  }
+
+  private nick(name: string, text: string): string {
+    if (!this.colour) return text;
+    let hash = 0;
+    for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    return NICK_COLOURS[hash % NICK_COLOURS.length](text);
+  }
+
+  private clean(text: unknown): string {
+    return this.sanitizer.clean(text);
+  }
+}
