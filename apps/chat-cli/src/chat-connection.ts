@@ -94,6 +94,10 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       }
     }
     if (errors.length === 1) throw errors[0];
+    if (errors.every((e) => e.failure === 'refused')) {
+      const all = this.settings.ports.map((port) => address({ host: this.settings.host, port })).join(', ');
+      throw new ConnectError('refused', `Cannot connect to any of ${all}: connection refused (is a gateway running there?)`);
+    }
     throw new ConnectError(errors[0].failure, errors.map((e) => e.message).join('; '));
   }
 

@@ -132,8 +132,9 @@ export class ChatSession {
   private pump(): void {
     while (!this.inFlight && this.outbox.length > 0 && !this.finished) {
       const item = this.outbox[0];
-      const ref = String(++this.seq);
+      const ref = String(this.seq + 1);
       if (!this.connection.send({ event: item.request.event, data: { ...item.request.data, ref } })) return;
+      this.seq++;
       const timer = setTimeout(() => this.timedOut(ref), this.timings.replyTimeoutMs);
       this.inFlight = { ref, item, timer };
     }

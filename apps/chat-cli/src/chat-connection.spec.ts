@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, Server } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { rootCertificates } from 'node:tls';
+import { WebSocket, WebSocketServer } from 'ws';
+
+import { Backoff } from './backoff';
+import { ChatConnection, ConnectionSettings, Dropped, Retrying } from './chat-connection';
+import { ConnectError } from './connect-error';
+
+interface Pems {
+  cert: string;
+  private: string;
+}
+
+async function devCertificate(): Promise<Pems> {
+  const selfsigned = require('selfsigned') as { generate(attrs: unknown, options: unknown): Promise<Pems> };
+  return selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
+  });
+}
+
+/** A tiny stand-in for the gateway: POST /auth/login and a welcome on /ws. */
+class FakeGateway {
+  readonly logins: Array<{ username: string; password: string }> = [];
+  readonly sockets = new Set<WebSocket>();
+  requests = 0;
+  private readonly wss: WebSocketServer;
+
+  private constructor(
+    private readonly server: Server,
+    readonly name: string,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true });
+    server.on('request', (req, res) => {
+      this.requests++;
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const login = JSON.parse(body);
+        this.logins.push(login);
+        const ok = login.password === 'right';
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ok ? { token: `token-${login.username}`, username: login.username, created: false } : { message: 'Wrong username or password' }));
+      });
+    });
+    server.on('upgrade', (req, socket, head) => {
+      if (req.headers.authorization !== 'Bearer token-a') {
+        socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.sockets.add(ws);
+        ws.on('close', () => this.sockets.delete(ws));
+        ws.on('message', (raw) => {
+          const frame = JSON.parse(raw.toString());
+          ws.send(JSON.stringify({ event: 'rooms', data: { ref: frame.data.ref, rooms: [] } }));
+        });
+        // The welcome and a presence frame in one go, to check nothing after the welcome is lost.
+        ws.send(JSON.stringify({ event: 'welcome', data: { username: 'a', instance: this.name, room: 'global' } }));
+        ws.send(JSON.stringify({ event: 'presence', data: { room: 'global', user: 'b', action: 'join' } }));
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  static async start(pems: Pems, name: string): Promise<FakeGateway> {
+    const server = createServer({ cert: pems.cert, key: pems.private });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return new FakeGateway(server, name);
+  }
+
+  /** Closes every socket with `code` (1001 is what a gateway sends when it shuts down). */
+  dropAll(code = 1001): void {
+    this.sockets.forEach((ws) => ws.close(code, 'going away'));
+  }
+
+  async stop(): Promise<void> {
+    this.sockets.forEach((ws) => ws.terminate());
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe(ChatConnection.name, () => {
+  let pems: Pems;
+  let east: FakeGateway;
+  let west: FakeGateway;
+  const connections: ChatConnection[] = [];
+
+  const connect = (overrides: Partial<ConnectionSettings> = {}): ChatConnection => {
+    const sut = new ChatConnection({
+      host: 'localhost',
+      ports: [east.port],
+      username: 'a',
+      password: 'right',
+      tls: { ca: [...rootCertificates, pems.cert], rejectUnauthorized: true },
+      backoff: new Backoff({ baseMs: 20, maxMs: 50, attempts: 3 }),
+      welcomeTimeoutMs: 2000,
+      ...overrides,
+    });
+    connections.push(sut);
+    return sut;
+  };
+  const within = <T>(promise: Promise<T>, ms = 5000): Promise<T> =>
+    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+
+  before(async () => {
+    pems = await devCertificate();
+    [east, west] = await Promise.all([FakeGateway.start(pems, 'east'), FakeGateway.start(pems, 'west')]);
+  });
+
+  after(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+    await Promise.all([east.stop(), west.stop()]);
+  });
+
+  it('logs in, opens the socket with the token, and keeps the frames that follow the welcome', async () => {
+    const sut = connect();
+    const firstFrame = once(sut, 'frame');
+    const established = await within(sut.open());
+    assert.deepEqual(established.login, { token: 'token-a', username: 'a', created: false });
+    assert.deepEqual(established.welcome, { username: 'a', instance: 'east', room: 'global' });
+    assert.deepEqual((await within(firstFrame))[0], { event: 'presence', data: { room: 'global', user: 'b', action: 'join' } });
+    assert.equal(sut.connected, true);
+    assert.equal(sut.send({ event: 'rooms', data: { ref: 'r1' } }), true);
+    assert.deepEqual((await within(once(sut, 'frame')))[0], { event: 'rooms', data: { ref: 'r1', rooms: [] } });
+    await sut.close();
+    assert.equal(sut.send({ event: 'rooms', data: {} }), false);
+  });
+
+  it('refuses an untrusted certificate with a line naming --ca, before any request (and password) is sent', async () => {
+    const before = east.requests;
+    const sut = connect({ tls: { ca: [...rootCertificates], rejectUnauthorized: true } });
+    const error = await within(sut.open().catch((e: unknown) => e));
+    assert.ok(error instanceof ConnectError);
+    assert.equal(error.failure, 'untrusted');
+    assert.match(error.message, /^The certificate of localhost:\d+ is not trusted \(.+\): pass --ca FILE/);
+    assert.equal(east.requests, before);
+  });
+
+  it('reports a wrong password as a fatal login failure', async () => {
+    const error = await within(connect({ password: 'wrong' }).open().catch((e: unknown) => e));
+    assert.ok(error instanceof ConnectError);
+    assert.equal(error.failure, 'login');
+    assert.equal(error.fatal, true);
+    assert.equal(error.message, 'Login failed: Wrong username or password');
+  });
+
+  it('reports a refused port, and tries the next port of the list first', async () => {
+    const closed = await FakeGateway.start(pems, 'gone');
+    const port = closed.port;
+    await closed.stop();
+    const error = await within(connect({ ports: [port] }).open().catch((e: unknown) => e));
+    assert.ok(error instanceof ConnectError);
+    assert.equal(error.failure, 'refused');
+    assert.equal(error.message, `Cannot connect to localhost:${port}: connection refused (is the gateway running on that port?)`);
+    const established = await within(connect({ ports: [port, west.port] }).open());
+    assert.equal(established.welcome.instance, 'west');
+  });
+
+  it('fails over to the next port when the gateway goes away, logging in again', async () => {
+    const sut = connect({ ports: [east.port, west.port] });
+    await within(sut.open());
+    const loginsBefore = west.logins.length;
+    const down = once(sut, 'down');
+    const retry = once(sut, 'retry');
+    const up = once(sut, 'up');
+    east.dropAll(1001);
+    const [dropped] = (await within(down)) as [Dropped];
+    assert.equal(dropped.code, 1001);
+    assert.equal(dropped.endpoint.port, east.port);
+    const [retrying] = (await within(retry)) as [Retrying];
+    assert.equal(retrying.endpoint.port, west.port);
+    assert.equal(retrying.attempt, 1);
+    const [established] = await within(up);
+    assert.equal(established.welcome.instance, 'west');
+    assert.equal(west.logins.length, loginsBefore + 1);
+    assert.deepEqual(west.logins.at(-1), { username: 'a', password: 'right' });
+    assert.deepEqual(sut.endpoint, { host: 'localhost', port: west.port });
+    assert.equal(sut.connected, true);
+  });
+
+  it('gives up after the last attempt when no gateway answers', async () => {
+    const lonely = await FakeGateway.start(pems, 'lonely');
+    const sut = connect({ ports: [lonely.port] });
+    await within(sut.open());
+    const failed = once(sut, 'failed');
+    await lonely.stop();
+    const [error] = (await within(failed)) as [ConnectError];
+    assert.match(error.message, /^Gave up reconnecting after 3 attempts: Cannot connect to localhost:\d+: connection refused/);
+    assert.equal(sut.connected, false);
+  });
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { ErrorCode } from '@app/protocol';
+
+import { EventRenderer } from './event-renderer';
+
+describe(EventRenderer.name, () => {
+  const ts = new Date(2026, 0, 2, 12, 0, 1).getTime();
+  const sut = new EventRenderer(false);
+
+  it('renders a room message with time, room, sender and text', () => {
+    assert.equal(sut.message({ id: '1', room: 'global', from: 'a', text: 'hello', ts }, 'b'), '[12:00:01] #global <a> hello');
+  });
+
+  it('marks a message that arrived through a subscription', () => {
+    assert.equal(
+      sut.message({ id: '2', room: 'room1', from: 'b', text: 'hi', ts, via: 'subscription' }, 'a'),
+      '[12:00:01] #room1 <b> hi (via subscription)',
+    );
+  });
+
+  it('renders DMs the same way in both directions', () => {
+    assert.equal(sut.dm({ from: 'a', to: 'b', text: 'psst', ts }), '[12:00:01] DM <a -> b> psst');
+    assert.equal(sut.dm({ from: 'b', to: 'a', text: 'yes?', ts }), '[12:00:01] DM <b -> a> yes?');
+  });
+
+  it('renders presence', () => {
+    assert.equal(sut.presence({ room: 'room1', user: 'b', action: 'join' }, ts), '[12:00:01] * b joined #room1');
+    assert.equal(sut.presence({ room: 'room1', user: 'b', action: 'leave' }, ts), '[12:00:01] * b left #room1');
+  });
+
+  it('renders server errors with their code', () => {
+    assert.equal(sut.error({ code: ErrorCode.Offline, message: 'User "x" is not online' }), 'error: OFFLINE: User "x" is not online');
+  });
+
+  it('renders joins with a singular or plural user count', () => {
+    assert.equal(sut.joined({ room: 'room1', users: 1 }), 'joined #room1 (1 user)');
+    assert.equal(sut.joined({ room: 'room1', users: 2 }), 'joined #room1 (2 users)');
+  });
+
+  it('renders rooms as an aligned table', () => {
+    assert.deepEqual(sut.rooms([{ name: 'global', users: 2 }, { name: 'a-much-longer-room', users: 12 }]), [
+      'ROOM                USERS',
+      'global                  2',
+      'a-much-longer-room     12',
+    ]);
+    assert.deepEqual(sut.rooms([]), ['ROOM  USERS', '(no rooms)']);
+  });
+
+  it('renders who, subscribe and unsubscribe replies', () => {
+    assert.equal(sut.who({ room: 'room1', users: ['a', 'b'] }), 'users in #room1 (2): a, b');
+    assert.equal(sut.who({ room: 'empty', users: [] }), 'users in #empty (0): (nobody)');
+    assert.equal(sut.subscribed('b'), 'subscribed to b');
+    assert.equal(sut.unsubscribed('b'), 'unsubscribed from b');
+  });
+
+  it('neutralises escapes and newlines in everything that came from the network', () => {
+    const line = sut.message({ id: '3', room: 'global', from: 'a\x1b[2J', text: '\x1b[31mred\x1b[0m\nfake line', ts }, 'b');
+    assert.equal(line, '[12:00:01] #global <a> red\\nfake line');
+    assert.equal(sut.error({ code: ErrorCode.BadRequest, message: 'bad\x07' }), 'error: BAD_REQUEST: bad\\x07');
+    assert.deepEqual(sut.rooms([{ name: 'r\x1b[1m', users: 1 }]).slice(1), ['r         1']);
+  });
+
+  it('adds no escape sequences without colour, and some with colour', () => {
+    const plain = sut.message({ id: '4', room: 'global', from: 'a', text: 'x', ts }, 'a');
+    assert.doesNotMatch(plain, /\x1b/);
+    const coloured = new EventRenderer(true).message({ id: '4', room: 'global', from: 'a', text: 'x', ts }, 'b');
+    assert.match(coloured, /\x1b\[/);
+    assert.equal(coloured.replace(/\x1b\[[0-9;]*m/g, ''), '[12:00:01] #global <a> x');
+  });
+
+  it('shows the user and room in the prompt', () => {
+    assert.equal(sut.prompt('a', 'global'), 'a@global> ');
+  });
+});
