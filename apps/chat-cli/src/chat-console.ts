@@ -93,21 +93,25 @@ export class ChatConsole {
       target.write(`${text}\n`);
       return;
     }
-    const out = this.streams.output;
-    const { rows } = this.rl.getCursorPos();
-    moveCursor(out, 0, -rows);
-    cursorTo(out, 0);
-    clearScreenDown(out);
+    this.clearPrompt();
     target.write(`${text}\n`);
     this.rl.prompt(true);
   }
 
   close(): void {
-    if (this.prompting && !this.ended) this.streams.output.write('\n');
+    if (this.prompting && !this.ended) this.clearPrompt();
     this.prompting = false;
     this.lineHandler = undefined;
     this.endHandler = undefined;
     this.rl.close();
+  }
+
+  /** Erases the prompt and the partial input, however many terminal rows they wrap onto. */
+  private clearPrompt(): void {
+    const out = this.streams.output;
+    moveCursor(out, 0, -this.rl.getCursorPos().rows);
+    cursorTo(out, 0);
+    clearScreenDown(out);
   }
 
   private received(line: string): void {

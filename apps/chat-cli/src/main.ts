@@ -82,7 +82,7 @@ function askUser(io: ChatConsole): Promise<string> {
 }
 
 async function askPassword(io: ChatConsole, options: CliOptions, env: NodeJS.ProcessEnv): Promise<string> {
-  const fromEnv = options.passwordStdin ? undefined : env.CHAT_PASSWORD;
+  const fromEnv = options.passwordStdin ? undefined : env.CHAT_PASSWORD || undefined;
   if (fromEnv !== undefined) return checkPassword(fromEnv);
   const question = options.passwordStdin && !io.terminal ? '' : 'Password: ';
   return askValid(io, question, 'password', checkPassword, true);
