@@ -68,7 +68,7 @@ async function askValid<T>(io: ChatConsole, question: string, what: string, chec
 }
 
 function askPorts(io: ChatConsole): Promise<number[]> {
-  return askValid(io, `Port (${DEFAULT_PORT}): `, 'port', (answer) =>
+  return askValid(io, 'Port: ', 'port', (answer) =>
     answer.trim() === '' ? [DEFAULT_PORT] : CliOptions.parsePorts(answer.trim()),
   );
 }
