@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UnauthorizedException } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+
+import { AuthService } from './auth.service';
+import { UsersService } from './users.service';
+
+class FakeUsers {
+  readonly hashes = new Map<string, string>();
+  async passwordHash(name: string): Promise<string | null> {
+    return this.hashes.get(name) ?? null;
+  }
+  async create(name: string, hash: string): Promise<boolean> {
+    if (this.hashes.has(name)) return false;
+    this.hashes.set(name, hash);
+    return true;
+  }
+}
+
+describe(AuthService.name, () => {
+  const users = new FakeUsers();
+  const jwt = new JwtService({ secret: 'a-test-secret-that-is-long-enough!!', signOptions: { expiresIn: 60 } });
+  const sut = new AuthService(users as unknown as UsersService, jwt);
+
+  it('registers a new name on first login, storing only an argon2id hash', async () => {
+    const first = await sut.login('ann', 'pw1');
+    assert.equal(first.created, true);
+    assert.match(users.hashes.get('ann')!, /^\$argon2id\$/);
+    assert.ok(!users.hashes.get('ann')!.includes('pw1'));
+    assert.equal((await sut.verify(first.token))?.sub, 'ann');
+    assert.equal((await sut.login('ann', 'pw1')).created, false);
+  });
+
+  it('refuses a wrong password with the same message whoever asks', async () => {
+    await sut.login('bob', 'right');
+    await assert.rejects(sut.login('bob', 'wrong'), (err: unknown) => err instanceof UnauthorizedException && err.message === 'Wrong username or password');
+  });
+
+  it('rejects missing, forged and foreign tokens', async () => {
+    const other = new JwtService({ secret: 'another-secret-of-another-cluster!!' });
+    assert.equal(await sut.verify(undefined), null);
+    assert.equal(await sut.verify('not.a.jwt'), null);
+    assert.equal(await sut.verify(await other.signAsync({ sub: 'ann' })), null);
+    assert.equal(await sut.verify(await jwt.signAsync({ notSub: 1 })), null);
+  });
+});
