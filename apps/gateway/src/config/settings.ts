@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -5,12 +6,15 @@ import { MAX_FRAME_BYTES } from '@app/protocol';
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 
+/** A whole-number setting from `min` to `max`; the message says what it accepts. */
+const IntSetting = (min: number, max: number, what: string): PropertyDecorator => {
+  const message = `must be ${what} from ${min} to ${max}`;
+  return applyDecorators(Transform(toInt), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+};
+
 /** Every setting of the gateway, read from the environment (or --port / --host) and validated at boot. */
 export class Settings {
-  @Transform(toInt)
-  @IsInt({ message: 'must be an integer from 0 to 65535' })
-  @Min(0, { message: 'must be an integer from 0 to 65535' })
-  @Max(65535, { message: 'must be an integer from 0 to 65535' })
+  @IntSetting(0, 65535, 'an integer')
   PORT = 8000;
 
   @IsString()
@@ -33,10 +37,7 @@ export class Settings {
   @MinLength(32, { message: 'must be at least 32 characters (leave it unset to share a generated secret through Redis)' })
   CHAT_JWT_SECRET?: string;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 1 to 2592000 (30 days)' })
-  @Min(1, { message: 'must be a whole number of seconds from 1 to 2592000 (30 days)' })
-  @Max(2592000, { message: 'must be a whole number of seconds from 1 to 2592000 (30 days)' })
+  @IntSetting(1, 2592000, 'a whole number of seconds')
   JWT_TTL_SECONDS = 12 * 3600;
 
   @IsOptional()
@@ -44,46 +45,25 @@ export class Settings {
   @MinLength(16, { message: 'must be at least 16 characters' })
   CHAT_ADMIN_TOKEN?: string;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be an integer from 1 to 100000' })
-  @Min(1, { message: 'must be an integer from 1 to 100000' })
-  @Max(100000, { message: 'must be an integer from 1 to 100000' })
+  @IntSetting(1, 100000, 'an integer')
   RATE_LIMIT_PER_SECOND = 20;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be an integer from 1 to 100000' })
-  @Min(1, { message: 'must be an integer from 1 to 100000' })
-  @Max(100000, { message: 'must be an integer from 1 to 100000' })
+  @IntSetting(1, 100000, 'an integer')
   RATE_LIMIT_BURST = 50;
 
-  @Transform(toInt)
-  @IsInt({ message: `must be an integer from 1024 to ${MAX_FRAME_BYTES}` })
-  @Min(1024, { message: `must be an integer from 1024 to ${MAX_FRAME_BYTES}` })
-  @Max(MAX_FRAME_BYTES, { message: `must be an integer from 1024 to ${MAX_FRAME_BYTES}` })
+  @IntSetting(1024, MAX_FRAME_BYTES, 'an integer')
   WS_MAX_FRAME_BYTES = MAX_FRAME_BYTES;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a number of bytes from 65536 to 1073741824' })
-  @Min(65536, { message: 'must be a number of bytes from 65536 to 1073741824' })
-  @Max(1073741824, { message: 'must be a number of bytes from 65536 to 1073741824' })
+  @IntSetting(65536, 1073741824, 'a number of bytes')
   WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a number of milliseconds from 100 to 60000' })
-  @Min(100, { message: 'must be a number of milliseconds from 100 to 60000' })
-  @Max(60000, { message: 'must be a number of milliseconds from 100 to 60000' })
+  @IntSetting(100, 60000, 'a whole number of seconds')
   REDIS_RETRY_DELAY_MS = 1000;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a number of milliseconds from 100 to 60000' })
-  @Min(100, { message: 'must be a number of milliseconds from 100 to 60000' })
-  @Max(60000, { message: 'must be a number of milliseconds from 100 to 60000' })
+  @IntSetting(100, 60000, 'a whole number of seconds')
   REDIS_COMMAND_TIMEOUT_MS = 5000;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a number of milliseconds from 200 to 60000' })
-  @Min(200, { message: 'must be a number of milliseconds from 200 to 60000' })
-  @Max(60000, { message: 'must be a number of milliseconds from 200 to 60000' })
+  @IntSetting(200, 60000, 'a whole number of seconds')
   HEARTBEAT_INTERVAL_MS = 2000;
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], { message: 'must be one of error, warn, log, debug, verbose' })
