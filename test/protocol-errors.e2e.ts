@@ -37,7 +37,7 @@ describe('bad input gets the documented error, and the process stays up', () => 
     redis = await TestRedis.start();
     [gateway, strict, brief] = await Promise.all([
       GatewayProcess.start(redis.url),
-      GatewayProcess.start(redis.url, { RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SECOND: '2' }),
+      GatewayProcess.start(redis.url, { RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SECOND: '2', LOGIN_MAX_FAILURES: '3' }),
       GatewayProcess.start(redis.url, { JWT_TTL_SECONDS: '2' }),
     ]);
   });
@@ -62,6 +62,17 @@ describe('bad input gets the documented error, and the process stays up', () => 
     assert.match(longPassword.body.message, /password/);
     const notJson = await httpsJson(gateway.port, 'POST', '/auth/login', '{nope');
     assert.equal(notJson.status, 400);
+  });
+
+  it('answers 429 after too many failed logins for a name, even with the right password', async () => {
+    await login(strict, 'guarded', 'right');
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await httpsJson(strict.port, 'POST', '/auth/login', { username: 'guarded', password: `guess${i}` })).status, 401);
+    }
+    const refused = await httpsJson(strict.port, 'POST', '/auth/login', { username: 'guarded', password: 'right' });
+    assert.equal(refused.status, 429);
+    assert.match(refused.body.message, /Too many failed logins for "guarded": try again in \d+ s/);
+    assert.equal((await httpsJson(strict.port, 'POST', '/auth/login', { username: 'other-user', password: 'x' })).status, 200);
   });
 
   it('refuses the upgrade with 401 for a missing, forged or expired token', async () => {

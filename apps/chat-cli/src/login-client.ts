@@ -70,7 +70,7 @@ export class LoginClient {
     const message = typeof body?.message === 'string' ? body.message : Array.isArray(body?.message) ? body.message.join('; ') : undefined;
     if (status === 401) return this.fail('login', `Login failed: ${message ?? 'wrong user name or password'}`);
     if (status === 400) return this.fail('login', `Login refused: ${message ?? 'the server rejected the request'}`);
-    if (status === 429) return this.fail('network', `Login refused by ${where}: too many attempts, try again later`);
+    if (status === 429) return this.fail('network', `Login refused by ${where}: ${message ?? 'too many attempts, try again later'}`);
     return this.fail('protocol', `Login at ${where} failed: HTTP ${status}${message ? ` (${message})` : ''}`);
   }
 

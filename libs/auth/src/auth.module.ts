@@ -7,6 +7,7 @@ import { JWT_SECRET } from './auth.constants';
 import { AuthService } from './auth.service';
 import { jwtSecretProvider } from './jwt-secret.provider';
 import { JwtStrategy } from './jwt.strategy';
+import { LoginThrottle } from './login-throttle.service';
 import { UsersService } from './users.service';
 
 @Module({
@@ -21,7 +22,7 @@ import { UsersService } from './users.service';
       }),
     }),
   ],
-  providers: [AuthService, JwtStrategy, UsersService, jwtSecretProvider],
-  exports: [AuthService, UsersService],
+  providers: [AuthService, JwtStrategy, LoginThrottle, UsersService, jwtSecretProvider],
+  exports: [AuthService, LoginThrottle, UsersService],
 })
 export class AuthModule {}

@@ -1,9 +1,10 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import * as argon2 from 'argon2';
 
 import { LoginResponse } from '@app/protocol';
 
+import { LoginThrottle } from './login-throttle.service';
 import { UsersService } from './users.service';
 
 export interface TokenClaims {
@@ -18,11 +19,19 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly jwt: JwtService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** Logs the user in, registering the name with this password on its first login. */
-  async login(username: string, password: string): Promise<LoginResponse> {
-    const created = await this.verifyOrRegister(username, password);
+  async login(username: string, password: string, address: string): Promise<LoginResponse> {
+    const wait = await this.throttle.retryAfter(username, address);
+    if (wait > 0) {
+      throw new HttpException(`Too many failed logins for "${username}": try again in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    const created = await this.verifyOrRegister(username, password).catch(async (err: unknown) => {
+      if (err instanceof UnauthorizedException) await this.throttle.recordFailure(username, address);
+      throw err;
+    });
     const token = await this.jwt.signAsync({ sub: username });
     return { token, username, created };
   }

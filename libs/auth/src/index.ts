@@ -3,4 +3,5 @@ export * from './auth.service';
 export * from './dto/login.dto';
 export * from './jwt-auth.guard';
 export * from './jwt.strategy';
+export * from './login-throttle.service';
 export * from './users.service';

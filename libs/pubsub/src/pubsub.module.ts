@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 
 import { busTransportOptions } from './bus-transport';
 import { ChatBus } from './chat-bus.service';
@@ -19,4 +19,10 @@ import { SubscriptionsService } from './subscriptions.service';
   ],
   exports: [ChatBus, SubscriptionsService],
 })
-export class PubsubModule {}
+export class PubsubModule implements OnApplicationShutdown {
+  constructor(@Inject(CHAT_BUS_CLIENT) private readonly client: ClientProxy) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}

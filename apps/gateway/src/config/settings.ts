@@ -48,6 +48,12 @@ export class Settings {
   @IntSetting(1, 100000, 'an integer')
   RATE_LIMIT_PER_SECOND = 20;
 
+  @IntSetting(1, 1000, 'an integer')
+  LOGIN_MAX_FAILURES = 10;
+
+  @IntSetting(1, 86400, 'a whole number of seconds')
+  LOGIN_FAILURE_WINDOW_SECONDS = 300;
+
   @IntSetting(1, 100000, 'an integer')
   RATE_LIMIT_BURST = 50;
 

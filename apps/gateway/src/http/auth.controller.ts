@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseGuards, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, Req, UseGuards, UsePipes } from '@nestjs/common';
 
 import { AuthenticatedUser, AuthService, JwtAuthGuard, LoginDto } from '@app/auth';
 import { LoginResponse } from '@app/protocol';
@@ -13,8 +13,8 @@ export class AuthController {
   /** Logs in; a new username is registered with this password on its first login. */
   @Post('login')
   @HttpCode(200)
-  login(@Body() dto: LoginDto): Promise<LoginResponse> {
-    return this.auth.login(dto.username, dto.password);
+  login(@Body() dto: LoginDto, @Ip() address: string): Promise<LoginResponse> {
+    return this.auth.login(dto.username, dto.password, address);
   }
 
   @Get('me')
