@@ -9,7 +9,7 @@ import { TestRedis } from './support/redis-server';
 
 const upgradeStatus = (gateway: GatewayProcess, headers: Record<string, string>, query = ''): Promise<number | 'open'> =>
   new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers });
+    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers, handshakeTimeout: 5000 });
     ws.once('open', () => {
       ws.terminate();
       resolve('open');

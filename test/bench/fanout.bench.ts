@@ -38,12 +38,11 @@ async function main(): Promise<void> {
     const total = SENDERS * PER_SENDER;
     let received = 0;
     for (const client of clients) {
-      client.ws.on('message', (raw) => {
-        const frame = JSON.parse(raw.toString());
+      client.onFrame = (frame) => {
         if (frame.event !== 'message' || frame.data.room !== 'bench') return;
         received++;
         latencies.push(Date.now() - Number(frame.data.text.split(' ')[1]));
-      });
+      };
     }
     const started = Date.now();
     await Promise.all(

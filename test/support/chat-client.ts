@@ -42,6 +42,8 @@ export async function login(gateway: GatewayProcess, username: string, password 
 export class ChatClient {
   readonly frames: Frame[] = [];
   closed?: { code: number; reason: string };
+  /** Called with each frame as it arrives (after it is recorded). */
+  onFrame?: (frame: Frame) => void;
   private ref = 0;
   private waiters: Array<() => void> = [];
 
@@ -50,7 +52,9 @@ export class ChatClient {
     readonly ws: WebSocket,
   ) {
     ws.on('message', (raw) => {
-      this.frames.push(JSON.parse(raw.toString()));
+      const frame: Frame = JSON.parse(raw.toString());
+      this.frames.push(frame);
+      this.onFrame?.(frame);
       this.wake();
     });
     ws.on('close', (code, reason) => {

@@ -14,11 +14,12 @@ const LISTENING = /Secure Server listening on [^\s]+:(\d+) \(TLS Enabled\)/;
 /** A real gateway process (`node dist/apps/gateway/src/main.js`) on a free port. */
 export class GatewayProcess {
   private output = '';
+  port = 0;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (d) => (this.output += d));
+    child.stderr?.on('data', (d) => (this.output += d));
+  }
 
   get url(): string {
     return `https://localhost:${this.port}`;
@@ -49,21 +50,16 @@ export class GatewayProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout?.on('data', (d) => (output += d));
-    child.stderr?.on('data', (d) => (output += d));
+    const gateway = new GatewayProcess(child);
     const match = await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${output}`);
-        return LISTENING.exec(output);
+        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${gateway.output}`);
+        return LISTENING.exec(gateway.output);
       },
       15000,
       'the gateway to listen',
     );
-    const gateway = new GatewayProcess(child, Number(match[1]));
-    gateway.output = output;
-    child.stdout?.on('data', (d) => (gateway.output += d));
-    child.stderr?.on('data', (d) => (gateway.output += d));
+    gateway.port = Number(match[1]);
     return gateway;
   }
 

@@ -5,24 +5,25 @@ import { PassportModule } from '@nestjs/passport';
 
 import { JWT_SECRET } from './auth.constants';
 import { AuthService } from './auth.service';
-import { jwtSecretProvider } from './jwt-secret.provider';
+import { JwtSecretModule } from './jwt-secret.module';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle.service';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [
+    JwtSecretModule,
     PassportModule,
     JwtModule.registerAsync({
+      imports: [JwtSecretModule],
       inject: [ConfigService, JWT_SECRET],
-      extraProviders: [jwtSecretProvider],
       useFactory: (config: ConfigService, secret: string) => ({
         secret,
         signOptions: { expiresIn: config.getOrThrow<number>('JWT_TTL_SECONDS') },
       }),
     }),
   ],
-  providers: [AuthService, JwtStrategy, LoginThrottle, UsersService, jwtSecretProvider],
+  providers: [AuthService, JwtStrategy, LoginThrottle, UsersService],
   exports: [AuthService, LoginThrottle, UsersService],
 })
 export class AuthModule {}

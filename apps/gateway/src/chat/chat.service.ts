@@ -26,14 +26,13 @@ export class ChatService {
   async open(session: ChatSession): Promise<Welcome> {
     const move = await this.rooms.join(session, LOBBY);
     this.registry.add(session);
-    await this.announce(session.username, LOBBY, move);
+    await this.announce(session.username, move, LOBBY);
     return { username: session.username, instance: this.instanceId, room: LOBBY };
   }
 
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
-    const move = await this.rooms.exit(session);
-    if (move.from && move.userLeft) await this.bus.publishPresence({ room: move.from, user: session.username, action: 'leave' });
+    await this.announce(session.username, await this.rooms.exit(session));
   }
 
   async send(session: ChatSession, text: string): Promise<Reply<Sent>> {
@@ -44,7 +43,7 @@ export class ChatService {
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const move = await this.rooms.join(session, room);
     this.registry.moveTo(session, room);
-    await this.announce(session.username, room, move);
+    await this.announce(session.username, move, room);
     return { room, users: move.users };
   }
 
@@ -83,8 +82,9 @@ export class ChatService {
     if (!(await this.users.exists(user))) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
   }
 
-  private async announce(user: string, room: string, move: Move): Promise<void> {
+  /** Tells the rooms the user left or entered (first or last session only); `to` is the room moved to, if any. */
+  private async announce(user: string, move: Move, to?: string): Promise<void> {
     if (move.from && move.userLeft) await this.bus.publishPresence({ room: move.from, user, action: 'leave' });
-    if (move.userJoined) await this.bus.publishPresence({ room, user, action: 'join' });
+    if (to && move.userJoined) await this.bus.publishPresence({ room: to, user, action: 'join' });
   }
 }
