@@ -66,7 +66,7 @@ class FakeConnection extends EventEmitter implements SessionConnection {
 const established = (port = 8000): Established => ({
   endpoint: { host: 'localhost', port },
   login: { token: 't', username: 'a', created: true },
-  welcome: { username: 'a', instance: 'i1', room: 'global' },
+  welcome: { username: 'a', instance: 'i1', room: 'global', unreadDms: 0 },
 });
 
 describe(ChatSession.name, () => {

@@ -31,12 +31,12 @@ describe(EventRenderer.name, () => {
   });
 
   it('renders server errors with their code', () => {
-    assert.equal(sut.error({ code: ErrorCode.Offline, message: 'User "x" is not online' }), 'error: OFFLINE: User "x" is not online');
+    assert.equal(sut.error({ code: ErrorCode.NotFound, message: 'User "x" does not exist' }), 'error: NOT_FOUND: User "x" does not exist');
   });
 
   it('renders joins with a singular or plural user count', () => {
-    assert.equal(sut.joined({ room: 'room1', users: 1 }), 'joined #room1 (1 user)');
-    assert.equal(sut.joined({ room: 'room1', users: 2 }), 'joined #room1 (2 users)');
+    assert.equal(sut.joined({ room: 'room1', users: 1, members: [] }), 'joined #room1 (1 user)');
+    assert.equal(sut.joined({ room: 'room1', users: 2, members: [] }), 'joined #room1 (2 users)');
   });
 
   it('renders rooms as an aligned table', () => {

@@ -1,4 +1,4 @@
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@app/protocol';
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '@app/protocol';
 
 import { ChatConnection } from './chat-connection';
 import { ChatConsole } from './chat-console';
@@ -89,8 +89,8 @@ async function askPassword(io: ChatConsole, options: CliOptions, env: NodeJS.Pro
 }
 
 function checkPassword(password: string): string {
-  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new UsageError(`A password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters is needed`);
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_BYTES) {
+    throw new UsageError(`A password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES} characters is needed`);
   }
   return password;
 }

@@ -6,11 +6,25 @@ export const NAME_RULE = "use 1-32 letters, digits, '-' or '_'";
 export const MAX_TEXT_LENGTH = 2000;
 export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_REF_LENGTH = 64;
+/** A client message id (`cid`) on `send` and `dm`: 1 to this many characters. */
+export const MAX_CID_LENGTH = 64;
+/** Deepest nesting of arrays and objects a client frame may have; deeper is BAD_REQUEST before parsing. */
+export const MAX_FRAME_DEPTH = 8;
 export const MIN_PASSWORD_LENGTH = 1;
-export const MAX_PASSWORD_LENGTH = 128;
-/** WebSocket close code for a frame over MAX_FRAME_BYTES (RFC 6455 "message too big"). */
-export const CLOSE_TOO_LARGE = 1009;
-/** WebSocket close code when the session's token has expired. */
-export const CLOSE_UNAUTHORIZED = 4401;
+/** Passwords longer than this many bytes (UTF-8) are refused with 400 before hashing. */
+export const MAX_PASSWORD_BYTES = 1024;
+/** `history` pages: `limit` defaults to the first, and may not exceed the second. */
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 200;
 /** WebSocket close code when the server shuts down; clients should reconnect. */
 export const CLOSE_GOING_AWAY = 1001;
+/** WebSocket close code for a client that broke a policy (repeated rate-limit violations). */
+export const CLOSE_POLICY = 1008;
+/** WebSocket close code for a frame over the frame limit (RFC 6455 "message too big"). */
+export const CLOSE_TOO_BIG = 1009;
+/** WebSocket close code when the session could not be opened (Redis unreachable). */
+export const CLOSE_INTERNAL = 1011;
+/** WebSocket close code for a client that fell too far behind reading (slow consumer). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** WebSocket close code when the session's token expired or was revoked: log in again. */
+export const CLOSE_UNAUTHORIZED = 4401;

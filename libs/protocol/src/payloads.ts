@@ -7,11 +7,6 @@ export interface Frame<E extends string = string, D = Record<string, unknown>> {
   data: D;
 }
 
-export interface LoginRequest {
-  username: string;
-  password: string;
-}
-
 export interface LoginResponse {
   token: string;
   username: string;
@@ -27,6 +22,8 @@ export interface Welcome {
   username: string;
   instance: string;
   room: string;
+  /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
+  unreadDms: number;
 }
 
 export interface ChatMessage {
@@ -63,12 +60,36 @@ export interface Sent {
   id: string;
   room?: string;
   to?: string;
+  /** DMs only: false when the recipient had no session online (the DM is stored for them). */
+  delivered?: boolean;
+  cid?: string;
 }
 
 export interface Joined {
   ref?: Ref;
   room: string;
   users: number;
+  /** The names of the users in the room, sorted. */
+  members: string[];
+}
+
+export interface HistoryPage {
+  ref?: Ref;
+  room?: string;
+  with?: string;
+  /** Oldest first: `message` payloads for a room, `dm` payloads for a conversation. */
+  messages: Array<ChatMessage | DirectMessage>;
+  /** True when older messages exist (ask again with `before` = the first id). */
+  more: boolean;
+}
+
+export interface Resumed {
+  ref?: Ref;
+  since: string;
+  /** Frames replayed (messages, DMs and subscription copies). */
+  count: number;
+  /** False when the retention window no longer reached back to `since`: some messages were not recovered. */
+  complete: boolean;
 }
 
 export interface RoomsList {
@@ -90,9 +111,11 @@ export interface WhoList {
 export interface ServerPayloads {
   [ServerEvent.Dm]: DirectMessage;
   [ServerEvent.Error]: ErrorPayload;
+  [ServerEvent.History]: HistoryPage;
   [ServerEvent.Joined]: Joined;
   [ServerEvent.Message]: ChatMessage;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;
   [ServerEvent.Subscribed]: SubscriptionChange;
@@ -102,11 +125,13 @@ export interface ServerPayloads {
 }
 
 export interface ClientPayloads {
-  [ClientEvent.Dm]: { ref?: Ref; to: string; text: string };
+  [ClientEvent.Dm]: { ref?: Ref; to: string; text: string; cid?: string };
+  [ClientEvent.History]: { ref?: Ref; room?: string; with?: string; before?: string; limit?: number };
   [ClientEvent.Join]: { ref?: Ref; room: string };
   [ClientEvent.Leave]: { ref?: Ref };
+  [ClientEvent.Resume]: { ref?: Ref; since: string; room?: string };
   [ClientEvent.Rooms]: { ref?: Ref };
-  [ClientEvent.Send]: { ref?: Ref; text: string };
+  [ClientEvent.Send]: { ref?: Ref; text: string; cid?: string };
   [ClientEvent.Subscribe]: { ref?: Ref; user: string };
   [ClientEvent.Unsubscribe]: { ref?: Ref; user: string };
   [ClientEvent.Who]: { ref?: Ref; room?: string };

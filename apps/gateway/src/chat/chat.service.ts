@@ -27,7 +27,7 @@ export class ChatService {
     const move = await this.rooms.join(session, LOBBY);
     this.registry.add(session);
     await this.announce(session.username, move, LOBBY);
-    return { username: session.username, instance: this.instanceId, room: LOBBY };
+    return { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: 0 };
   }
 
   async close(session: ChatSession): Promise<void> {
@@ -44,7 +44,7 @@ export class ChatService {
     const move = await this.rooms.join(session, room);
     this.registry.moveTo(session, room);
     await this.announce(session.username, move, room);
-    return { room, users: move.users };
+    return { room, users: move.users, members: await this.rooms.who(room) };
   }
 
   async listRooms(): Promise<Reply<RoomsList>> {
@@ -59,7 +59,7 @@ export class ChatService {
     if (to === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
     await this.assertUserExists(to);
     if (!(await this.rooms.isOnline(to))) {
-      throw new ChatError(ErrorCode.Offline, `User "${to}" is not online; the message was not delivered`);
+      throw new ChatError(ErrorCode.NotFound, `User "${to}" is not online; the message was not delivered`);
     }
     const { id } = await this.bus.publishDm(session.username, to, text, session.id);
     return { id, to };

@@ -1,6 +1,6 @@
 import { IsString, Length, Matches } from 'class-validator';
 
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, NAME_PATTERN, NAME_RULE } from '@app/protocol';
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH, NAME_PATTERN, NAME_RULE } from '@app/protocol';
 
 export class LoginDto {
   @IsString({ message: 'username must be a string' })
@@ -8,8 +8,8 @@ export class LoginDto {
   username: string;
 
   @IsString({ message: 'password must be a string' })
-  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, {
-    message: `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+  @Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_BYTES, {
+    message: `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES} characters`,
   })
   password: string;
 }
