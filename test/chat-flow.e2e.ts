@@ -48,9 +48,10 @@ describe('chat across two gateway instances', () => {
     assert.equal(seen.data.id, sent.data.id);
     await a.next((f) => f.event === 'message' && f.data.id === sent.data.id);
 
-    assert.deepEqual((await a.request('join', { room: 'room1' })).data, { ref: 'a-2', room: 'room1', users: 1 });
+    assert.deepEqual((await a.request('join', { room: 'room1' })).data, { ref: 'a-2', room: 'room1', users: 1, members: ['a'] });
     const joinedB = await b.request('join', { room: 'room1' });
     assert.equal(joinedB.data.users, 2);
+    assert.deepEqual(joinedB.data.members, ['a', 'b']);
     await a.next((f) => f.event === 'presence' && f.data.user === 'b' && f.data.action === 'join' && f.data.room === 'room1');
 
     await b.request('send', { text: 'hi in room1' });
@@ -136,7 +137,7 @@ describe('chat across two gateway instances', () => {
     await snoop.request('subscribe', { user: 'ivan' });
 
     const sent = await h.request('dm', { to: 'ivan', text: 'secret' });
-    assert.deepEqual(Object.keys(sent.data).sort(), ['id', 'ref', 'to']);
+    assert.deepEqual(Object.keys(sent.data).sort(), ['delivered', 'id', 'ref', 'to']);
     const got = await i.next((f) => f.event === 'dm');
     assert.deepEqual({ ...got.data, ts: 0 }, { id: sent.data.id, from: 'heidi', to: 'ivan', text: 'secret', ts: 0 });
     await hOther.next((f) => f.event === 'dm' && f.data.id === sent.data.id);

@@ -1,45 +1,129 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
-import { lastValueFrom } from 'rxjs';
 
-import { BusPattern, CHAT_BUS_CLIENT, MESSAGE_SEQ_KEY, subscribersKey } from './pubsub.constants';
-import { DmEvent, MessageEvent, PresenceEvent } from './bus-events';
-import { STAMP_AND_PUBLISH_SCRIPT } from './chat-bus.scripts';
+import { ChatKeys, defineScripts, REDIS, runScript } from '@app/redis';
 
-export interface Stamp {
-  id: string;
-  ts: number;
+import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
+import { BusPattern } from './pubsub.constants';
+
+export interface Draft {
+  from: string;
+  text: string;
+  /** The sender's client message id: a repeat is answered with the first outcome, not stored again. */
+  cid?: string;
 }
 
-/** Publishes chat events to every instance (this one included) over the Redis microservice transport. */
+export type Outcome =
+  | { status: 'ok'; id: string; delivered: boolean; ts: number }
+  /** The cid was used before: the first message's id (and, for a DM, whether it was delivered). */
+  | { status: 'dup'; id: string; target: string; delivered: boolean }
+  /** The sender's message rate is exceeded; `cutOff` when that happened too often in the last minute. */
+  | { status: 'rate'; cutOff: boolean }
+  /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
+  | { status: 'late' };
+
+type ScriptReply = ['ok', string, number] | ['dup', string] | ['rate', number] | ['late'];
+
+/**
+ * The one way onto the chat bus. Messages and DMs are stored and published by `publish.lua` in one
+ * atomic step; presence, follow and canary events are plain publishes. Both use the bus's one encoding
+ * (the channel is the pattern, the body the event's JSON; see `BusDeserializer`) on the same connection,
+ * so every instance receives one instance's events in the order it sent them.
+ */
 @Injectable()
 export class ChatBus {
-  constructor(@Inject(CHAT_BUS_CLIENT) private readonly client: ClientProxy) {}
+  private readonly limits: { roomHistory: number; dmHistory: number; cidTtl: number; rate: number; burst: number; strikes: number };
+  private readonly timeoutMs: number;
+  /** Redis's clock minus ours, so the deadline handed to the script is in Redis time. */
+  private clockOffsetMs = 0;
 
-  async publishMessage(from: string, room: string, text: string): Promise<Stamp> {
-    const ts = Date.now();
-    const data: Omit<MessageEvent, 'id' | 'subscribers'> = { room, from, text, ts };
-    const id = await this.stampAndPublish(BusPattern.Message, data, subscribersKey(from));
-    return { id, ts };
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    config: ConfigService,
+  ) {
+    this.limits = {
+      roomHistory: config.getOrThrow<number>('HISTORY_MAX_PER_ROOM'),
+      dmHistory: config.getOrThrow<number>('HISTORY_MAX_DMS_PER_USER'),
+      cidTtl: config.getOrThrow<number>('CID_TTL_SECONDS'),
+      rate: config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
+      burst: config.getOrThrow<number>('RATE_LIMIT_BURST'),
+      strikes: config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
+    };
+    this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
+    defineScripts(redis, __dirname, { chatPublish: { file: 'publish.lua', keys: 7 } });
   }
 
-  async publishDm(from: string, to: string, text: string, origin: string): Promise<Stamp> {
+  publishMessage(room: string, draft: Draft): Promise<Outcome> {
     const ts = Date.now();
-    const data: Omit<DmEvent, 'id'> = { from, to, text, ts, origin };
-    const id = await this.stampAndPublish(BusPattern.Dm, data);
-    return { id, ts };
+    const body = fields({ room, from: draft.from, text: draft.text, ts });
+    const keys = [ChatKeys.roomHistory(room), ChatKeys.saidHistory(draft.from), ChatKeys.followers(draft.from)];
+    return this.stamp('message', BusPattern.Message, draft, keys, body, '', this.limits.roomHistory, room, ts);
+  }
+
+  publishDm(to: string, draft: Draft, origin: string): Promise<Outcome> {
+    const ts = Date.now();
+    const body = fields({ from: draft.from, to, text: draft.text, ts });
+    const keys = [ChatKeys.dmHistory(to), ChatKeys.dmHistory(draft.from), ChatKeys.online];
+    return this.stamp('dm', BusPattern.Dm, draft, keys, body, `,${fields({ origin })}`, this.limits.dmHistory, to, ts);
   }
 
   async publishPresence(event: PresenceEvent): Promise<void> {
-    await lastValueFrom(this.client.emit(BusPattern.Presence, event), { defaultValue: undefined });
+    await this.redis.publish(BusPattern.Presence, JSON.stringify(event));
   }
 
-  /* Runs on the transport's own publishing connection, so presence and messages keep their order. */
-  private async stampAndPublish(pattern: BusPattern, data: object, subscribers?: string): Promise<string> {
-    await this.client.connect();
-    const [publisher] = this.client.unwrap<[Redis, Redis]>();
-    const keys = subscribers ? [MESSAGE_SEQ_KEY, subscribers] : [MESSAGE_SEQ_KEY];
-    return (await publisher.eval(STAMP_AND_PUBLISH_SCRIPT, keys.length, ...keys, pattern, JSON.stringify(data))) as string;
+  async publishFollow(event: FollowEvent): Promise<void> {
+    await this.redis.publish(BusPattern.Follow, JSON.stringify(event));
+  }
+
+  async publishCanary(event: CanaryEvent): Promise<void> {
+    await this.redis.publish(BusPattern.Canary, JSON.stringify(event));
+  }
+
+  /** The id of the last message stored anywhere (all zeros when none), to notice a gap when the bus is quiet. */
+  async lastId(): Promise<string> {
+    return ((await this.redis.get(ChatKeys.seq)) ?? '0').padStart(16, '0');
+  }
+
+  /** Measures Redis's clock against ours (called now and then, by the instance heartbeat). */
+  async syncClock(): Promise<void> {
+    const before = Date.now();
+    const [seconds, micros] = await this.redis.time();
+    const after = Date.now();
+    this.clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + after) / 2;
+  }
+
+  private async stamp(
+    kind: 'message' | 'dm',
+    channel: BusPattern,
+    draft: Draft,
+    [first, second, probe]: string[],
+    body: string,
+    extra: string,
+    maxLength: number,
+    target: string,
+    ts: number,
+  ): Promise<Outcome> {
+    const { from, cid } = draft;
+    const keys = [ChatKeys.seq, ChatKeys.cid(from, cid ?? ''), ChatKeys.rate(from), ChatKeys.strikes(from), first, second, probe];
+    const deadline = Math.round(Date.now() + this.clockOffsetMs + this.timeoutMs - 50);
+    const { cidTtl, rate, burst, strikes } = this.limits;
+    const args = [kind, channel, body, extra, maxLength, cid ? cidTtl : 0, rate, burst, strikes, deadline, target];
+    const reply = await runScript<ScriptReply>(this.redis, 'chatPublish', keys, args);
+    switch (reply[0]) {
+      case 'ok':
+        return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
+      case 'dup': {
+        const [id, original, delivered] = reply[1].split(' ');
+        return { status: 'dup', id, target: original, delivered: delivered === '1' };
+      }
+      case 'rate':
+        return { status: 'rate', cutOff: reply[1] === 1 };
+      default:
+        return { status: 'late' };
+    }
   }
 }
+
+/** An object's JSON without its braces, to be completed by `publish.lua`. */
+const fields = (value: object): string => JSON.stringify(value).slice(1, -1);

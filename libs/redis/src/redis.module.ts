@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
 import { REDIS } from './redis.constants';
+import { RedisEpoch } from './redis-epoch.service';
 import { redisOptionsFromUrl } from './redis-options';
 
 @Global()
@@ -34,8 +35,9 @@ import { redisOptionsFromUrl } from './redis-options';
         return redis;
       },
     },
+    RedisEpoch,
   ],
-  exports: [REDIS],
+  exports: [REDIS, RedisEpoch],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}

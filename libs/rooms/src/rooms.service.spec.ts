@@ -23,44 +23,65 @@ describe(RoomsService.name, () => {
     await server?.stop();
   });
 
+  const move = (userLeft: boolean, userJoined: boolean, users: number, offline = false) => ({ userLeft, userJoined, users, offline });
+
   it('counts distinct users per room across instances and reports who joined or left', async () => {
     const a1 = { id: 'east/1', username: 'a' };
     const a2 = { id: 'west/1', username: 'a' };
     const b = { id: 'west/2', username: 'b' };
-    assert.deepEqual(await sut.join(a1, 'global'), { from: null, userLeft: false, userJoined: true, users: 1 });
-    assert.deepEqual(await peer.join(a2, 'global'), { from: null, userLeft: false, userJoined: false, users: 1 });
-    await peer.join(b, 'global');
-    assert.deepEqual(await sut.join(a1, 'r1'), { from: 'global', userLeft: false, userJoined: true, users: 1 });
-    assert.deepEqual(await peer.join(a2, 'r1'), { from: 'global', userLeft: true, userJoined: false, users: 1 });
+    assert.deepEqual(await sut.move(a1, '', 'global'), move(false, true, 1));
+    assert.deepEqual(await peer.move(a2, '', 'global'), move(false, false, 1));
+    await peer.move(b, '', 'global');
+    assert.deepEqual(await sut.move(a1, 'global', 'r1'), move(false, true, 1));
+    assert.deepEqual(await peer.move(a2, 'global', 'r1'), move(true, false, 1));
     assert.deepEqual(await sut.list(), [
       { name: 'global', users: 1 },
       { name: 'r1', users: 1 },
     ]);
-    assert.deepEqual(await sut.join(a1, 'r1'), { from: 'r1', userLeft: false, userJoined: false, users: 1 }, 'joining the same room changes nothing');
+    assert.deepEqual(await sut.move(a1, 'r1', 'r1'), move(false, false, 1), 'joining the same room changes nothing');
     assert.equal(await sut.isOnline('a'), true);
 
-    assert.deepEqual(await sut.exit(a1), { from: 'r1', userLeft: false, userJoined: false, users: 0 });
-    assert.deepEqual(await peer.exit(a2), { from: 'r1', userLeft: true, userJoined: false, users: 0 });
+    assert.deepEqual(await sut.move(a1, 'r1', ''), move(false, false, 0));
+    assert.deepEqual(await peer.move(a2, 'r1', ''), move(true, false, 0, true));
     assert.equal(await sut.isOnline('a'), false);
-    assert.deepEqual(await sut.exit(a2), { from: null, userLeft: false, userJoined: false, users: 0 }, 'a second exit is a no-op');
+    assert.deepEqual(await sut.move(a2, '', ''), move(false, false, 0), 'a second exit is a no-op');
     assert.deepEqual(await sut.list(), [{ name: 'global', users: 1 }]);
-    await peer.exit(b);
+    await peer.move(b, 'global', '');
   });
 
-  it('reaps the sessions of an instance whose heartbeat lapsed, and only then', async () => {
+  it('follows the recorded room when this instance believed another (a move that timed out but happened)', async () => {
+    const s = { id: 'east/3', username: 'c' };
+    await sut.move(s, '', 'global');
+    await sut.move(s, 'global', 'r2');
+    assert.deepEqual(await sut.move(s, 'global', 'r3'), move(true, true, 1));
+    assert.deepEqual(await sut.who('r2'), []);
+    await sut.move(s, 'r3', '');
+  });
+
+  it('marks the DMs up to the last id as seen when the last session of a user exits', async () => {
+    await redis.set('chat:seq', '42');
+    await sut.move({ id: 'east/4', username: 'd' }, '', 'global');
+    await sut.move({ id: 'east/4', username: 'd' }, 'global', '');
+    assert.equal(await redis.get('chat:dm-seen:d'), '42');
+  });
+
+  it('reaps the sessions of an instance whose heartbeat lapsed, and only then, and tells it so', async () => {
     await peer.heartbeat(60_000);
-    await peer.join({ id: 'west/9', username: 'ghost' }, 'haunt');
+    await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');
     assert.deepEqual(await sut.reapDeadInstances(), [], 'alive: nothing reaped');
     await redis.del('chat:instance:west:alive');
     assert.deepEqual(await sut.reapDeadInstances(), [{ room: 'haunt', user: 'ghost' }]);
     assert.deepEqual(await sut.who('haunt'), []);
     assert.equal(await sut.isOnline('ghost'), false);
+    assert.deepEqual(await peer.heartbeat(60_000), { lapsed: true, reaped: true });
+    assert.deepEqual(await peer.heartbeat(60_000), { lapsed: false, reaped: false });
   });
 
   it('writes live sessions back after Redis lost them, and drops the ones that are gone', async () => {
     await redis.flushall();
-    await sut.join({ id: 'east/6', username: 'stale' }, 'old');
-    await sut.resync([{ id: 'east/7', username: 'kept', room: 'lost' }]);
+    await sut.move({ id: 'east/6', username: 'stale' }, '', 'old');
+    const moves = await sut.resync([{ id: 'east/7', username: 'kept', room: 'lost' }]);
+    assert.equal(moves[0].move.userJoined, true);
     assert.deepEqual(await sut.list(), [{ name: 'lost', users: 1 }]);
     assert.deepEqual(await sut.who('lost'), ['kept']);
   });

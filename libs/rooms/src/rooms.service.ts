@@ -2,18 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { RoomCount } from '@app/protocol';
-import { REDIS } from '@app/redis';
+import { ChatKeys, defineScripts, REDIS, runScript } from '@app/redis';
 
-import {
-  INSTANCE_ID,
-  INSTANCES_KEY,
-  instanceAliveKey,
-  instanceSessionsKey,
-  ONLINE_KEY,
-  ROOM_KEY_PREFIX,
-  ROOMS_KEY,
-} from './rooms.constants';
-import { MOVE_SCRIPT, REAP_SCRIPT } from './rooms.scripts';
+import { INSTANCE_ID } from './rooms.constants';
 
 export interface SessionRef {
   id: string;
@@ -21,14 +12,14 @@ export interface SessionRef {
 }
 
 export interface Move {
-  /** The room the session was in, or null when it had none. */
-  from: string | null;
-  /** True when the session's user has no session left in `from`. */
+  /** True when the session's user has no session left in the room moved from. */
   userLeft: boolean;
   /** True when the session's user had no session in the target room before. */
   userJoined: boolean;
   /** Distinct users now in the target room. */
   users: number;
+  /** True when this was the user's last session anywhere. */
+  offline: boolean;
 }
 
 export interface Departure {
@@ -36,6 +27,16 @@ export interface Departure {
   user: string;
 }
 
+export interface Heartbeat {
+  /** This instance's alive key had expired (it was paused, or Redis lost it). */
+  lapsed: boolean;
+  /** Another instance gave this one up for dead and removed its sessions. */
+  reaped: boolean;
+}
+
+type MoveReply = ['ok', number, number, number, number] | ['stale', string];
+
+/** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
 export class RoomsService {
   private readonly sessionsKey: string;
@@ -44,79 +45,106 @@ export class RoomsService {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
-    this.sessionsKey = instanceSessionsKey(instanceId);
+    this.sessionsKey = ChatKeys.instanceSessions(instanceId);
+    defineScripts(redis, __dirname, { roomsMove: { file: 'move.lua', keys: 7 }, roomsHeartbeat: { file: 'heartbeat.lua', keys: 3 } });
   }
 
-  /** Puts the session in `room`, leaving the one it was in; also registers a new session as online. */
-  join(session: SessionRef, room: string): Promise<Move> {
-    return this.move(session, room);
-  }
-
-  /** Takes the session out of its room and off the online list (disconnect). */
-  exit(session: SessionRef): Promise<Move> {
-    return this.move(session, '');
+  /** Moves the session from room `from` ('' for a new session) to `to` ('' to take it offline). */
+  move(session: SessionRef, from: string, to: string): Promise<Move> {
+    return this.runMove(this.sessionsKey, session, from, to);
   }
 
   async list(): Promise<RoomCount[]> {
-    const names = (await this.redis.smembers(ROOMS_KEY)).sort();
+    const names = (await this.redis.smembers(ChatKeys.rooms)).sort();
     if (names.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    names.forEach((name) => pipeline.hlen(ROOM_KEY_PREFIX + name));
+    names.forEach((name) => pipeline.hlen(ChatKeys.room(name)));
     const counts = (await pipeline.exec()) ?? [];
-    return names
-      .map((name, i) => ({ name, users: Number(counts[i]?.[1] ?? 0) }))
-      .filter((room) => room.users > 0);
+    return names.map((name, i) => ({ name, users: Number(counts[i]?.[1] ?? 0) })).filter((room) => room.users > 0);
   }
 
   async who(room: string): Promise<string[]> {
-    return (await this.redis.hkeys(ROOM_KEY_PREFIX + room)).sort();
+    return (await this.redis.hkeys(ChatKeys.room(room))).sort();
   }
 
   async isOnline(username: string): Promise<boolean> {
-    return Number(await this.redis.hget(ONLINE_KEY, username)) > 0;
+    return Number(await this.redis.hget(ChatKeys.online, username)) > 0;
   }
 
   /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
-  async heartbeat(ttlMs: number): Promise<void> {
-    await this.redis.multi().set(instanceAliveKey(this.instanceId), '1', 'PX', ttlMs).sadd(INSTANCES_KEY, this.instanceId).exec();
+  async heartbeat(ttlMs: number): Promise<Heartbeat> {
+    const keys = [ChatKeys.instanceAlive(this.instanceId), ChatKeys.instances, ChatKeys.instanceReaped(this.instanceId)];
+    const [lapsed, reaped] = await runScript<[number, number]>(this.redis, 'roomsHeartbeat', keys, [this.instanceId, ttlMs]);
+    return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
 
   /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
   async reapDeadInstances(): Promise<Departure[]> {
     const departures: Departure[] = [];
-    for (const instance of await this.redis.smembers(INSTANCES_KEY)) {
-      if (instance === this.instanceId) continue;
-      const left = (await this.redis.eval(REAP_SCRIPT, 2, instanceSessionsKey(instance), instanceAliveKey(instance), instance)) as string[];
-      for (let i = 0; i < left.length; i += 2) departures.push({ room: left[i], user: left[i + 1] });
+    for (const instance of await this.redis.smembers(ChatKeys.instances)) {
+      if (instance === this.instanceId || (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1) continue;
+      const sessionsKey = ChatKeys.instanceSessions(instance);
+      for (const [id, record] of Object.entries(await this.redis.hgetall(sessionsKey))) {
+        const [username, room] = splitRecord(record);
+        const move = await this.runMove(sessionsKey, { id, username }, room, '');
+        if (move.userLeft) departures.push({ room, user: username });
+      }
+      await this.redis
+        .multi()
+        .del(sessionsKey)
+        .srem(ChatKeys.instances, instance)
+        .set(ChatKeys.instanceReaped(instance), '1', 'EX', 86400)
+        .exec();
     }
     return departures;
   }
 
   /**
-   * Makes Redis agree with this instance's live sessions, after Redis was unreachable or restarted empty:
-   * records of sessions that are gone are removed, live ones are put back in their rooms.
+   * Makes Redis agree with this instance's live sessions (after Redis was unreachable or restarted empty,
+   * or after this instance was reaped while paused): records of sessions that are gone are removed, live
+   * ones are put back in their rooms. Returns the moves of the sessions put back.
    */
-  async resync(live: Array<SessionRef & { room: string }>): Promise<void> {
+  async resync<S extends SessionRef & { room: string }>(live: S[]): Promise<Array<{ session: S; move: Move }>> {
+    const recorded = new Map(Object.entries(await this.redis.hgetall(this.sessionsKey)).map(([id, rec]) => [id, splitRecord(rec)]));
     const liveIds = new Set(live.map((s) => s.id));
-    const recorded = await this.redis.hgetall(this.sessionsKey);
-    for (const [id, record] of Object.entries(recorded)) {
-      if (!liveIds.has(id)) await this.exit({ id, username: record.split(' ')[0] });
+    for (const [id, [username, room]] of recorded) {
+      if (!liveIds.has(id)) await this.move({ id, username }, room, '');
     }
-    for (const session of live) await this.join(session, session.room);
+    const moves: Array<{ session: S; move: Move }> = [];
+    for (const session of live) {
+      moves.push({ session, move: await this.move(session, recorded.get(session.id)?.[1] ?? '', session.room) });
+    }
+    return moves;
   }
 
   /** Forgets this instance (clean shutdown, after its sessions have exited). */
   async retire(): Promise<void> {
-    await this.redis.multi().del(instanceAliveKey(this.instanceId)).srem(INSTANCES_KEY, this.instanceId).exec();
+    await this.redis.multi().del(ChatKeys.instanceAlive(this.instanceId)).srem(ChatKeys.instances, this.instanceId).exec();
   }
 
-  private async move(session: SessionRef, room: string): Promise<Move> {
-    const [from, left, joined, users] = (await this.redis.eval(MOVE_SCRIPT, 1, this.sessionsKey, session.id, session.username, room)) as [
-      string,
-      number,
-      number,
-      number,
+  /* The session's record may name another room than this instance believes (a timed-out move that Redis
+     carried out after all): the script says so, and the move is retried from the recorded room. */
+  private async runMove(sessionsKey: string, session: SessionRef, from: string, to: string, retry = true): Promise<Move> {
+    const keys = [
+      sessionsKey,
+      ChatKeys.online,
+      ChatKeys.rooms,
+      ChatKeys.room(from),
+      ChatKeys.room(to),
+      ChatKeys.seq,
+      ChatKeys.dmSeen(session.username),
     ];
-    return { from: from || null, userLeft: left === 1, userJoined: joined === 1, users };
+    const reply = await runScript<MoveReply>(this.redis, 'roomsMove', keys, [session.id, session.username, from, to]);
+    if (reply[0] === 'stale') {
+      if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
+      return this.runMove(sessionsKey, session, reply[1], to, false);
+    }
+    const [, left, joined, users, offline] = reply;
+    return { userLeft: left === 1, userJoined: joined === 1, users, offline: offline === 1 };
   }
+}
+
+function splitRecord(record: string): [string, string] {
+  const space = record.indexOf(' ');
+  return [record.slice(0, space), record.slice(space + 1)];
 }

@@ -1,3 +1,4 @@
+import { TokenClaims } from '@app/auth';
 import { LOBBY } from '@app/protocol';
 
 /** How a session reaches its client; the WebSocket adapter supplies it. */
@@ -6,17 +7,43 @@ export interface SessionLink {
   close(code: number, reason: string): void;
 }
 
-/** One connected client of this instance. Frames are handled one after another through `queue`. */
+/** A live frame held back while the session may still resume: its message id and room, if any. */
+interface Held {
+  frame: string;
+  id?: string;
+  room?: string;
+}
+
+/**
+ * One connected client of this instance. Frames are handled one after another through `queue`.
+ *
+ * Delivery keeps one rule: a session gets message ids in rising order, each once. Until the client's
+ * first frame has been handled, live frames are held, because a first `resume` replays older messages
+ * that must come before them (`release`).
+ */
 export class ChatSession {
   room = LOBBY;
   queue: Promise<void> = Promise.resolve();
+  /** Ids shown outside the live order (unread DMs at login), which a resume must not repeat. */
+  readonly shown = new Set<string>();
+  private lastId = '';
+  private held: Held[] | undefined = [];
 
   constructor(
     readonly id: string,
     readonly username: string,
-    readonly expiresAt: number,
+    readonly claims: TokenClaims,
     private readonly link: SessionLink,
   ) {}
+
+  get expiresAt(): number {
+    return this.claims.exp * 1000;
+  }
+
+  /** True until the first client frame has been handled (the only time `resume` is allowed). */
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
 
   send(frame: string): void {
     this.link.send(frame);
@@ -24,6 +51,42 @@ export class ChatSession {
 
   close(code: number, reason: string): void {
     this.link.close(code, reason);
+  }
+
+  /** A bus frame; `id` is its message id (none for presence), `room` the room of an ordinary message. */
+  deliver(frame: string, id?: string, room?: string): void {
+    if (this.held) {
+      this.held.push({ frame, id, room });
+      return;
+    }
+    if (id !== undefined) {
+      if (id <= this.lastId) return;
+      this.lastId = id;
+    }
+    this.link.send(frame);
+  }
+
+  /**
+   * Stops holding. With `replay` (a resume's stored messages, in id order), held frames that the replay
+   * covers, or that belong to a room the session has left, are dropped; the rest follow the replay.
+   */
+  release(replay?: Array<{ frame: string; id: string }>): number {
+    const held = this.held ?? [];
+    this.held = undefined;
+    let sent = 0;
+    if (replay) {
+      for (const { frame, id } of replay) {
+        if (this.shown.has(id)) continue;
+        this.deliver(frame, id);
+        sent++;
+      }
+    }
+    for (const { frame, id, room } of held) {
+      if (replay && room !== undefined && room !== this.room) continue;
+      this.deliver(frame, id);
+    }
+    this.shown.clear();
+    return sent;
   }
 
   /** Runs `task` after every earlier frame of this session; a failure never blocks the next one. */

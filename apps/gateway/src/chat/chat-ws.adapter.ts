@@ -6,7 +6,7 @@ import { Observable, lastValueFrom } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims } from '@app/auth';
-import { CLOSE_UNAUTHORIZED, ErrorCode, Ref } from '@app/protocol';
+import { ClientEvent, CLOSE_UNAUTHORIZED, ErrorCode, Ref } from '@app/protocol';
 
 import { ChatSession } from './chat-session';
 import { errorFrame, isPlainObject } from './frames';
@@ -91,6 +91,7 @@ export class ChatWsAdapter extends WsAdapter {
     transform: (data: unknown) => Observable<unknown>,
   ): Promise<void> {
     const ref = refOf(parsed);
+    if (session.holding && (typeof parsed === 'string' || parsed.event !== ClientEvent.Resume)) session.release();
     if (Date.now() >= session.expiresAt) {
       session.send(errorFrame(ErrorCode.Unauthorized, 'Your login has expired: log in again', ref));
       session.close(CLOSE_UNAUTHORIZED, 'Token expired');

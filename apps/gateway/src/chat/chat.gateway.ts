@@ -13,8 +13,11 @@ import {
 import {
   ClientEvent,
   CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL,
+  HistoryPage,
   Joined,
   LOBBY,
+  Resumed,
   RoomsList,
   Sent,
   ServerEvent,
@@ -29,12 +32,13 @@ import { chatValidationPipe } from './chat-validation.pipe';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
 import { DirectMessageDto } from './dto/direct-message.dto';
+import { HistoryDto } from './dto/history.dto';
 import { JoinRoomDto } from './dto/join-room.dto';
 import { RefDto } from './dto/ref.dto';
+import { ResumeDto } from './dto/resume.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { UserTargetDto } from './dto/user-target.dto';
 import { WhoDto } from './dto/who.dto';
-import { serverFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 import { socketLink } from './socket-link';
 
@@ -59,16 +63,18 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
     const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'));
-    const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims.exp * 1000, link);
+    const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims, link);
     ws.session = session;
     void session.enqueue(async () => {
       try {
-        session.send(serverFrame(ServerEvent.Welcome, await this.chat.open(session)));
+        await this.chat.open(session);
       } catch (err) {
         this.logger.error(`Could not open a session for ${session.username}: ${(err as Error).message}`);
-        session.close(1011, 'The chat store is unreachable; reconnect shortly');
+        session.close(CLOSE_INTERNAL, 'The chat store is unreachable; reconnect shortly');
       }
     });
+    // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
+    setTimeout(() => void session.enqueue(async () => void session.release()), this.config.getOrThrow<number>('RESUME_WAIT_MS')).unref();
   }
 
   handleDisconnect(ws: ChatSocket): void {
@@ -88,7 +94,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
 
   @SubscribeMessage(ClientEvent.Send)
   send(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: SendMessageDto): Promise<WsResponse<Sent>> {
-    return this.chat.send(ws.session!, dto.text).then(reply(ServerEvent.Sent, dto.ref));
+    return this.chat.send(ws.session!, dto.text, dto.cid).then(reply(ServerEvent.Sent, dto.ref));
   }
 
   @SubscribeMessage(ClientEvent.Join)
@@ -108,7 +114,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
 
   @SubscribeMessage(ClientEvent.Dm)
   dm(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: DirectMessageDto): Promise<WsResponse<Sent>> {
-    return this.chat.dm(ws.session!, dto.to, dto.text).then(reply(ServerEvent.Sent, dto.ref));
+    return this.chat.dm(ws.session!, dto.to, dto.text, dto.cid).then(reply(ServerEvent.Sent, dto.ref));
   }
 
   @SubscribeMessage(ClientEvent.Subscribe)
@@ -124,5 +130,15 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
   @SubscribeMessage(ClientEvent.Who)
   who(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: WhoDto): Promise<WsResponse<WhoList>> {
     return this.chat.who(ws.session!, dto.room).then(reply(ServerEvent.Who, dto.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.History)
+  history(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: HistoryDto): Promise<WsResponse<HistoryPage>> {
+    return this.chat.page(ws.session!, dto).then(reply(ServerEvent.History, dto.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Resume)
+  resume(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: ResumeDto): Promise<WsResponse<Resumed>> {
+    return this.chat.resume(ws.session!, dto.since.padStart(16, '0'), dto.room).then(reply(ServerEvent.Resumed, dto.ref));
   }
 }

@@ -6,6 +6,7 @@ import { RoomsModule } from '@app/rooms';
 
 import { INSTANCE_NAME } from '../instance-id';
 
+import { ChatDelivery } from './chat-delivery.service';
 import { ChatEventsController } from './chat-events.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
@@ -15,6 +16,6 @@ import { SessionRegistry } from './session-registry.service';
 @Module({
   imports: [AuthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
   controllers: [ChatEventsController],
-  providers: [ChatGateway, ChatService, InstanceHeartbeat, SessionRegistry],
+  providers: [ChatDelivery, ChatGateway, ChatService, InstanceHeartbeat, SessionRegistry],
 })
 export class ChatModule {}

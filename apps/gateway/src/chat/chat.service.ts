@@ -1,21 +1,45 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { UsersService } from '@app/auth';
-import { ErrorCode, Joined, LOBBY, RoomsList, Sent, SubscriptionChange, Welcome, WhoList } from '@app/protocol';
-import { ChatBus, SubscriptionsService } from '@app/pubsub';
+import {
+  CLOSE_POLICY,
+  DirectMessage,
+  ErrorCode,
+  HistoryPage,
+  Joined,
+  LOBBY,
+  Resumed,
+  RoomsList,
+  Sent,
+  ServerEvent,
+  SubscriptionChange,
+  WhoList,
+} from '@app/protocol';
+import { ChatBus, Draft, HistoryService, Outcome, SubscriptionsService } from '@app/pubsub';
+import { RedisEpoch } from '@app/redis';
 import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
+import { serverFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 
 type Reply<T> = Omit<T, 'ref'>;
+
+export interface HistoryQuery {
+  room?: string;
+  with?: string;
+  before?: string;
+  limit: number;
+}
 
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
 export class ChatService {
   constructor(
     private readonly bus: ChatBus,
+    private readonly epoch: RedisEpoch,
+    private readonly history: HistoryService,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
     private readonly subscriptions: SubscriptionsService,
@@ -23,27 +47,46 @@ export class ChatService {
     @Inject(INSTANCE_ID) readonly instanceId: string,
   ) {}
 
-  async open(session: ChatSession): Promise<Welcome> {
-    const move = await this.rooms.join(session, LOBBY);
+  /** Enters the lobby, then sends `welcome` and the DMs that arrived while the user was away. */
+  async open(session: ChatSession): Promise<void> {
+    const move = await this.rooms.move(session, '', LOBBY);
+    const known = this.registry.hasUser(session.username);
     this.registry.add(session);
-    await this.announce(session.username, move, LOBBY);
-    return { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: 0 };
+    if (!known) this.registry.setFollowing(session.username, await this.subscriptions.following(session.username));
+    await this.announce(session.username, move, '', LOBBY);
+    const unread = await this.history.unreadDms(session.username);
+    session.send(serverFrame(ServerEvent.Welcome, { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: unread.length }));
+    for (const dm of unread) {
+      session.shown.add(dm.id);
+      session.send(serverFrame(ServerEvent.Dm, dm));
+    }
   }
 
+  /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
-    await this.announce(session.username, await this.rooms.exit(session));
+    await this.announce(session.username, await this.rooms.move(session, session.room, ''), session.room, '');
   }
 
-  async send(session: ChatSession, text: string): Promise<Reply<Sent>> {
-    const { id } = await this.bus.publishMessage(session.username, session.room, text);
-    return { id, room: session.room };
+  async send(session: ChatSession, text: string, cid?: string): Promise<Reply<Sent>> {
+    const outcome = await this.publish(session, () => this.bus.publishMessage(session.room, { from: session.username, text, cid }));
+    if (outcome.status === 'dup') return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
+    return { id: outcome.id, room: session.room, ...(cid && { cid }) };
+  }
+
+  async dm(session: ChatSession, to: string, text: string, cid?: string): Promise<Reply<Sent>> {
+    const target = await this.resolveUser(to);
+    if (target === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
+    const draft: Draft = { from: session.username, text, cid };
+    const outcome = await this.publish(session, () => this.bus.publishDm(target, draft, session.id));
+    return { id: outcome.id, to: target, delivered: outcome.delivered, ...(cid && { cid }) };
   }
 
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
-    const move = await this.rooms.join(session, room);
+    const from = session.room;
+    const move = await this.rooms.move(session, from, room);
     this.registry.moveTo(session, room);
-    await this.announce(session.username, move, room);
+    await this.announce(session.username, move, from, room);
     return { room, users: move.users, members: await this.rooms.who(room) };
   }
 
@@ -55,36 +98,85 @@ export class ChatService {
     return { room, users: await this.rooms.who(room) };
   }
 
-  async dm(session: ChatSession, to: string, text: string): Promise<Reply<Sent>> {
-    if (to === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
-    await this.assertUserExists(to);
-    if (!(await this.rooms.isOnline(to))) {
-      throw new ChatError(ErrorCode.NotFound, `User "${to}" is not online; the message was not delivered`);
-    }
-    const { id } = await this.bus.publishDm(session.username, to, text, session.id);
-    return { id, to };
-  }
-
   async subscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
-    if (user === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot subscribe to yourself');
-    await this.assertUserExists(user);
-    await this.subscriptions.subscribe(session.username, user);
-    return { user };
+    const target = await this.resolveUser(user);
+    if (target === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot subscribe to yourself');
+    await this.subscriptions.subscribe(session.username, target);
+    await this.bus.publishFollow({ user: session.username, target, following: true });
+    return { user: target };
   }
 
   async unsubscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
-    await this.assertUserExists(user);
-    await this.subscriptions.unsubscribe(session.username, user);
-    return { user };
+    const target = await this.resolveUser(user);
+    await this.subscriptions.unsubscribe(session.username, target);
+    await this.bus.publishFollow({ user: session.username, target, following: false });
+    return { user: target };
   }
 
-  private async assertUserExists(user: string): Promise<void> {
+  async page(session: ChatSession, query: HistoryQuery): Promise<Reply<HistoryPage>> {
+    if (query.with !== undefined) {
+      const other = await this.resolveUser(query.with);
+      return { with: other, ...(await this.history.dmPage(session.username, other, query.limit, query.before)) };
+    }
+    const room = query.room ?? session.room;
+    return { room, ...(await this.history.roomPage(room, query.limit, query.before)) };
+  }
+
+  /**
+   * Moves the session to `room`, then replays every stored frame it would have received after `since`,
+   * before the live frames held since it connected (see `ChatSession.release`).
+   */
+  async resume(session: ChatSession, since: string, room = session.room): Promise<Reply<Resumed>> {
+    if (!session.holding) throw new ChatError(ErrorCode.BadRequest, 'resume must be the first frame after welcome');
+    try {
+      if (room !== session.room) await this.join(session, room);
+      const followed = await this.subscriptions.following(session.username);
+      const scope = { rooms: [session.room], users: [session.username], followed };
+      const { messages, complete } = await this.history.after(scope, since, this.epoch.current?.floor);
+      const count = session.release(messages.map((message) => ({ id: message.id, frame: this.replayFrame(session, message) })));
+      return { since, count, complete };
+    } finally {
+      session.release();
+    }
+  }
+
+  private replayFrame(session: ChatSession, message: DirectMessage | { room: string; id: string }): string {
+    if (!('room' in message)) return serverFrame(ServerEvent.Dm, message);
+    return serverFrame(ServerEvent.Message, message.room === session.room ? message : { ...message, via: 'subscription' });
+  }
+
+  /* Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. */
+  private async publish(session: ChatSession, attempt: () => Promise<Outcome>): Promise<Outcome & { status: 'ok' | 'dup' }> {
+    let outcome: Outcome;
+    try {
+      outcome = await attempt();
+    } catch (err) {
+      if (/timed out/i.test((err as Error).message)) {
+        throw new ChatError(
+          ErrorCode.Timeout,
+          'The chat store did not answer in time, so the message may or may not have been stored: send it again with the same cid, which never doubles it',
+        );
+      }
+      throw new ChatError(ErrorCode.Internal, 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly');
+    }
+    if (outcome.status === 'rate') {
+      if (outcome.cutOff) setImmediate(() => session.close(CLOSE_POLICY, 'Too many messages: rate limit exceeded repeatedly'));
+      throw new ChatError(ErrorCode.RateLimited, 'You are sending messages too fast: slow down and send this one again');
+    }
+    if (outcome.status === 'late') {
+      throw new ChatError(ErrorCode.Timeout, 'The chat store answered too late, so the message was not stored: send it again');
+    }
+    return outcome;
+  }
+
+  private async resolveUser(user: string): Promise<string> {
     if (!(await this.users.exists(user))) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
+    return user;
   }
 
-  /** Tells the rooms the user left or entered (first or last session only); `to` is the room moved to, if any. */
-  private async announce(user: string, move: Move, to?: string): Promise<void> {
-    if (move.from && move.userLeft) await this.bus.publishPresence({ room: move.from, user, action: 'leave' });
-    if (to && move.userJoined) await this.bus.publishPresence({ room: to, user, action: 'join' });
+  /** Tells the rooms the user left or entered (first or last session only). */
+  private async announce(user: string, move: Move, from: string, to: string): Promise<void> {
+    if (from && from !== to && move.userLeft) await this.bus.publishPresence({ room: from, user, action: 'leave' });
+    if (to && from !== to && move.userJoined) await this.bus.publishPresence({ room: to, user, action: 'join' });
   }
 }

@@ -3,25 +3,30 @@ import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
 import { ChatBus } from '@app/pubsub';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisEpoch } from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
+import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
 
 /**
  * Keeps this instance's sessions truthful in Redis: a heartbeat marks the instance alive, instances
- * whose heartbeat lapsed (crashed, killed) have their sessions reaped, and after Redis comes back
- * (perhaps empty) this instance's live sessions are written again.
+ * whose heartbeat lapsed (crashed, killed) have their sessions reaped, and when Redis comes back
+ * (perhaps empty) or this instance finds it was reaped while paused, its live sessions are put back
+ * and the rooms are told. It also notices a lost data set, a quiet bus gap, and Redis's clock.
  */
 @Injectable()
 export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(InstanceHeartbeat.name);
   private timer?: NodeJS.Timeout;
   private resyncNeeded = false;
+  private beating = false;
 
   constructor(
     private readonly bus: ChatBus,
     private readonly config: ConfigService,
+    private readonly delivery: ChatDelivery,
+    private readonly epoch: RedisEpoch,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
@@ -42,19 +47,33 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async beat(interval: number): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
     try {
-      await this.rooms.heartbeat(interval * 3);
-      if (this.resyncNeeded) {
-        this.resyncNeeded = false;
-        await this.rooms.resync(this.registry.all().map(({ id, username, room }) => ({ id, username, room })));
-        this.logger.log('Sessions written back to Redis after a reconnect');
-      }
+      const { lapsed, reaped } = await this.rooms.heartbeat(interval * 3);
+      const epoch = await this.epoch.check();
+      if (epoch.lost) this.logger.error('Redis lost its data (the cluster epoch changed): accounts, rooms and history before now are gone');
+      if (this.resyncNeeded || lapsed || reaped || epoch.lost) await this.resync();
       for (const { room, user } of await this.rooms.reapDeadInstances()) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
       }
+      await this.bus.syncClock();
+      this.delivery.checkQuiet(await this.bus.lastId());
     } catch (err) {
       this.resyncNeeded = true;
       this.logger.debug(`Heartbeat failed: ${(err as Error).message}`);
+    } finally {
+      this.beating = false;
     }
+  }
+
+  /* Puts this instance's live sessions back in Redis, and tells the rooms about users who were missing. */
+  private async resync(): Promise<void> {
+    this.resyncNeeded = false;
+    const moves = await this.rooms.resync(this.registry.all());
+    for (const { session, move } of moves) {
+      if (move.userJoined) await this.bus.publishPresence({ room: session.room, user: session.username, action: 'join' });
+    }
+    if (moves.length > 0) this.logger.log(`${moves.length} session(s) written back to Redis`);
   }
 }

@@ -8,25 +8,28 @@ class FakeSession extends ChatSession {
   readonly received: Array<{ event: string; data: Record<string, unknown> }> = [];
 
   constructor(id: string, username: string, room = 'global') {
-    super(id, username, Number.MAX_SAFE_INTEGER, { send: (frame) => this.received.push(JSON.parse(frame)), close: () => undefined });
+    super(id, username, { sub: username, exp: Number.MAX_SAFE_INTEGER }, { send: (frame) => this.received.push(JSON.parse(frame)), close: () => undefined });
     this.room = room;
+    this.release();
   }
 }
 
-const message = (from: string, room: string, subscribers: string[] = []) => ({ id: '1', room, from, text: 'hi', ts: 1, subscribers });
+const message = (from: string, room: string, id = '1') => ({ id, room, from, text: 'hi', ts: 1 });
 
 describe(SessionRegistry.name, () => {
   let sut: SessionRegistry;
   beforeEach(() => (sut = new SessionRegistry()));
 
-  it('gives room members the message and subscribers elsewhere one copy marked via subscription', () => {
+  it('gives room members the message and local followers elsewhere one copy marked via subscription', () => {
     const inRoom = new FakeSession('1', 'ann', 'r1');
     const subscriberInRoom = new FakeSession('2', 'sub', 'r1');
     const subscriberElsewhere = new FakeSession('3', 'sub', 'global');
     const outsider = new FakeSession('4', 'out', 'global');
     [inRoom, subscriberInRoom, subscriberElsewhere, outsider].forEach((s) => sut.add(s));
+    sut.setFollowing('sub', ['ann']);
+    sut.setFollowing('nobody-here', ['ann']);
 
-    sut.deliverMessage(message('ann', 'r1', ['sub', 'nobody-here']));
+    sut.deliverMessage(message('ann', 'r1'));
 
     assert.deepEqual(inRoom.received, [{ event: 'message', data: { id: '1', room: 'r1', from: 'ann', text: 'hi', ts: 1 } }]);
     assert.equal(subscriberInRoom.received.length, 1);
@@ -36,11 +39,17 @@ describe(SessionRegistry.name, () => {
     assert.equal(outsider.received.length, 0);
   });
 
-  it('accepts the empty subscriber list that Redis encodes as an object', () => {
-    const member = new FakeSession('1', 'ann', 'r1');
-    sut.add(member);
-    sut.deliverMessage({ ...message('ann', 'r1'), subscribers: {} as unknown as string[] });
-    assert.equal(member.received.length, 1);
+  it('follows and unfollows as bus events say, and forgets a user whose last session left', () => {
+    const follower = new FakeSession('1', 'sub', 'global');
+    sut.add(follower);
+    sut.follow('sub', 'ann', true);
+    sut.deliverMessage(message('ann', 'r1', '1'));
+    sut.follow('sub', 'ann', false);
+    sut.deliverMessage(message('ann', 'r1', '2'));
+    sut.follow('sub', 'ann', true);
+    sut.remove(follower);
+    assert.deepEqual(sut.audience(), { rooms: [], users: [], followed: [] });
+    assert.deepEqual(follower.received.map((f) => f.data.id), ['1']);
   });
 
   it('gives a DM to every session of the recipient and to the sender’s other sessions only', () => {
@@ -50,7 +59,7 @@ describe(SessionRegistry.name, () => {
     const bystander = new FakeSession('s4', 'eve');
     [origin, otherOfSender, recipient, bystander].forEach((s) => sut.add(s));
 
-    sut.deliverDm({ id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1, origin: 's1' });
+    sut.deliverDm({ id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 }, 's1');
 
     assert.equal(origin.received.length, 0);
     assert.deepEqual(otherOfSender.received, [{ event: 'dm', data: { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 } }]);
@@ -67,15 +76,16 @@ describe(SessionRegistry.name, () => {
     assert.deepEqual([self.received.length, other.received.length, away.received.length], [0, 1, 0]);
   });
 
-  it('moves sessions between rooms and forgets removed ones', () => {
+  it('moves sessions between rooms, never gives one id twice, and forgets removed sessions', () => {
     const s = new FakeSession('1', 'ann', 'global');
     sut.add(s);
     sut.moveTo(s, 'r1');
-    sut.deliverMessage(message('bob', 'global'));
-    sut.deliverMessage(message('bob', 'r1'));
+    sut.deliverMessage(message('bob', 'global', '1'));
+    sut.deliverMessage(message('bob', 'r1', '2'));
+    sut.deliverMessage(message('bob', 'r1', '2'));
     assert.deepEqual(s.received.map((f) => f.data.room), ['r1']);
     sut.remove(s);
-    sut.deliverMessage(message('bob', 'r1'));
+    sut.deliverMessage(message('bob', 'r1', '3'));
     assert.equal(s.received.length, 1);
     assert.deepEqual(sut.all(), []);
   });

@@ -1,79 +1,116 @@
 import { Injectable } from '@nestjs/common';
 
-import { ServerEvent } from '@app/protocol';
-import { DmEvent, MessageEvent, PresenceEvent } from '@app/pubsub';
+import { ChatMessage, DirectMessage, Presence, ServerEvent } from '@app/protocol';
 
 import { ChatSession } from './chat-session';
+import { serverFrame } from './frames';
 
-const frame = (event: ServerEvent, data: object): string => JSON.stringify({ event, data });
-
-/** This instance's live sessions, indexed by room and by user; fans bus events out to them. */
+/**
+ * This instance's live sessions, indexed by room and by user, and whom their users follow; fans bus
+ * events out to them. Each event's frame is serialized once and the same string goes to every recipient.
+ */
 @Injectable()
 export class SessionRegistry {
   private readonly byRoom = new Map<string, Set<ChatSession>>();
   private readonly byUser = new Map<string, Set<ChatSession>>();
+  /** For each user followed by a local user: those local users. */
+  private readonly followersOf = new Map<string, Set<string>>();
+  private readonly followingOf = new Map<string, Set<string>>();
 
   add(session: ChatSession): void {
-    this.index(this.byRoom, session.room, session);
-    this.index(this.byUser, session.username, session);
+    index(this.byRoom, session.room, session);
+    index(this.byUser, session.username, session);
   }
 
   remove(session: ChatSession): void {
-    this.unindex(this.byRoom, session.room, session);
-    this.unindex(this.byUser, session.username, session);
+    unindex(this.byRoom, session.room, session);
+    unindex(this.byUser, session.username, session);
+    if (!this.byUser.has(session.username)) this.setFollowing(session.username, []);
   }
 
   moveTo(session: ChatSession, room: string): void {
-    this.unindex(this.byRoom, session.room, session);
+    unindex(this.byRoom, session.room, session);
     session.room = room;
-    this.index(this.byRoom, room, session);
+    index(this.byRoom, room, session);
   }
 
   all(): ChatSession[] {
     return [...this.byUser.values()].flatMap((sessions) => [...sessions]);
   }
 
-  /** Room members get the message; subscribers of its sender elsewhere get one copy marked `via`. */
-  deliverMessage({ subscribers, ...message }: MessageEvent): void {
+  hasUser(user: string): boolean {
+    return this.byUser.has(user);
+  }
+
+  /** Local rooms and users, and the users they follow: whose history a gap fill must read. */
+  audience(): { rooms: string[]; users: string[]; followed: string[] } {
+    return { rooms: [...this.byRoom.keys()], users: [...this.byUser.keys()], followed: [...this.followersOf.keys()] };
+  }
+
+  /** Whom `user` follows, as far as this instance's delivery is concerned (local users only). */
+  setFollowing(user: string, targets: string[]): void {
+    for (const target of this.followingOf.get(user) ?? []) this.follow(user, target, false);
+    if (!this.byUser.has(user)) return;
+    targets.forEach((target) => this.follow(user, target, true));
+  }
+
+  follow(user: string, target: string, following: boolean): void {
+    if (following && !this.byUser.has(user)) return;
+    if (following) {
+      index(this.followingOf, user, target);
+      index(this.followersOf, target, user);
+    } else {
+      unindex(this.followingOf, user, target);
+      unindex(this.followersOf, target, user);
+    }
+  }
+
+  /** Room members get the message; local followers of its sender elsewhere get one copy marked `via`. */
+  deliverMessage(message: ChatMessage): void {
     const members = this.byRoom.get(message.room);
     if (members) {
-      const ordinary = frame(ServerEvent.Message, message);
-      members.forEach((session) => session.send(ordinary));
+      const ordinary = serverFrame(ServerEvent.Message, message);
+      members.forEach((session) => session.deliver(ordinary, message.id, message.room));
     }
     let viaFrame: string | undefined;
-    for (const subscriber of Array.isArray(subscribers) ? subscribers : []) {
-      for (const session of this.byUser.get(subscriber) ?? []) {
+    for (const follower of this.followersOf.get(message.from) ?? []) {
+      for (const session of this.byUser.get(follower) ?? []) {
         if (session.room === message.room) continue;
-        viaFrame ??= frame(ServerEvent.Message, { ...message, via: 'subscription' });
-        session.send(viaFrame);
+        viaFrame ??= serverFrame(ServerEvent.Message, { ...message, via: 'subscription' });
+        session.deliver(viaFrame, message.id);
       }
     }
   }
 
   /** Every session of the recipient, and the sender's sessions but the one that sent it. */
-  deliverDm({ origin, ...dm }: DmEvent): void {
-    const data = frame(ServerEvent.Dm, dm);
-    this.byUser.get(dm.to)?.forEach((session) => session.send(data));
-    this.byUser.get(dm.from)?.forEach((session) => session.id !== origin && session.send(data));
+  deliverDm(dm: DirectMessage, origin?: string): void {
+    const frame = serverFrame(ServerEvent.Dm, dm);
+    this.byUser.get(dm.to)?.forEach((session) => session.deliver(frame, dm.id));
+    this.byUser.get(dm.from)?.forEach((session) => session.id !== origin && session.deliver(frame, dm.id));
   }
 
-  deliverPresence(presence: PresenceEvent): void {
+  deliverPresence(presence: Presence): void {
     const members = this.byRoom.get(presence.room);
     if (!members) return;
-    const data = frame(ServerEvent.Presence, presence);
-    members.forEach((session) => session.username !== presence.user && session.send(data));
+    const frame = serverFrame(ServerEvent.Presence, presence);
+    members.forEach((session) => session.username !== presence.user && session.deliver(frame, undefined, presence.room));
   }
 
-  private index(map: Map<string, Set<ChatSession>>, key: string, session: ChatSession): void {
-    const set = map.get(key) ?? new Set<ChatSession>();
-    set.add(session);
-    map.set(key, set);
+  /** The same frame to every local session (a warning that messages may be missing, say). */
+  broadcast(frame: string): void {
+    this.byUser.forEach((sessions) => sessions.forEach((session) => session.send(frame)));
   }
+}
 
-  private unindex(map: Map<string, Set<ChatSession>>, key: string, session: ChatSession): void {
-    const set = map.get(key);
-    if (!set) return;
-    set.delete(session);
-    if (set.size === 0) map.delete(key);
-  }
+function index<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key) ?? new Set<V>();
+  set.add(value);
+  map.set(key, set);
+}
+
+function unindex<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
 }

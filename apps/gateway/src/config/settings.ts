@@ -72,6 +72,21 @@ export class Settings {
   @IntSetting(200, 60000, 'a whole number of seconds')
   HEARTBEAT_INTERVAL_MS = 2000;
 
+  @IntSetting(1, 10000000, 'a number of messages')
+  HISTORY_MAX_PER_ROOM = 10000;
+
+  @IntSetting(1, 10000000, 'a number of messages')
+  HISTORY_MAX_DMS_PER_USER = 10000;
+
+  @IntSetting(1, 2592000, 'a whole number of seconds')
+  CID_TTL_SECONDS = 86400;
+
+  @IntSetting(1, 1000, 'an integer')
+  RATE_LIMIT_STRIKES = 3;
+
+  @IntSetting(0, 60000, 'a number of milliseconds')
+  RESUME_WAIT_MS = 2000;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], { message: 'must be one of error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';
 }

@@ -1,7 +1,7 @@
 import { IsChatName, IsChatText } from './validators';
-import { RefDto } from './ref.dto';
+import { CidDto } from './ref.dto';
 
-export class DirectMessageDto extends RefDto {
+export class DirectMessageDto extends CidDto {
   @IsChatName('to')
   to: string;
 

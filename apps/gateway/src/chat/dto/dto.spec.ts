@@ -18,7 +18,7 @@ const rejectsWith = async (promise: Promise<unknown>, code: ErrorCode, pattern: 
 describe('chat DTOs', () => {
   it('accepts good frames and drops fields the contract does not have', async () => {
     const sut = await check(SendMessageDto, { text: 'hi', ref: 7, from: 'someone-else' });
-    assert.deepEqual(sut, { text: 'hi', ref: 7 });
+    assert.deepEqual(JSON.parse(JSON.stringify(sut)), { text: 'hi', ref: 7 });
   });
 
   it('says TOO_LARGE for text over 2000 characters, BAD_REQUEST for every other mistake', async () => {

@@ -1,7 +1,7 @@
 import { IsChatText } from './validators';
-import { RefDto } from './ref.dto';
+import { CidDto } from './ref.dto';
 
-export class SendMessageDto extends RefDto {
+export class SendMessageDto extends CidDto {
   @IsChatText()
   text: string;
 }

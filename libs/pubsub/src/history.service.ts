@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+
+import { ChatMessage, DirectMessage } from '@app/protocol';
+import { ChatKeys, REDIS } from '@app/redis';
+
+export type Stored = ChatMessage | DirectMessage;
+
+export interface Page<T extends Stored> {
+  messages: T[];
+  more: boolean;
+}
+
+/** What a stream holds after an id, and whether it still holds everything after it. */
+export interface Since<T extends Stored> {
+  messages: T[];
+  complete: boolean;
+}
+
+/** Whose messages: rooms, users whose DMs, and users followed (their messages in any room). */
+export interface Scope {
+  rooms: string[];
+  users: string[];
+  followed: string[];
+}
+
+type Entry = [id: string, fields: string[]];
+
+const entryId = (messageId: string): string => `${BigInt(messageId)}-0`;
+const parse = <T extends Stored>(entries: Entry[]): T[] => entries.map(([, fields]) => JSON.parse(fields[1]) as T);
+
+/** Reads the message streams that `publish.lua` writes: room history, DM conversations, resume and gap fills. */
+@Injectable()
+export class HistoryService {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** The room's messages before `before` (newest `limit` of them), oldest first. */
+  roomPage(room: string, limit: number, before?: string): Promise<Page<ChatMessage>> {
+    return this.page<ChatMessage>(ChatKeys.roomHistory(room), limit, before);
+  }
+
+  /** The DM conversation of `user` with `other`, oldest first. */
+  async dmPage(user: string, other: string, limit: number, before?: string): Promise<Page<DirectMessage>> {
+    const key = ChatKeys.dmHistory(user);
+    const between = (dm: DirectMessage): boolean => (dm.from === user && dm.to === other) || (dm.from === other && dm.to === user);
+    const found: DirectMessage[] = [];
+    let cursor = before;
+    // The user's stream mixes conversations: read back in pages until `limit` of this one are found.
+    for (;;) {
+      const page = await this.page<DirectMessage>(key, 200, cursor);
+      found.unshift(...page.messages.filter(between));
+      if (found.length > limit) return { messages: found.slice(-limit), more: true };
+      if (!page.more || page.messages.length === 0) return { messages: found, more: false };
+      cursor = page.messages[0].id;
+    }
+  }
+
+  /**
+   * Everything after `since` in each stream, merged in id order without duplicates; `complete` is false
+   * when a stream was trimmed past `since`, or when `since` is older than the data Redis holds (`floor`).
+   */
+  async since(keys: string[], since: string, floor = '0'): Promise<Since<Stored>> {
+    if (keys.length === 0) return { messages: [], complete: since >= floor };
+    const pipeline = this.redis.pipeline();
+    keys.forEach((key) => pipeline.xrange(key, `(${entryId(since)}`, '+').xinfo('STREAM', key));
+    const replies = (await pipeline.exec()) ?? [];
+    const byId = new Map<string, Stored>();
+    let complete = since >= floor;
+    for (let i = 0; i < replies.length; i += 2) {
+      const [rangeError, entries] = replies[i];
+      if (rangeError) throw rangeError;
+      parse(entries as Entry[]).forEach((message) => byId.set(message.id, message));
+      const [infoError, info] = replies[i + 1];
+      if (!infoError && BigInt(maxDeleted(info as unknown[])) > BigInt(since)) complete = false;
+    }
+    return { messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), complete };
+  }
+
+  /** `since` over the histories that concern these rooms, users (their DMs) and followed users. */
+  after(scope: Scope, since: string, floor?: string): Promise<Since<Stored>> {
+    const keys = [
+      ...scope.rooms.map(ChatKeys.roomHistory),
+      ...scope.users.map(ChatKeys.dmHistory),
+      ...scope.followed.map(ChatKeys.saidHistory),
+    ];
+    return this.since(keys, since, floor);
+  }
+
+  /** DMs to `user` stored after their devices last saw their DMs (while none of them was online). */
+  async unreadDms(user: string): Promise<DirectMessage[]> {
+    const seen = (await this.redis.get(ChatKeys.dmSeen(user))) ?? '0';
+    const { messages } = await this.since([ChatKeys.dmHistory(user)], seen.padStart(16, '0'));
+    return (messages as DirectMessage[]).filter((dm) => dm.to === user);
+  }
+
+  private async page<T extends Stored>(key: string, limit: number, before?: string): Promise<Page<T>> {
+    const end = before ? `(${entryId(before)}` : '+';
+    const entries = (await this.redis.xrevrange(key, end, '-', 'COUNT', limit + 1)) as Entry[];
+    const messages = parse<T>(entries.slice(0, limit)).reverse();
+    return { messages, more: entries.length > limit };
+  }
+}
+
+/** The `max-deleted-entry-id` of an XINFO STREAM reply, as the message id it stands for. */
+function maxDeleted(info: unknown[]): string {
+  const at = info.indexOf('max-deleted-entry-id');
+  const value = at >= 0 ? String(info[at + 1]) : '0-0';
+  return value.split('-')[0];
+}
