@@ -17,8 +17,6 @@ import { Settings, SettingsError, validateSettings } from './config/settings';
 import { httpErrorHandler } from './http/http-errors';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const SHUTDOWN_TIMEOUT_MS = 10_000;
-
 async function bootstrap(): Promise<void> {
   process.env = launchEnv(process.argv.slice(2), process.env);
   const settings = validateSettings(process.env);
@@ -34,14 +32,15 @@ async function bootstrap(): Promise<void> {
   });
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
-  app.useWebSocketAdapter(
-    new ChatWsAdapter(app, {
-      maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
-      ratePerSecond: settings.RATE_LIMIT_PER_SECOND,
-      rateBurst: settings.RATE_LIMIT_BURST,
-      verifyToken: (token) => app.get(AuthService).verify(token),
-    }),
-  );
+  const adapter = new ChatWsAdapter(app, {
+    maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
+    ratePerSecond: settings.RATE_LIMIT_PER_SECOND,
+    rateBurst: settings.RATE_LIMIT_BURST,
+    pingIntervalMs: settings.WS_PING_INTERVAL_MS,
+    pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
+    verifyToken: (token) => app.get(AuthService).verify(token),
+  });
+  app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
   await app.startAllMicroservices();
   await app.listen(settings.PORT, settings.HOST).catch((err: NodeJS.ErrnoException) => {
@@ -54,19 +53,20 @@ async function bootstrap(): Promise<void> {
   if (!settings.CHAT_ADMIN_TOKEN) logger.warn('GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it');
   const { port } = app.getHttpServer().address() as AddressInfo;
   process.stdout.write(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)\n`);
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, () => adapter.drain(), settings.SHUTDOWN_GRACE_MS);
 }
 
-function closeOnSignals(app: INestApplication, logger: Logger): void {
+function closeOnSignals(app: INestApplication, logger: Logger, drain: () => void, graceMs: number): void {
   let closing = false;
   const close = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal}: closing client sockets and Redis connections`);
+    logger.log(`${signal}: draining (sessions leave their rooms, sockets close with 1001, then Redis connections)`);
+    drain();
     setTimeout(() => {
-      logger.error(`Shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+      logger.error(`Shutdown took over SHUTDOWN_GRACE_MS=${graceMs} ms; exiting anyway`);
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+    }, graceMs).unref();
     app.close().then(
       () => process.exit(0),
       (err: Error) => {

@@ -6,9 +6,10 @@ import { Observable, lastValueFrom } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims } from '@app/auth';
-import { ClientEvent, CLOSE_UNAUTHORIZED, ErrorCode, Ref } from '@app/protocol';
+import { ClientEvent, CLOSE_UNAUTHORIZED, ErrorCode, MAX_FRAME_DEPTH, Ref } from '@app/protocol';
 
 import { ChatSession } from './chat-session';
+import { fieldWithLoneSurrogate, nestsDeeperThan } from './frame-guards';
 import { errorFrame, isPlainObject } from './frames';
 import { isRef } from './dto/ref.dto';
 import { TokenBucket } from './token-bucket';
@@ -20,6 +21,8 @@ export interface ChatWsOptions {
   maxFrameBytes: number;
   ratePerSecond: number;
   rateBurst: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
   verifyToken(token: string | undefined): Promise<TokenClaims | null>;
 }
 
@@ -28,6 +31,8 @@ type VerifyCallback = (ok: boolean, code?: number, message?: string) => void;
 interface ParsedFrame {
   event: string;
   data?: Record<string, unknown>;
+  /** Why the frame, which did parse, is refused before validation. */
+  problem?: string;
 }
 
 const refOf = (frame: ParsedFrame | string): Ref | undefined =>
@@ -42,6 +47,7 @@ const clip = (text: string, max = 64): string => (text.length > max ? `${text.sl
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
+  private draining = false;
 
   constructor(
     app: INestApplicationContext,
@@ -51,11 +57,39 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   create(port: number, options: Record<string, unknown> = {}): unknown {
-    return super.create(port, {
+    const server = super.create(port, {
       ...options,
       maxPayload: this.options.maxFrameBytes,
       verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) => this.verify(info.req, done),
+    }) as WsServer;
+    this.keepAlive(server);
+    return server;
+  }
+
+  /** Refuses new upgrades (503) from now on: the instance is shutting down. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /*
+   * Pings every client each interval; one that has not answered the previous ping within the timeout is
+   * cut off (a half-open connection), so its user leaves the rooms and others see `presence`.
+   */
+  private keepAlive(server: WsServer): void {
+    const alive = new WeakMap<WebSocket, boolean>();
+    server.on('connection', (ws: WebSocket) => {
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
     });
+    const timer = setInterval(() => {
+      server.clients.forEach((ws) => {
+        alive.set(ws, false);
+        ws.ping();
+      });
+      setTimeout(() => server.clients.forEach((ws) => alive.get(ws) === false && ws.terminate()), this.options.pingTimeoutMs).unref();
+    }, this.options.pingIntervalMs);
+    timer.unref();
+    server.on('close', () => clearInterval(timer));
   }
 
   /* A client's protocol errors (oversize frame, bad UTF-8) are its own business: debug, not error, so no one can flood the log. */
@@ -97,8 +131,8 @@ export class ChatWsAdapter extends WsAdapter {
       session.close(CLOSE_UNAUTHORIZED, 'Token expired');
       return;
     }
-    if (typeof parsed === 'string') {
-      session.send(errorFrame(ErrorCode.BadRequest, parsed, ref));
+    if (typeof parsed === 'string' || parsed.problem) {
+      session.send(errorFrame(ErrorCode.BadRequest, typeof parsed === 'string' ? parsed : parsed.problem!, ref));
       return;
     }
     const handler = byEvent.get(parsed.event);
@@ -119,19 +153,25 @@ export class ChatWsAdapter extends WsAdapter {
   /** The frame's event and data, or what is wrong with it. */
   private parse(raw: RawData, isBinary: boolean): ParsedFrame | string {
     if (isBinary) return 'Frames must be JSON text, not binary';
+    const text = raw.toString();
+    if (nestsDeeperThan(text, MAX_FRAME_DEPTH)) return `The frame nests arrays or objects deeper than ${MAX_FRAME_DEPTH} levels`;
     let frame: unknown;
     try {
-      frame = JSON.parse(raw.toString());
+      frame = JSON.parse(text);
     } catch (err) {
       return `Invalid JSON: ${(err as Error).message}`;
     }
     if (!isPlainObject(frame)) return 'A frame must be a JSON object: {"event": string, "data": object}';
     if (typeof frame.event !== 'string') return 'The frame has no "event" string: {"event": string, "data": object}';
     if (frame.data !== undefined && !isPlainObject(frame.data)) return `"data" of "${clip(frame.event)}" must be a JSON object`;
-    return { event: frame.event, data: frame.data as Record<string, unknown> | undefined };
+    const data = frame.data as Record<string, unknown> | undefined;
+    const broken = fieldWithLoneSurrogate(data);
+    if (broken) return { event: frame.event, data, problem: `${broken} holds a lone UTF-16 surrogate: send well-formed Unicode text` };
+    return { event: frame.event, data };
   }
 
   private verify(req: UpgradeRequest, done: VerifyCallback): void {
+    if (this.draining) return done(false, 503, 'Server shutting down: connect to another instance');
     this.options.verifyToken(tokenOf(req)).then(
       (claims) => {
         if (!claims) return done(false, 401, 'Unauthorized');

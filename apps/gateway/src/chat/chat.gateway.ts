@@ -39,6 +39,7 @@ import { ResumeDto } from './dto/resume.dto';
 import { SendMessageDto } from './dto/send-message.dto';
 import { UserTargetDto } from './dto/user-target.dto';
 import { WhoDto } from './dto/who.dto';
+import { InstanceHeartbeat } from './instance-heartbeat.service';
 import { SessionRegistry } from './session-registry.service';
 import { socketLink } from './socket-link';
 
@@ -56,6 +57,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
   constructor(
     private readonly chat: ChatService,
     private readonly config: ConfigService,
+    private readonly heartbeat: InstanceHeartbeat,
     private readonly registry: SessionRegistry,
   ) {}
 
@@ -85,11 +87,21 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     );
   }
 
-  /* Sessions leave their rooms (and others are told) while Redis is still connected; then sockets close with 1001. */
+  /*
+   * The drain, in this order: sessions leave their rooms (others are told) while Redis is still connected,
+   * then sockets close with 1001, then the instance de-registers. New upgrades are refused by then.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
-    await Promise.all(sessions.map((session) => session.enqueue(() => this.chat.close(session))));
+    await Promise.all(
+      sessions.map((session) =>
+        session.enqueue(() =>
+          this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not remove ${session.username}'s session ${session.id}: ${err.message}`)),
+        ),
+      ),
+    );
     sessions.forEach((session) => session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'));
+    await this.heartbeat.retire();
   }
 
   @SubscribeMessage(ClientEvent.Send)

@@ -41,9 +41,13 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     this.timer.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     clearInterval(this.timer);
-    await this.rooms.retire().catch(() => undefined);
+  }
+
+  /** Forgets this instance in Redis: the last step of a drain, after its sessions left their rooms. */
+  async retire(): Promise<void> {
+    await this.rooms.retire().catch((err: Error) => this.logger.warn(`Could not de-register this instance: ${err.message}`));
   }
 
   private async beat(interval: number): Promise<void> {

@@ -61,7 +61,16 @@ export class Settings {
   WS_MAX_FRAME_BYTES = MAX_FRAME_BYTES;
 
   @IntSetting(65536, 1073741824, 'a number of bytes')
-  WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+  WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+  @IntSetting(1000, 600000, 'a number of milliseconds')
+  WS_PING_INTERVAL_MS = 25000;
+
+  @IntSetting(1000, 600000, 'a number of milliseconds')
+  WS_PING_TIMEOUT_MS = 10000;
+
+  @IntSetting(1000, 600000, 'a number of milliseconds')
+  SHUTDOWN_GRACE_MS = 10000;
 
   @IntSetting(100, 60000, 'a whole number of seconds')
   REDIS_RETRY_DELAY_MS = 1000;
