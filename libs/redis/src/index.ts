@@ -3,4 +3,5 @@ export * from './redis.constants';
 export * from './redis-epoch.service';
 export * from './redis.module';
 export * from './redis-options';
+export * from './redis-persistence';
 export * from './redis-scripts';

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
 import { ChatBus } from '@app/pubsub';
-import { REDIS, RedisEpoch } from '@app/redis';
+import { REDIS, RedisEpoch, warnIfNotPersistent } from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
 import { ChatDelivery } from './chat-delivery.service';
@@ -36,6 +36,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     const interval = this.config.getOrThrow<number>('HEARTBEAT_INTERVAL_MS');
     this.redis.on('close', () => (this.resyncNeeded = true));
     this.redis.on('ready', () => void this.beat(interval));
+    await warnIfNotPersistent(this.redis, this.logger);
     await this.beat(interval);
     this.timer = setInterval(() => void this.beat(interval), interval);
     this.timer.unref();
