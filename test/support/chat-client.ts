@@ -1,3 +1,4 @@
+import { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { WebSocket } from 'ws';
 
@@ -13,6 +14,7 @@ export interface Frame {
 export interface HttpReply {
   status: number;
   body: any;
+  headers: IncomingHttpHeaders;
 }
 
 /** A JSON request over HTTPS that trusts only the development certificate. */
@@ -23,7 +25,7 @@ export function httpsJson(port: number, method: string, path: string, body?: unk
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, headers: res.headers }));
       },
     );
     req.on('error', reject);

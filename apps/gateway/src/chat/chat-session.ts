@@ -1,3 +1,4 @@
+import { TokenClaims } from '@app/auth';
 import { LOBBY } from '@app/protocol';
 
 /** How a session reaches its client; the WebSocket adapter supplies it. */
@@ -16,6 +17,7 @@ export class ChatSession {
     readonly username: string,
     readonly expiresAt: number,
     private readonly link: SessionLink,
+    readonly claims: TokenClaims,
   ) {}
 
   send(frame: string): void {

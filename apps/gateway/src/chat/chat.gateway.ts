@@ -59,7 +59,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
     const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'));
-    const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims.exp * 1000, link);
+    const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims.exp * 1000, link, claims);
     ws.session = session;
     void session.enqueue(async () => {
       try {

@@ -55,9 +55,9 @@ export class ChatService {
     return { room, users: await this.rooms.who(room) };
   }
 
-  async dm(session: ChatSession, to: string, text: string): Promise<Reply<Sent>> {
+  async dm(session: ChatSession, target: string, text: string): Promise<Reply<Sent>> {
+    const to = await this.existingUser(target);
     if (to === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
-    await this.assertUserExists(to);
     if (!(await this.rooms.isOnline(to))) {
       throw new ChatError(ErrorCode.NotFound, `User "${to}" is not online; the message was not delivered`);
     }
@@ -65,21 +65,24 @@ export class ChatService {
     return { id, to };
   }
 
-  async subscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
+  async subscribe(session: ChatSession, target: string): Promise<Reply<SubscriptionChange>> {
+    const user = await this.existingUser(target);
     if (user === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot subscribe to yourself');
-    await this.assertUserExists(user);
     await this.subscriptions.subscribe(session.username, user);
     return { user };
   }
 
-  async unsubscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
-    await this.assertUserExists(user);
+  async unsubscribe(session: ChatSession, target: string): Promise<Reply<SubscriptionChange>> {
+    const user = await this.existingUser(target);
     await this.subscriptions.unsubscribe(session.username, user);
     return { user };
   }
 
-  private async assertUserExists(user: string): Promise<void> {
-    if (!(await this.users.exists(user))) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
+  /** The user's name as registered (names are case-insensitive), or NOT_FOUND. */
+  private async existingUser(user: string): Promise<string> {
+    const name = await this.users.resolve(user);
+    if (name === null) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
+    return name;
   }
 
   /** Tells the rooms the user left or entered (first or last session only); `to` is the room moved to, if any. */
