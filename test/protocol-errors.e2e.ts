@@ -57,7 +57,7 @@ describe('bad input gets the documented error, and the process stays up', () => 
     const badName = await httpsJson(gateway.port, 'POST', '/auth/login', { username: 'a b', password: 'x' });
     assert.equal(badName.status, 400);
     assert.match(badName.body.message, /username/);
-    const longPassword = await httpsJson(gateway.port, 'POST', '/auth/login', { username: 'zed', password: 'x'.repeat(129) });
+    const longPassword = await httpsJson(gateway.port, 'POST', '/auth/login', { username: 'zed', password: 'x'.repeat(1025) });
     assert.equal(longPassword.status, 400);
     assert.match(longPassword.body.message, /password/);
     const notJson = await httpsJson(gateway.port, 'POST', '/auth/login', '{nope');

@@ -16,7 +16,7 @@ import { TestRedis } from './support/redis-server';
 const PW = `pw-${randomUUID()}`;
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const ORIGIN = 'https://chat.example.com';
-const OPEN = { LOGIN_MAX_FAILURES_PER_ADDRESS: '1000', REGISTRATIONS_PER_ADDRESS: '1000', ALLOWED_ORIGINS: ORIGIN, HTTP_HEADERS_TIMEOUT_MS: '1500' };
+const OPEN = { ALLOWED_ORIGINS: ORIGIN, HTTP_HEADERS_TIMEOUT_MS: '1500' };
 
 const post = (gateway: GatewayProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpReply> =>
   httpsJson(gateway.port, 'POST', path, body, headers);
@@ -60,7 +60,6 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
         PASSWORD_MIN_LENGTH: '8',
         HASH_CONCURRENCY: '1',
         HASH_QUEUE_LIMIT: '2',
-        LOGIN_MAX_FAILURES_PER_ADDRESS: '1000',
       }),
       GatewayProcess.start(redis.url, { LOGIN_MAX_FAILURES_PER_ADDRESS: '5', REGISTRATIONS_PER_ADDRESS: '3' }),
     ]);

@@ -131,7 +131,7 @@ export class AuthService {
   private async decode(token: string | undefined): Promise<TokenClaims | null> {
     if (!token) return null;
     try {
-      const claims: unknown = await this.jwt.verifyAsync(token);
+      const claims: unknown = await this.jwt.verifyAsync(token, { clockTimestamp: Date.now() / 1000 });
       return isTokenClaims(claims) ? claims : null;
     } catch {
       return null;
