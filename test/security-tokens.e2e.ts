@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, TestContext } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
-import { WebSocket } from 'ws';
 
-import { ChatClient, Frame, httpsJson, HttpReply, login } from './support/chat-client';
-import { ADMIN_TOKEN, CA, GatewayProcess } from './support/gateway-process';
+import { ChatClient, Frame, httpsJson, HttpReply, login, upgradeStatus } from './support/chat-client';
+import { ADMIN_TOKEN, GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -14,20 +13,6 @@ const PW = `pw-${randomUUID()}`;
 const SETTINGS = { CHAT_JWT_SECRET: SECRET, REDIS_RETRY_DELAY_MS: '200', REDIS_COMMAND_TIMEOUT_MS: '1000', HEARTBEAT_INTERVAL_MS: '500' };
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
-
-const upgradeStatus = (gateway: GatewayProcess, token: string): Promise<number | 'open'> =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl, { ca: CA, headers: bearer(token), handshakeTimeout: 5000 });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
 
 describe('tokens expire, refresh and log out across instances', () => {
   let redis: TestRedis;
@@ -80,10 +65,10 @@ describe('tokens expire, refresh and log out across instances', () => {
     for (const [what, token] of Object.entries(forged)) {
       assert.equal((await me(east, token)).status, 401, what);
       assert.equal((await httpsJson(west.port, 'POST', '/auth/refresh', undefined, bearer(token))).status, 401, what);
-      assert.equal(await upgradeStatus(west, token), 401, what);
+      assert.equal(await upgradeStatus(west, bearer(token)), 401, what);
     }
     const good = await jwt.signAsync({ sub: 'real', jti: randomUUID(), iat: now }, { expiresIn: 600 });
-    assert.equal(await upgradeStatus(west, good), 'open', 'the same claims with exp and jti are fine');
+    assert.equal(await upgradeStatus(west, bearer(good)), 'open', 'the same claims with exp and jti are fine');
     await assertControlStillChats();
   });
 
@@ -111,7 +96,7 @@ describe('tokens expire, refresh and log out across instances', () => {
     assert.equal(reply.status, 204);
     await Promise.all([closedUnauthorized(t, onEast, loggedOutAt), closedUnauthorized(t, onWest, loggedOutAt)]);
     assert.equal((await me(east, a.token)).status, 401);
-    assert.equal(await upgradeStatus(east, a.token), 401);
+    assert.equal(await upgradeStatus(east, bearer(a.token)), 401);
     assert.equal((await other.request('who')).event, 'who', 'the other token is untouched');
     assert.equal((await me(west, b.token)).status, 200);
     assert.match(west.log, /logout user=walker address=\S+ instance=\S+/);

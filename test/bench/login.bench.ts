@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     LOGIN_MAX_FAILURES_PER_ADDRESS: '100000',
   });
   try {
-    const created = await httpsJson(gateway.port, 'POST', '/admin/users', { username: 'bench', password: PASSWORD }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const created = await httpsJson(gateway.port, 'POST', '/admin/users', { username: 'bench', password: PASSWORD }, admin);
     if (created.status !== 201) throw new Error(`could not create the user: ${created.status}`);
     await login(gateway, 'bench', PASSWORD);
 
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     const lines = [
       `argon2id m=19456 KiB, t=2, p=1; HASH_CONCURRENCY = cores; one gateway on a private Redis`,
       `one login at a time (${SAMPLES}): p50 ${ms(percentile(single, 50))}, p95 ${ms(percentile(single, 95))}`,
-      `${LOGINS} logins, ${PARALLEL} in parallel: ${(LOGINS / seconds).toFixed(1)} logins/s, p50 ${ms(percentile(parallelLatencies, 50))}, p95 ${ms(percentile(parallelLatencies, 95))}`,
+      `${LOGINS} logins, ${PARALLEL} in parallel: ${(LOGINS / seconds).toFixed(1)} logins/s, ` +
+        `p50 ${ms(percentile(parallelLatencies, 50))}, p95 ${ms(percentile(parallelLatencies, 95))}`,
       `unknown user (${SAMPLES}): median ${ms(percentile(unknown, 50))}; wrong password (${SAMPLES}): median ${ms(percentile(wrong, 50))}`,
       `median difference (unknown - wrong): ${ms(percentile(unknown, 50) - percentile(wrong, 50))}`,
     ];

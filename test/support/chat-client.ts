@@ -40,6 +40,22 @@ export async function login(gateway: GatewayProcess, username: string, password 
   return reply.body as LoginResponse;
 }
 
+/** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
+export function upgradeStatus(gateway: GatewayProcess, headers: Record<string, string>, query = ''): Promise<number | 'open'> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers, handshakeTimeout: 5000 });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
+  });
+}
+
 /** A real wss:// client that records every frame, with waits that always time out. */
 export class ChatClient {
   readonly frames: Frame[] = [];

@@ -20,6 +20,9 @@ import { httpErrorHandler } from './http/http-errors';
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+type HttpsServerOptions = SecureContextOptions &
+  Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'>;
+
 async function bootstrap(): Promise<void> {
   process.env = launchEnv(process.argv.slice(2), process.env);
   const settings = validateSettings(process.env);
@@ -28,7 +31,7 @@ async function bootstrap(): Promise<void> {
 
   const { AppModule } = await import('./app.module.js');
   /* Slow clients (slowloris) are cut off: the TLS handshake and the headers within HTTP_HEADERS_TIMEOUT_MS, checked every second. */
-  const httpsOptions: SecureContextOptions & Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'> = {
+  const httpsOptions: HttpsServerOptions = {
     cert: tls.cert,
     key: tls.key,
     minVersion: 'TLSv1.2',

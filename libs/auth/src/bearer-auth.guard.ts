@@ -16,7 +16,9 @@ export class BearerAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const claims = await this.auth.verify(bearerToken(request.headers));
     if (!claims) {
-      throw new UnauthorizedException('Send Authorization: Bearer <token> with a token from POST /auth/login; this one is missing, expired or logged out');
+      throw new UnauthorizedException(
+        'Send Authorization: Bearer <token> with a token from POST /auth/login; this one is missing, expired or logged out',
+      );
     }
     request.claims = claims;
     return true;

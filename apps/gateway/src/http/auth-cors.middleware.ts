@@ -23,7 +23,7 @@ export class AuthCorsMiddleware implements NestMiddleware {
     if (!isOriginAllowed(origin, this.allowed, req.headers.host)) {
       res.status(HttpStatus.FORBIDDEN).json({
         statusCode: HttpStatus.FORBIDDEN,
-        message: `Pages from ${JSON.stringify(origin.slice(0, 100))} may not log in here: the server's operator can add that origin to ALLOWED_ORIGINS`,
+        message: `Pages from ${JSON.stringify(origin.slice(0, 100))} may not log in here: the server's operator can allow them in ALLOWED_ORIGINS`,
       });
       return;
     }
