@@ -101,7 +101,7 @@ describe('gateway start, stop and faults', () => {
     assert.deepEqual((await watcher.request('who')).data.users, ['watcher2']);
   });
 
-  it('answers INTERNAL while Redis is down, and carries on after Redis restarts empty', async () => {
+  it('answers INTERNAL while Redis is down, and carries on after Redis restarts empty (its users log in again)', async () => {
     const east = await start();
     const west = await start();
     const a = await connect(east, 'ra');
@@ -115,11 +115,18 @@ describe('gateway start, stop and faults', () => {
     assert.equal(failed.data.code, 'INTERNAL');
 
     await redis.restart();
-    await waitFor(async () => (await a.request('send', { text: 'back again' }, 8000)).event === 'sent', 15000, 'sending to work again');
-    await b.next((f) => f.event === 'message' && f.data.text === 'back again', 8000);
-    await waitFor(async () => (await countIn(west, 'survive')) === 2, 8000, 'membership to be written back');
-    assert.equal((await b.request('send', { text: 'west too' })).event, 'sent');
-    await a.next((f) => f.event === 'message' && f.data.text === 'west too');
+    // The accounts went with the data: the sessions are closed with 4401, and the users log in (register) again.
+    assert.equal((await a.waitClosed(8000)).code, 4401);
+    assert.equal((await b.waitClosed(8000)).code, 4401);
+    const a2 = await connect(east, 'ra');
+    const b2 = await connect(west, 'rb');
+    await a2.request('join', { room: 'survive' });
+    await b2.request('join', { room: 'survive' });
+    await waitFor(async () => (await a2.request('send', { text: 'back again' }, 8000)).event === 'sent', 15000, 'sending to work again');
+    await b2.next((f) => f.event === 'message' && f.data.text === 'back again', 8000);
+    await waitFor(async () => (await countIn(west, 'survive')) === 2, 8000, 'both users in the room');
+    assert.equal((await b2.request('send', { text: 'west too' })).event, 'sent');
+    await a2.next((f) => f.event === 'message' && f.data.text === 'west too');
   });
 
   it('writes the development certificate with `npm run certs`, and never overwrites it unless asked', () => {

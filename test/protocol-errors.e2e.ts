@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
 
-import { ChatClient, httpsJson, login } from './support/chat-client';
-import { CA, GatewayProcess } from './support/gateway-process';
+import { ChatClient, httpsJson, login, upgradeStatus } from './support/chat-client';
+import { GatewayProcess } from './support/gateway-process';
 import { sleep } from './support/ports';
 import { TestRedis } from './support/redis-server';
-
-const upgradeStatus = (gateway: GatewayProcess, headers: Record<string, string>, query = ''): Promise<number | 'open'> =>
-  new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers, handshakeTimeout: 5000 });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
 
 describe('bad input gets the documented error, and the process stays up', () => {
   let redis: TestRedis;

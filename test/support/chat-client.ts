@@ -1,3 +1,4 @@
+import { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { WebSocket } from 'ws';
 
@@ -13,6 +14,7 @@ export interface Frame {
 export interface HttpReply {
   status: number;
   body: any;
+  headers: IncomingHttpHeaders;
 }
 
 /** A JSON request over HTTPS that trusts only the development certificate. */
@@ -23,7 +25,7 @@ export function httpsJson(port: number, method: string, path: string, body?: unk
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, headers: res.headers }));
       },
     );
     req.on('error', reject);
@@ -36,6 +38,22 @@ export async function login(gateway: GatewayProcess, username: string, password 
   const reply = await httpsJson(gateway.port, 'POST', '/auth/login', { username, password });
   if (reply.status !== 200) throw new Error(`login of ${username} failed: ${reply.status} ${JSON.stringify(reply.body)}`);
   return reply.body as LoginResponse;
+}
+
+/** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
+export function upgradeStatus(gateway: GatewayProcess, headers: Record<string, string>, query = ''): Promise<number | 'open'> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers, handshakeTimeout: 5000 });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
+  });
 }
 
 /** A real wss:// client that records every frame, with waits that always time out. */

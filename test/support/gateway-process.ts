@@ -46,6 +46,8 @@ export class GatewayProcess {
         CHAT_ADMIN_TOKEN: ADMIN_TOKEN,
         RATE_LIMIT_PER_SECOND: '1000',
         RATE_LIMIT_BURST: '1000',
+        LOGIN_MAX_FAILURES_PER_ADDRESS: '10000',
+        REGISTRATIONS_PER_ADDRESS: '10000',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

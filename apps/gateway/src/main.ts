@@ -4,6 +4,7 @@ import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { ServerOptions } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { SecureContextOptions } from 'node:tls';
 
@@ -17,6 +18,9 @@ import { Settings, SettingsError, validateSettings } from './config/settings';
 import { httpErrorHandler } from './http/http-errors';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+type HttpsServerOptions = SecureContextOptions &
+  Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'>;
+
 async function bootstrap(): Promise<void> {
   process.env = launchEnv(process.argv.slice(2), process.env);
   const settings = validateSettings(process.env);
@@ -24,7 +28,16 @@ async function bootstrap(): Promise<void> {
   await assertRedisReachable(settings.REDIS_URL);
 
   const { AppModule } = await import('./app.module.js');
-  const httpsOptions: SecureContextOptions = { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' };
+  /* Slow clients (slowloris) are cut off: the TLS handshake and the headers within HTTP_HEADERS_TIMEOUT_MS, checked every second. */
+  const httpsOptions: HttpsServerOptions = {
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2',
+    handshakeTimeout: settings.HTTP_HEADERS_TIMEOUT_MS,
+    headersTimeout: settings.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: settings.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000,
+  };
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     httpsOptions,
     logger: LEVELS.slice(0, LEVELS.indexOf(settings.LOG_LEVEL as LogLevel) + 1),

@@ -1,29 +1,52 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 
-import { JWT_SECRET } from './auth.constants';
+import { AUTH_INSTANCE, JWT_SECRET } from './auth.constants';
 import { AuthService } from './auth.service';
+import { BearerAuthGuard } from './bearer-auth.guard';
 import { JwtSecretModule } from './jwt-secret.module';
-import { JwtStrategy } from './jwt.strategy';
 import { LoginThrottle } from './login-throttle.service';
+import { PasswordHasher } from './password-hasher.service';
+import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
 
-@Module({
-  imports: [
-    JwtSecretModule,
-    PassportModule,
-    JwtModule.registerAsync({
-      imports: [JwtSecretModule],
-      inject: [ConfigService, JWT_SECRET],
-      useFactory: (config: ConfigService, secret: string) => ({
-        secret,
-        signOptions: { expiresIn: config.getOrThrow<number>('JWT_TTL_SECONDS') },
-      }),
-    }),
-  ],
-  providers: [AuthService, JwtStrategy, LoginThrottle, UsersService],
-  exports: [AuthService, LoginThrottle, UsersService],
-})
-export class AuthModule {}
+const modules = new Map<string, DynamicModule>();
+
+@Module({})
+export class AuthModule {
+  /**
+   * Accounts, logins and tokens for the gateway instance `instance` (named in audit lines). Every
+   * importer gets the same module object, so the hashing queue and its limit are shared.
+   */
+  static forInstance(instance: string): DynamicModule {
+    const existing = modules.get(instance);
+    if (existing) return existing;
+    const module: DynamicModule = {
+      module: AuthModule,
+      imports: [
+        JwtSecretModule,
+        JwtModule.registerAsync({
+          imports: [JwtSecretModule],
+          inject: [ConfigService, JWT_SECRET],
+          useFactory: (config: ConfigService, secret: string) => ({
+            secret,
+            signOptions: { expiresIn: config.getOrThrow<number>('JWT_TTL_SECONDS') },
+          }),
+        }),
+      ],
+      providers: [
+        { provide: AUTH_INSTANCE, useValue: instance },
+        AuthService,
+        BearerAuthGuard,
+        LoginThrottle,
+        PasswordHasher,
+        TokenRevocations,
+        UsersService,
+      ],
+      exports: [AuthService, BearerAuthGuard, LoginThrottle, PasswordHasher, TokenRevocations, UsersService],
+    };
+    modules.set(instance, module);
+    return module;
+  }
+}

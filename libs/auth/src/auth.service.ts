@@ -1,59 +1,149 @@
-import { HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConflictException, HttpStatus, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import * as argon2 from 'argon2';
+import { randomUUID } from 'node:crypto';
 
 import { LoginResponse } from '@app/protocol';
 
-import { LoginThrottle } from './login-throttle.service';
+import { Account } from './account';
+import { AUTH_INSTANCE } from './auth.constants';
+import { LoginThrottle, Reservation } from './login-throttle.service';
+import { PasswordHasher } from './password-hasher.service';
+import { RetryLaterException } from './retry-later.exception';
+import { isTokenClaims, TokenClaims } from './token-claims';
+import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
-
-export interface TokenClaims {
-  sub: string;
-  exp: number;
-}
 
 export const WRONG_CREDENTIALS = 'Wrong username or password';
 
+export type TokenResponse = Omit<LoginResponse, 'created'>;
+
+interface Checked {
+  account: Account;
+  created: boolean;
+}
+
+/** Logins, registrations, tokens and logouts; every outcome is one audit line (never a password or token). */
 @Injectable()
 export class AuthService {
+  private readonly audit = new Logger('Audit');
+
   constructor(
-    private readonly users: UsersService,
+    private readonly config: ConfigService,
+    private readonly hasher: PasswordHasher,
+    @Inject(AUTH_INSTANCE) private readonly instance: string,
     private readonly jwt: JwtService,
+    private readonly revocations: TokenRevocations,
     private readonly throttle: LoginThrottle,
+    private readonly users: UsersService,
   ) {}
 
-  /** Logs the user in, registering the name with this password on its first login. */
+  /** Logs the user in; with REGISTRATION=open, an unused name is registered with this password. */
   async login(username: string, password: string, address: string): Promise<LoginResponse> {
-    const wait = await this.throttle.retryAfter(username, address);
-    if (wait > 0) {
-      throw new HttpException(`Too many failed logins for "${username}": try again in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS);
-    }
-    const created = await this.verifyOrRegister(username, password).catch(async (err: unknown) => {
-      if (err instanceof UnauthorizedException) await this.throttle.recordFailure(username, address);
+    const reservation = await this.throttle.reserveLogin(username, address);
+    if (!reservation.granted) throw this.refused(username, reservation);
+    const { account, created } = await this.check(username, password, address).catch(async (err: unknown) => {
+      if (err instanceof UnauthorizedException) this.recordFailure(username, address, reservation);
+      else await this.throttle.releaseLogin(username, address).catch(() => undefined);
       throw err;
     });
-    const token = await this.jwt.signAsync({ sub: username });
-    return { token, username, created };
+    await this.throttle.releaseLogin(username, address);
+    this.log('login ok', account.name, address);
+    return { token: await this.sign(account.name), username: account.name, created };
   }
 
-  /** The token's claims, or null when it is missing, forged or expired. */
+  /** Creates an account for an administrator (POST /admin/users): 409 when the name, in any case, is taken. */
+  async register(username: string, password: string, address: string): Promise<string> {
+    const account = await this.users.register(username, password);
+    if (!account) throw new ConflictException(`User "${username}" exists already: choose another name`);
+    this.log('registration (admin)', account.name, address);
+    return account.name;
+  }
+
+  /** The token's claims, or null when it is missing, forged, expired, logged out or its user is gone. */
   async verify(token: string | undefined): Promise<TokenClaims | null> {
+    const claims = await this.decode(token);
+    if (!claims) return null;
+    return (await this.revocations.revokedAmong([claims])).size === 0 ? claims : null;
+  }
+
+  /** A fresh token for the same user; the old one stays valid until it expires or is logged out. */
+  async refresh(claims: TokenClaims): Promise<TokenResponse> {
+    return { token: await this.sign(claims.sub), username: claims.sub };
+  }
+
+  /** Revokes this token, or with `all` every token of its user issued until now. */
+  async logout(claims: TokenClaims, all: boolean, address: string): Promise<void> {
+    await (all ? this.revocations.revokeAllBefore(claims) : this.revocations.revoke(claims));
+    this.log(all ? 'logout (all tokens)' : 'logout', claims.sub, address);
+  }
+
+  private async check(username: string, password: string, address: string): Promise<Checked> {
+    const account = await this.users.find(username);
+    if (!account) {
+      if (this.config.getOrThrow<string>('REGISTRATION') === 'open') return this.registerOnLogin(username, password, address);
+      await this.hasher.verifyNobody(password);
+      throw new UnauthorizedException(WRONG_CREDENTIALS);
+    }
+    if (!(await this.hasher.verify(account.hash, password))) throw new UnauthorizedException(WRONG_CREDENTIALS);
+    return { account: await this.upgrade(account, password), created: false };
+  }
+
+  private async registerOnLogin(username: string, password: string, address: string): Promise<Checked> {
+    const wait = await this.throttle.reserveRegistration(address);
+    if (wait > 0) {
+      this.audit.debug(`registration refused address=${address} instance=${this.instance}`);
+      throw new RetryLaterException(`Too many new accounts from your address: try again in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS, wait);
+    }
+    const account = await this.users.register(username, password);
+    if (!account) return this.check(username, password, address);
+    this.log('registration', account.name, address);
+    return { account, created: true };
+  }
+
+  /* Old accounts move to their lower-case key, and hashes made with other parameters are redone, while the password is at hand. */
+  private async upgrade(stored: Account, password: string): Promise<Account> {
+    const account = await this.users.adopt(stored);
+    if (!this.hasher.needsRehash(account.hash)) return account;
+    try {
+      await this.users.updateHash(account, await this.hasher.hash(password));
+    } catch (err) {
+      this.audit.warn(`rehash failed user=${account.name} instance=${this.instance}: ${(err as Error).message}`);
+    }
+    return account;
+  }
+
+  private recordFailure(username: string, address: string, reservation: Reservation & { granted: true }): void {
+    this.log('login failed', username, address);
+    const window = this.config.getOrThrow<number>('LOGIN_FAILURE_WINDOW_SECONDS');
+    for (const scope of reservation.exhausted) {
+      const who = scope === 'name' ? `user=${username} address=${address}` : `address=${address} (any user)`;
+      this.audit.log(`lockout ${who} instance=${this.instance} for up to ${window} s`);
+    }
+  }
+
+  private refused(username: string, reservation: Reservation & { granted: false }): RetryLaterException {
+    const { retryAfter, scope } = reservation;
+    const subject = scope === 'name' ? `for "${username}"` : 'from your address';
+    return new RetryLaterException(`Too many failed logins ${subject}: try again in ${retryAfter} s`, HttpStatus.TOO_MANY_REQUESTS, retryAfter);
+  }
+
+  private async decode(token: string | undefined): Promise<TokenClaims | null> {
     if (!token) return null;
     try {
-      const claims = await this.jwt.verifyAsync<TokenClaims>(token);
-      return typeof claims.sub === 'string' ? claims : null;
+      const claims: unknown = await this.jwt.verifyAsync(token, { clockTimestamp: Date.now() / 1000 });
+      return isTokenClaims(claims) ? claims : null;
     } catch {
       return null;
     }
   }
 
-  private async verifyOrRegister(username: string, password: string): Promise<boolean> {
-    const stored = await this.users.passwordHash(username);
-    if (stored === null) {
-      if (await this.users.create(username, await argon2.hash(password, { type: argon2.argon2id }))) return true;
-      return this.verifyOrRegister(username, password);
-    }
-    if (!(await argon2.verify(stored, password))) throw new UnauthorizedException(WRONG_CREDENTIALS);
-    return false;
+  /* `iat` in milliseconds (a fractional NumericDate), so a logout of every token never catches one issued a moment later. */
+  private sign(username: string): Promise<string> {
+    return this.jwt.signAsync({ sub: username, jti: randomUUID(), iat: Date.now() / 1000 });
+  }
+
+  private log(event: string, user: string, address: string): void {
+    this.audit.log(`${event} user=${user} address=${address} instance=${this.instance}`);
   }
 }

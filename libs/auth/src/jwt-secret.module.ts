@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { JWT_SECRET } from './auth.constants';
 import { jwtSecretProvider } from './jwt-secret.provider';
 
-/** The one JWT secret, shared by the JwtModule and the passport strategy (resolved once at boot). */
+/** The one JWT secret (resolved once at boot). */
 @Module({
   providers: [jwtSecretProvider],
   exports: [JWT_SECRET],

@@ -2,31 +2,63 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
-import { REDIS } from '@app/redis';
+import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
-const failuresKey = (username: string, address: string): string => `chat:login-failures:${username}:${address}`;
+import { addressFailuresKey, loginFailuresKey, registrationsKey } from './auth.constants';
+
+export type ThrottleScope = 'name' | 'address';
+
+export type Reservation =
+  /** `exhausted`: the counters this attempt took the last allowance of; if it fails, they are locked out. */
+  | { granted: true; exhausted: ThrottleScope[] }
+  | { granted: false; retryAfter: number; scope: ThrottleScope };
+
+const SCOPES: ThrottleScope[] = ['name', 'address'];
 
 /**
- * Counts failed logins per username and client address across the cluster; past the limit, that pair
- * is refused until the window passes. Successful logins are never counted, so reconnecting clients are not hurt.
+ * Limits failed logins per name and address (LOGIN_MAX_FAILURES) and per address across names
+ * (LOGIN_MAX_FAILURES_PER_ADDRESS), and new accounts per address (REGISTRATIONS_PER_ADDRESS),
+ * across the cluster.
+ *
+ * Every login attempt is counted before its password is checked (reserve, one Lua step that
+ * checks and counts together), and a successful one is taken back (release): so however many
+ * guesses race on however many instances, at most the limit ever reach the password check, while
+ * successful logins never count against anyone.
  */
 @Injectable()
 export class LoginThrottle {
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly config: ConfigService,
-  ) {}
+  private readonly reserve: LuaCommand<number[]>;
+  private readonly release: LuaCommand<number>;
 
-  /** Seconds until this pair may try again, or 0 when it may try now. */
-  async retryAfter(username: string, address: string): Promise<number> {
-    const key = failuresKey(username, address);
-    const [failures, ttl] = await Promise.all([this.redis.get(key), this.redis.ttl(key)]);
-    return Number(failures) >= this.config.getOrThrow<number>('LOGIN_MAX_FAILURES') ? Math.max(ttl, 1) : 0;
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    private readonly config: ConfigService,
+  ) {
+    this.reserve = defineLuaCommand(redis, 'chatReserveAttempt', readLuaFile(__dirname, 'reserve-attempt.lua'));
+    this.release = defineLuaCommand(redis, 'chatReleaseAttempt', readLuaFile(__dirname, 'release-attempt.lua'));
   }
 
-  async recordFailure(username: string, address: string): Promise<void> {
-    const key = failuresKey(username, address);
+  async reserveLogin(name: string, address: string): Promise<Reservation> {
     const window = this.config.getOrThrow<number>('LOGIN_FAILURE_WINDOW_SECONDS');
-    await this.redis.multi().incr(key).expire(key, window, 'NX').exec();
+    const limits = [this.config.getOrThrow<number>('LOGIN_MAX_FAILURES'), this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ADDRESS')];
+    const [granted, ...rest] = await this.reserve(
+      [loginFailuresKey(name, address), addressFailuresKey(address)],
+      [limits[0], window, limits[1], window],
+    );
+    if (!granted) return { granted: false, retryAfter: rest[0], scope: SCOPES[rest[1] - 1] };
+    return { granted: true, exhausted: SCOPES.filter((_, i) => rest[i] === limits[i]) };
+  }
+
+  /** Takes back the attempt of a login that succeeded (or never reached the password check). */
+  async releaseLogin(name: string, address: string): Promise<void> {
+    await this.release([loginFailuresKey(name, address), addressFailuresKey(address)], []);
+  }
+
+  /** Counts a new account from `address`: 0 when allowed, else the seconds until the next one is. */
+  async reserveRegistration(address: string): Promise<number> {
+    const limit = this.config.getOrThrow<number>('REGISTRATIONS_PER_ADDRESS');
+    const window = this.config.getOrThrow<number>('REGISTRATION_WINDOW_SECONDS');
+    const [granted, retryAfter] = await this.reserve([registrationsKey(address)], [limit, window]);
+    return granted ? 0 : retryAfter;
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
-import { ChatKeys, defineScripts, REDIS, runScript } from '@app/redis';
+import { ChatKeys, defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
 import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
 import { BusPattern } from './pubsub.constants';
@@ -37,6 +37,7 @@ export class ChatBus {
   private readonly timeoutMs: number;
   /** Redis's clock minus ours, so the deadline handed to the script is in Redis time. */
   private clockOffsetMs = 0;
+  private readonly publishScript: LuaCommand<ScriptReply>;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -51,7 +52,7 @@ export class ChatBus {
       strikes: config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
     };
     this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
-    defineScripts(redis, __dirname, { chatPublish: { file: 'publish.lua', keys: 7 } });
+    this.publishScript = defineLuaCommand(redis, 'chatPublish', readLuaFile(__dirname, 'publish.lua'));
   }
 
   publishMessage(room: string, draft: Draft): Promise<Outcome> {
@@ -109,7 +110,7 @@ export class ChatBus {
     const deadline = Math.round(Date.now() + this.clockOffsetMs + this.timeoutMs - 50);
     const { cidTtl, rate, burst, strikes } = this.limits;
     const args = [kind, channel, body, extra, maxLength, cid ? cidTtl : 0, rate, burst, strikes, deadline, target];
-    const reply = await runScript<ScriptReply>(this.redis, 'chatPublish', keys, args);
+    const reply = await this.publishScript(keys, args);
     switch (reply[0]) {
       case 'ok':
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };

@@ -19,5 +19,9 @@ describe(redisOptionsFromUrl.name, () => {
 
   it('never shows the password in messages', () => {
     assert.equal(redactRedisUrl('redis://:secret@host:1'), 'redis://:***@host:1');
+    assert.equal(redactRedisUrl('rediss://user:p@ss:word@host:1/2'), 'rediss://user:***@host:1/2');
+    assert.equal(redactRedisUrl('redis//user:secret@host'), 'redis//user:***@host', 'even when it cannot be parsed');
+    assert.equal(redactRedisUrl('redis://secret@host'), 'redis://***@host');
+    assert.equal(redactRedisUrl('redis://host:6379'), 'redis://host:6379');
   });
 });

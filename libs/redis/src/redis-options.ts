@@ -14,13 +14,15 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
-/** The URL without its password, for messages and logs. */
+/**
+ * The URL without its password, for messages and logs. Whatever stands between `://` (or the start)
+ * and the last `@` past a `:` is hidden, even in a URL too broken to parse.
+ */
 export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparseable URL)';
-  }
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const userInfo = url.slice(scheme.length, at);
+  const colon = userInfo.indexOf(':');
+  return `${scheme}${colon < 0 ? '***' : `${userInfo.slice(0, colon)}:***`}@${url.slice(at + 1)}`;
 }

@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { REDIS } from './redis.constants';
 import { RedisEpoch } from './redis-epoch.service';
 import { redisOptionsFromUrl } from './redis-options';
+import { RedisOutageLog } from './redis-outage-log';
 
 @Global()
 @Module({
@@ -13,7 +14,7 @@ import { redisOptionsFromUrl } from './redis-options';
       provide: REDIS,
       inject: [ConfigService],
       useFactory: async (config: ConfigService): Promise<Redis> => {
-        const logger = new Logger('Redis');
+        const outage = new RedisOutageLog(new Logger('Redis'));
         const redis = new Redis({
           ...redisOptionsFromUrl(config.getOrThrow<string>('REDIS_URL')),
           connectionName: 'chat-state',
@@ -22,15 +23,8 @@ import { redisOptionsFromUrl } from './redis-options';
           commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
           retryStrategy: (times) => Math.min(times * 200, config.getOrThrow<number>('REDIS_RETRY_DELAY_MS')),
         });
-        let down = false;
-        redis.on('error', (err: Error) => {
-          if (!down) logger.warn(`Redis connection lost (${err.message}); retrying`);
-          down = true;
-        });
-        redis.on('ready', () => {
-          if (down) logger.log('Redis connection restored');
-          down = false;
-        });
+        redis.on('error', (err: NodeJS.ErrnoException) => outage.failed(err.code ?? err.message));
+        redis.on('ready', () => outage.recovered());
         await redis.connect();
         return redis;
       },

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { RoomCount } from '@app/protocol';
-import { ChatKeys, defineScripts, REDIS, runScript } from '@app/redis';
+import { ChatKeys, defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
 import { INSTANCE_ID } from './rooms.constants';
 
@@ -40,13 +40,16 @@ type MoveReply = ['ok', number, number, number, number] | ['stale', string];
 @Injectable()
 export class RoomsService {
   private readonly sessionsKey: string;
+  private readonly moveScript: LuaCommand<MoveReply>;
+  private readonly heartbeatScript: LuaCommand<[number, number]>;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
     this.sessionsKey = ChatKeys.instanceSessions(instanceId);
-    defineScripts(redis, __dirname, { roomsMove: { file: 'move.lua', keys: 7 }, roomsHeartbeat: { file: 'heartbeat.lua', keys: 3 } });
+    this.moveScript = defineLuaCommand(redis, 'chatRoomsMove', readLuaFile(__dirname, 'move.lua'));
+    this.heartbeatScript = defineLuaCommand(redis, 'chatRoomsHeartbeat', readLuaFile(__dirname, 'heartbeat.lua'));
   }
 
   /** Moves the session from room `from` ('' for a new session) to `to` ('' to take it offline). */
@@ -74,7 +77,7 @@ export class RoomsService {
   /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
   async heartbeat(ttlMs: number): Promise<Heartbeat> {
     const keys = [ChatKeys.instanceAlive(this.instanceId), ChatKeys.instances, ChatKeys.instanceReaped(this.instanceId)];
-    const [lapsed, reaped] = await runScript<[number, number]>(this.redis, 'roomsHeartbeat', keys, [this.instanceId, ttlMs]);
+    const [lapsed, reaped] = await this.heartbeatScript(keys, [this.instanceId, ttlMs]);
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
 
@@ -134,7 +137,7 @@ export class RoomsService {
       ChatKeys.seq,
       ChatKeys.dmSeen(session.username),
     ];
-    const reply = await runScript<MoveReply>(this.redis, 'roomsMove', keys, [session.id, session.username, from, to]);
+    const reply = await this.moveScript(keys, [session.id, session.username, from, to]);
     if (reply[0] === 'stale') {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
       return this.runMove(sessionsKey, session, reply[1], to, false);

@@ -5,7 +5,7 @@ import { ChatSession } from './chat-session';
 
 const make = () => {
   const sent: string[] = [];
-  const sut = new ChatSession('s1', 'ann', { sub: 'ann', exp: Number.MAX_SAFE_INTEGER }, { send: (frame) => sent.push(frame), close: () => undefined });
+  const sut = new ChatSession('s1', 'ann', { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' }, { send: (frame) => sent.push(frame), close: () => undefined });
   return { sut, sent };
 };
 

@@ -5,7 +5,7 @@ import { IncomingMessage } from 'node:http';
 import { Observable, lastValueFrom } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
-import { TokenClaims } from '@app/auth';
+import { bearerToken, TokenClaims } from '@app/auth';
 import { ClientEvent, CLOSE_UNAUTHORIZED, ErrorCode, MAX_FRAME_DEPTH, Ref } from '@app/protocol';
 
 import { ChatSession } from './chat-session';
@@ -188,7 +188,5 @@ export class ChatWsAdapter extends WsAdapter {
 
 /** `Authorization: Bearer <token>`, or `?token=` for browsers, which cannot set headers on a WebSocket. */
 function tokenOf(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
-  return new URL(req.url ?? '/', 'https://localhost').searchParams.get('token') ?? undefined;
+  return bearerToken(req.headers, req.url ?? '/');
 }

@@ -11,11 +11,12 @@ import { ChatEventsController } from './chat-events.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
+import { RevocationWatcher } from './revocation-watcher.service';
 import { SessionRegistry } from './session-registry.service';
 
 @Module({
-  imports: [AuthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
+  imports: [AuthModule.forInstance(INSTANCE_NAME), PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
   controllers: [ChatEventsController],
-  providers: [ChatDelivery, ChatGateway, ChatService, InstanceHeartbeat, SessionRegistry],
+  providers: [ChatDelivery, ChatGateway, ChatService, InstanceHeartbeat, RevocationWatcher, SessionRegistry],
 })
 export class ChatModule {}

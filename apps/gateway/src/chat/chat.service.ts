@@ -169,9 +169,11 @@ export class ChatService {
     return outcome;
   }
 
+  /** The user's name as registered (names are case-insensitive). */
   private async resolveUser(user: string): Promise<string> {
-    if (!(await this.users.exists(user))) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
-    return user;
+    const name = await this.users.resolve(user);
+    if (!name) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
+    return name;
   }
 
   /** Tells the rooms the user left or entered (first or last session only). */

@@ -8,7 +8,8 @@ class FakeSession extends ChatSession {
   readonly received: Array<{ event: string; data: Record<string, unknown> }> = [];
 
   constructor(id: string, username: string, room = 'global') {
-    super(id, username, { sub: username, exp: Number.MAX_SAFE_INTEGER }, { send: (frame) => this.received.push(JSON.parse(frame)), close: () => undefined });
+    const link = { send: (frame: string) => this.received.push(JSON.parse(frame)), close: () => undefined };
+    super(id, username, { sub: username, iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: id }, link);
     this.room = room;
     this.release();
   }

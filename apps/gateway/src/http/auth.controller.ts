@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, Req, UseGuards, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
 
-import { AuthenticatedUser, AuthService, JwtAuthGuard, LoginDto } from '@app/auth';
+import { AuthClaims, AuthService, BearerAuthGuard, LoginDto, TokenClaims, TokenResponse } from '@app/auth';
 import { LoginResponse } from '@app/protocol';
 
 import { httpValidationPipe } from './http-errors';
@@ -10,16 +10,31 @@ import { httpValidationPipe } from './http-errors';
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  /** Logs in; a new username is registered with this password on its first login. */
+  /** Logs in; with REGISTRATION=open, an unused name is registered with this password. */
   @Post('login')
   @HttpCode(200)
   login(@Body() dto: LoginDto, @Ip() address: string): Promise<LoginResponse> {
     return this.auth.login(dto.username, dto.password, address);
   }
 
+  @Post('refresh')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  refresh(@AuthClaims() claims: TokenClaims): Promise<TokenResponse> {
+    return this.auth.refresh(claims);
+  }
+
+  /** Revokes the bearer token, or with `?all=1` every token of its user. */
+  @Post('logout')
+  @HttpCode(204)
+  @UseGuards(BearerAuthGuard)
+  logout(@AuthClaims() claims: TokenClaims, @Query('all') all: string | undefined, @Ip() address: string): Promise<void> {
+    return this.auth.logout(claims, all === '1' || all === 'true', address);
+  }
+
   @Get('me')
-  @UseGuards(JwtAuthGuard)
-  me(@Req() req: { user: AuthenticatedUser }): AuthenticatedUser {
-    return req.user;
+  @UseGuards(BearerAuthGuard)
+  me(@AuthClaims() claims: TokenClaims): { username: string } {
+    return { username: claims.sub };
   }
 }

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { TokenClaims, TokenRevocations } from '@app/auth';
+
+import { ChatSession } from './chat-session';
+import { RevocationWatcher } from './revocation-watcher.service';
+import { SessionRegistry } from './session-registry.service';
+
+class FakeSession extends ChatSession {
+  readonly frames: string[] = [];
+  closedWith?: number;
+
+  constructor(id: string, username: string) {
+    const link = { send: (frame: string) => this.frames.push(frame), close: (code: number) => (this.closedWith = code) };
+    super(id, username, { sub: username, iat: 1, exp: Number.MAX_SAFE_INTEGER, jti: `jti-${id}` }, link);
+  }
+}
+
+class FakeRevocations {
+  revoked = new Set<string>();
+  calls = 0;
+  failing = false;
+  async revokedAmong(claims: TokenClaims[]): Promise<Set<string>> {
+    this.calls++;
+    if (this.failing) throw new Error('Connection is closed.');
+    return new Set(claims.map((c) => c.jti).filter((jti) => this.revoked.has(jti)));
+  }
+}
+
+describe(RevocationWatcher.name, () => {
+  const setUp = () => {
+    const registry = new SessionRegistry();
+    const revocations = new FakeRevocations();
+    const sessions = [new FakeSession('1', 'ann'), new FakeSession('2', 'ann'), new FakeSession('3', 'bob')];
+    sessions.forEach((session) => registry.add(session));
+    return { sut: new RevocationWatcher(registry, revocations as unknown as TokenRevocations), revocations, sessions };
+  };
+
+  it('closes the sessions whose token is revoked with an UNAUTHORIZED frame and 4401, once, in one lookup', async () => {
+    const { sut, revocations, sessions } = setUp();
+    revocations.revoked.add('jti-2');
+    await sut.check();
+    assert.equal(revocations.calls, 1);
+    assert.equal(sessions[1].closedWith, 4401);
+    assert.match(sessions[1].frames[0], /"code":"UNAUTHORIZED"/);
+    assert.equal(sessions[0].closedWith, undefined);
+    assert.equal(sessions[2].closedWith, undefined);
+    await sut.check();
+    assert.equal(sessions[1].frames.length, 1, 'a session being closed is not checked again');
+  });
+
+  it('closes nobody while Redis cannot answer', async () => {
+    const { sut, revocations, sessions } = setUp();
+    revocations.revoked.add('jti-1');
+    revocations.failing = true;
+    await sut.check();
+    assert.ok(sessions.every((session) => session.closedWith === undefined));
+  });
+});

@@ -1,0 +1,60 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+
+import { TokenRevocations } from '@app/auth';
+import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
+
+import { ChatSession } from './chat-session';
+import { errorFrame } from './frames';
+import { SessionRegistry } from './session-registry.service';
+
+/** How often this instance's sessions are checked: a logout reaches every instance within twice this. */
+export const REVOCATION_CHECK_MS = 1000;
+
+/**
+ * Closes, on this instance, the sessions whose token was logged out (on any instance) or whose
+ * account is gone, with an `error UNAUTHORIZED` frame and close code 4401. One Redis round trip a
+ * check, however many sessions; while Redis is unreachable nobody is closed.
+ */
+@Injectable()
+export class RevocationWatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RevocationWatcher.name);
+  private readonly closed = new WeakSet<ChatSession>();
+  private timer?: NodeJS.Timeout;
+  private checking = false;
+
+  constructor(
+    private readonly registry: SessionRegistry,
+    private readonly revocations: TokenRevocations,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.check(), REVOCATION_CHECK_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const sessions = this.registry.all().filter((session) => !this.closed.has(session));
+      if (sessions.length === 0) return;
+      const revoked = await this.revocations.revokedAmong(sessions.map((session) => session.claims));
+      sessions.filter((session) => revoked.has(session.claims.jti)).forEach((session) => this.close(session));
+    } catch (err) {
+      this.logger.debug(`Revocation check skipped: ${(err as Error).message}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private close(session: ChatSession): void {
+    this.closed.add(session);
+    this.logger.log(`Closing a session of ${session.username}: its token was logged out or its account is gone`);
+    session.send(errorFrame(ErrorCode.Unauthorized, 'Your login was revoked (logged out, or the account is gone): log in again'));
+    session.close(CLOSE_UNAUTHORIZED, 'Token revoked');
+  }
+}
