@@ -6,7 +6,6 @@ import {
   DirectMessage,
   ErrorCode,
   Frame,
-  HistoryPage,
   Joined,
   LOBBY,
   Resumed,
@@ -23,6 +22,7 @@ import { ClientIds } from './client-ids';
 import { Command, CommandParser, Request } from './command-parser';
 import { ConnectError } from './connect-error';
 import { EventRenderer } from './event-renderer';
+import { HistoryView } from './history-view';
 import { QueuedRequest, RequestOrigin, RequestQueue } from './request-queue';
 import { Retrying } from './retry-loop';
 import { ShownMessages } from './shown-messages';
@@ -57,13 +57,10 @@ export interface ReplTimings {
   echoGraceMs: number;
 }
 
-/** Messages shown on joining a room, and per `/history` page unless a count is given. */
-const EARLIER_COUNT = 20;
 /** A `send` or `dm` answered TIMEOUT goes again (same cid, so it cannot arrive twice) up to this many times. */
 const TIMEOUT_RETRIES = 2;
 
 type PostRequest = Extract<Request, { event: ClientEvent.Send | ClientEvent.Dm }>;
-type HistoryRequest = Extract<Request, { event: ClientEvent.History }>;
 
 /**
  * The chat loop on top of a reconnecting connection: typed lines become requests (sent in order by
@@ -75,6 +72,7 @@ export class ChatRepl {
   private readonly queue: RequestQueue;
   private readonly shown = new ShownMessages();
   private readonly cids = new ClientIds();
+  private readonly history: HistoryView;
   /** Ids of our own room messages whose copy has not come back yet; the end of input waits for them. */
   private readonly echoes = new Set<string>();
   private ending = false;
@@ -92,6 +90,7 @@ export class ChatRepl {
     private readonly timings: ReplTimings = { replyTimeoutMs: 10_000, echoGraceMs: 2_000 },
   ) {
     this.queue = new RequestQueue(connection, timings.replyTimeoutMs, (request) => this.timedOut(request));
+    this.history = new HistoryView(username, renderer, this.shown, (text, stream) => console.print(text, stream), () => this.room);
   }
 
   /** Runs until /quit, end of input or a lost connection; resolves the process exit code. */
@@ -110,7 +109,7 @@ export class ChatRepl {
     this.connection.on('failed', (error) => this.failed(error));
     this.console.onInterrupt(() => void this.finish(130));
     this.queue.add(this.request(ClientEvent.Who, {}, '/who', 'auto'));
-    this.queue.add(this.earlier('auto'));
+    this.queue.add(this.history.earlier('auto'));
     this.console.start(this.prompt(), (line) => this.typed(line), () => this.endOfInput());
     return exit;
   }
@@ -149,7 +148,7 @@ export class ChatRepl {
       case ClientEvent.Dm:
         return this.post(command);
       case ClientEvent.History:
-        return this.page(command);
+        return this.history.page(command);
       default:
         return this.request(command.event, command.data, command.line, 'typed');
     }
@@ -195,57 +194,6 @@ export class ChatRepl {
       this.console.print(this.renderer.dm({ from: this.username, to, text: command.data.text, ts: Date.now() }));
     }
     if (sent.delivered === false) this.console.print(this.renderer.offline(to));
-  }
-
-  /** `/history [USER] [N]`: pages back from the oldest message shown in this room or conversation. */
-  private page(command: HistoryRequest): QueuedRequest {
-    const withUser = command.data.with;
-    const thread = (): string => (withUser ? `@${withUser}` : `#${this.room}`);
-    return {
-      event: ClientEvent.History,
-      line: command.line,
-      origin: 'typed',
-      payload: () => {
-        const before = this.shown.oldestIn(thread());
-        const where = withUser ? { with: withUser } : { room: this.room };
-        return { ...where, ...(before && { before }), limit: command.data.limit ?? EARLIER_COUNT };
-      },
-      settle: (reply) => {
-        if (reply.event !== ServerEvent.History) return this.show(reply);
-        const { messages } = reply.data;
-        if (messages.length === 0) return this.console.print(this.renderer.noEarlier(reply.data.room ?? this.room, withUser));
-        this.console.print(this.renderer.earlierHeader(withUser));
-        messages.forEach((m) => this.console.print(this.renderer.earlier(this.line(m))));
-        this.shown.noteIn(thread(), messages[0].id);
-      },
-    };
-  }
-
-  /** The latest messages of the current room, after a join: those not shown yet, under `-- earlier messages --`. */
-  private earlier(origin: RequestOrigin): QueuedRequest {
-    return {
-      event: ClientEvent.History,
-      line: '/history',
-      origin,
-      payload: () => ({ room: this.room, limit: EARLIER_COUNT }),
-      settle: (reply) => {
-        if (reply.event === ServerEvent.History) return this.showEarlier(reply.data);
-        // A server without history answers UNKNOWN_EVENT: then there is simply no block.
-        if (reply.event === ServerEvent.Error && reply.data.code !== ErrorCode.UnknownEvent) this.show(reply);
-      },
-    };
-  }
-
-  private showEarlier(page: HistoryPage): void {
-    const thread = `#${page.room ?? this.room}`;
-    page.messages.forEach((m) => this.shown.noteIn(thread, m.id));
-    const unseen = page.messages.filter((m) => !this.shown.has(m.id));
-    if (unseen.length === 0) return;
-    this.console.print(this.renderer.earlierHeader());
-    for (const m of unseen) {
-      this.shown.firstSight(m.id);
-      this.console.print(this.renderer.earlier(this.line(m)));
-    }
   }
 
   private receive(frame: ServerFrame): void {
@@ -309,7 +257,7 @@ export class ChatRepl {
       this.console.print(this.renderer.joined(joined));
       if (Array.isArray(joined.members)) this.console.print(this.renderer.who({ room: joined.room, users: joined.members }));
     }
-    this.queue.addFirst(this.earlier(announce ? 'auto' : 'reconnect'));
+    this.queue.addFirst(this.history.earlier(announce ? 'auto' : 'reconnect'));
   }
 
   private enter(room: string): void {
@@ -374,7 +322,7 @@ export class ChatRepl {
 
   /** Without resume: back into the room by hand, then the messages of the room not shown yet. */
   private rejoin(): void {
-    if (this.room === LOBBY) return this.queue.addFirst(this.earlier('reconnect'));
+    if (this.room === LOBBY) return this.queue.addFirst(this.history.earlier('reconnect'));
     const room = this.room;
     this.queue.addFirst({
       event: ClientEvent.Join,
@@ -441,10 +389,6 @@ export class ChatRepl {
     this.console.close();
     await this.connection.close();
     this.done?.(code);
-  }
-
-  private line(m: ChatMessage | DirectMessage): string {
-    return 'room' in m ? this.renderer.message(m, this.username) : this.renderer.dm(m);
   }
 
   private prompt(): string {
