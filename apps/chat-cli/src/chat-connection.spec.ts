@@ -7,8 +7,9 @@ import { rootCertificates } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 
 import { Backoff } from './backoff';
-import { ChatConnection, ConnectionSettings, Dropped, Retrying } from './chat-connection';
+import { ChatConnection, ConnectionSettings, Dropped } from './chat-connection';
 import { ConnectError } from './connect-error';
+import { Retrying } from './retry-loop';
 
 interface Pems {
   cert: string;
@@ -25,9 +26,27 @@ async function devCertificate(): Promise<Pems> {
   });
 }
 
-/** A tiny stand-in for the gateway: POST /auth/login and a welcome on /ws. */
+/** The tokens a cluster of fake gateways accepts: JWT-shaped, with `iat` and `exp`, never verified by the client. */
+class TokenBook {
+  readonly valid = new Set<string>();
+  lifeSeconds = 3600;
+  private issued = 0;
+
+  issue(username: string): string {
+    const iat = Date.now() / 1000;
+    const claims = { sub: username, iat, exp: iat + this.lifeSeconds, n: ++this.issued };
+    const token = ['{"alg":"HS256"}', JSON.stringify(claims), 'signature'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+    this.valid.add(token);
+    return token;
+  }
+}
+
+/** A tiny stand-in for the gateway: POST /auth/login, POST /auth/refresh, and a welcome on /ws. */
 class FakeGateway {
   readonly logins: Array<{ username: string; password: string }> = [];
+  readonly refreshes: string[] = [];
+  /** The token presented on each upgrade, accepted or not. */
+  readonly upgrades: string[] = [];
   readonly sockets = new Set<WebSocket>();
   requests = 0;
   private readonly wss: WebSocketServer;
@@ -35,6 +54,7 @@ class FakeGateway {
   private constructor(
     private readonly server: Server,
     readonly name: string,
+    private readonly tokens: TokenBook,
   ) {
     this.wss = new WebSocketServer({ noServer: true });
     server.on('request', (req, res) => {
@@ -42,15 +62,15 @@ class FakeGateway {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const login = JSON.parse(body);
-        this.logins.push(login);
-        const ok = login.password === 'right';
-        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(ok ? { token: `token-${login.username}`, username: login.username, created: false } : { message: 'Wrong username or password' }));
+        const [status, reply] = req.url === '/auth/refresh' ? this.refresh(req.headers.authorization) : this.login(JSON.parse(body));
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(reply));
       });
     });
     server.on('upgrade', (req, socket, head) => {
-      if (req.headers.authorization !== 'Bearer token-a') {
+      const token = bearer(req.headers.authorization);
+      this.upgrades.push(token);
+      if (!this.tokens.valid.has(token)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
         return;
       }
@@ -62,7 +82,7 @@ class FakeGateway {
           ws.send(JSON.stringify({ event: 'rooms', data: { ref: frame.data.ref, rooms: [] } }));
         });
         // The welcome and a presence frame in one go, to check nothing after the welcome is lost.
-        ws.send(JSON.stringify({ event: 'welcome', data: { username: 'a', instance: this.name, room: 'global' } }));
+        ws.send(JSON.stringify({ event: 'welcome', data: { username: 'a', instance: this.name, room: 'global', unreadDms: 0 } }));
         ws.send(JSON.stringify({ event: 'presence', data: { room: 'global', user: 'b', action: 'join' } }));
       });
     });
@@ -72,11 +92,11 @@ class FakeGateway {
     return (this.server.address() as AddressInfo).port;
   }
 
-  static async start(pems: Pems, name: string): Promise<FakeGateway> {
+  static async start(pems: Pems, name: string, tokens: TokenBook): Promise<FakeGateway> {
     const server = createServer({ cert: pems.cert, key: pems.private });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    return new FakeGateway(server, name);
+    return new FakeGateway(server, name, tokens);
   }
 
   /** Closes every socket with `code` (1001 is what a gateway sends when it shuts down). */
@@ -89,12 +109,30 @@ class FakeGateway {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
+
+  private login(login: { username: string; password: string }): [number, object] {
+    this.logins.push(login);
+    if (login.password !== 'right') return [401, { message: 'Wrong username or password' }];
+    return [200, { token: this.tokens.issue(login.username), username: login.username, created: false }];
+  }
+
+  private refresh(authorization: string | undefined): [number, object] {
+    const token = bearer(authorization);
+    this.refreshes.push(token);
+    if (!this.tokens.valid.has(token)) return [401, { message: 'Unauthorized' }];
+    return [200, { token: this.tokens.issue('a') }];
+  }
+}
+
+function bearer(authorization: string | undefined): string {
+  return authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : '';
 }
 
 describe(ChatConnection.name, () => {
   let pems: Pems;
   let east: FakeGateway;
   let west: FakeGateway;
+  const tokens = new TokenBook();
   const connections: ChatConnection[] = [];
 
   const connect = (overrides: Partial<ConnectionSettings> = {}): ChatConnection => {
@@ -113,10 +151,23 @@ describe(ChatConnection.name, () => {
   };
   const within = <T>(promise: Promise<T>, ms = 5000): Promise<T> =>
     Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+  const until = async (check: () => boolean, what: string, ms = 5000): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  /** A connection to east that fails over to west, once it is up. */
+  const failingOver = async (overrides: Partial<ConnectionSettings> = {}): Promise<{ sut: ChatConnection; token: string }> => {
+    const sut = connect({ ports: [east.port, west.port], ...overrides });
+    const established = await within(sut.open());
+    return { sut, token: established.login?.token ?? '' };
+  };
 
   before(async () => {
     pems = await devCertificate();
-    [east, west] = await Promise.all([FakeGateway.start(pems, 'east'), FakeGateway.start(pems, 'west')]);
+    [east, west] = await Promise.all([FakeGateway.start(pems, 'east', tokens), FakeGateway.start(pems, 'west', tokens)]);
   });
 
   after(async () => {
@@ -128,8 +179,9 @@ describe(ChatConnection.name, () => {
     const sut = connect();
     const firstFrame = once(sut, 'frame');
     const established = await within(sut.open());
-    assert.deepEqual(established.login, { token: 'token-a', username: 'a', created: false });
-    assert.deepEqual(established.welcome, { username: 'a', instance: 'east', room: 'global' });
+    assert.equal(established.login?.username, 'a');
+    assert.equal(east.upgrades.at(-1), established.login?.token);
+    assert.deepEqual(established.welcome, { username: 'a', instance: 'east', room: 'global', unreadDms: 0 });
     assert.deepEqual((await within(firstFrame))[0], { event: 'presence', data: { room: 'global', user: 'b', action: 'join' } });
     assert.equal(sut.connected, true);
     assert.equal(sut.send({ event: 'rooms', data: { ref: 'r1' } }), true);
@@ -157,7 +209,7 @@ describe(ChatConnection.name, () => {
   });
 
   it('reports a refused port, and tries the next port of the list first', async () => {
-    const closed = await FakeGateway.start(pems, 'gone');
+    const closed = await FakeGateway.start(pems, 'gone', tokens);
     const port = closed.port;
     await closed.stop();
     const error = await within(connect({ ports: [port] }).open().catch((e: unknown) => e));
@@ -168,10 +220,9 @@ describe(ChatConnection.name, () => {
     assert.equal(established.welcome.instance, 'west');
   });
 
-  it('fails over to the next port when the gateway goes away, logging in again', async () => {
-    const sut = connect({ ports: [east.port, west.port] });
-    await within(sut.open());
-    const loginsBefore = west.logins.length;
+  it('fails over to the next port when the gateway goes away, presenting the kept token instead of the password', async () => {
+    const { sut, token } = await failingOver();
+    const loginsBefore = east.logins.length + west.logins.length;
     const down = once(sut, 'down');
     const retry = once(sut, 'retry');
     const up = once(sut, 'up');
@@ -184,14 +235,55 @@ describe(ChatConnection.name, () => {
     assert.equal(retrying.attempt, 1);
     const [established] = await within(up);
     assert.equal(established.welcome.instance, 'west');
-    assert.equal(west.logins.length, loginsBefore + 1);
-    assert.deepEqual(west.logins.at(-1), { username: 'a', password: 'right' });
+    assert.equal(established.login, undefined);
+    assert.equal(west.upgrades.at(-1), token);
+    assert.equal(east.logins.length + west.logins.length, loginsBefore);
     assert.deepEqual(sut.endpoint, { host: 'localhost', port: west.port });
     assert.equal(sut.connected, true);
   });
 
+  it('logs in with the password again only after the kept token is refused (401)', async () => {
+    const { sut, token } = await failingOver();
+    const loginsBefore = west.logins.length;
+    tokens.valid.delete(token);
+    const up = once(sut, 'up');
+    east.dropAll(1001);
+    const [established] = await within(up);
+    assert.equal(west.upgrades.at(-2), token);
+    assert.equal(west.logins.length, loginsBefore + 1);
+    assert.deepEqual(west.logins.at(-1), { username: 'a', password: 'right' });
+    assert.equal(west.upgrades.at(-1), established.login?.token);
+  });
+
+  it('forgets the token when the server closes with 4401, and logs in with the password', async () => {
+    const { sut, token } = await failingOver();
+    const upgradesBefore = west.upgrades.length;
+    const up = once(sut, 'up');
+    east.dropAll(4401);
+    const [established] = await within(up);
+    assert.ok(established.login);
+    assert.deepEqual(west.upgrades.slice(upgradesBefore), [established.login.token]);
+    assert.notEqual(established.login.token, token);
+  });
+
+  it('refreshes the token before it expires, and presents the fresh one on reconnect', async () => {
+    tokens.lifeSeconds = 5;
+    try {
+      const { sut, token } = await failingOver({ refreshShare: 0.05 });
+      await until(() => east.refreshes.includes(token), 'a refresh of the first token');
+      const up = once(sut, 'up');
+      east.dropAll(1001);
+      await within(up);
+      const presented = west.upgrades.at(-1) ?? '';
+      assert.notEqual(presented, token);
+      assert.equal(tokens.valid.has(presented), true);
+    } finally {
+      tokens.lifeSeconds = 3600;
+    }
+  });
+
   it('gives up after the last attempt when no gateway answers', async () => {
-    const lonely = await FakeGateway.start(pems, 'lonely');
+    const lonely = await FakeGateway.start(pems, 'lonely', tokens);
     const sut = connect({ ports: [lonely.port] });
     await within(sut.open());
     const failed = once(sut, 'failed');

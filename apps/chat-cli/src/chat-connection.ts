@@ -3,10 +3,12 @@ import { WebSocket } from 'ws';
 
 import { CLOSE_UNAUTHORIZED, Frame, LoginResponse, ServerEvent, ServerFrame, Welcome, WS_PATH } from '@app/protocol';
 
+import { address, AuthClient, Endpoint } from './auth-client';
 import { Backoff } from './backoff';
 import { ConnectError } from './connect-error';
-import { address, Endpoint, LoginClient } from './login-client';
+import { Retrying, RetryLoop } from './retry-loop';
 import { TlsSettings } from './tls-trust';
+import { TokenKeeper } from './token-keeper';
 
 export interface ConnectionSettings {
   host: string;
@@ -17,26 +19,21 @@ export interface ConnectionSettings {
   backoff?: Backoff;
   welcomeTimeoutMs?: number;
   pingIntervalMs?: number;
+  /** The share of a token's life after which it is refreshed (default 0.8). */
+  refreshShare?: number;
 }
 
 export interface Established {
   endpoint: Endpoint;
-  login: LoginResponse;
   welcome: Welcome;
+  /** The login reply when this connection logged in with the password; absent when the kept token served. */
+  login?: LoginResponse;
 }
 
 export interface Dropped {
   endpoint: Endpoint;
   code: number;
   reason: string;
-}
-
-export interface Retrying {
-  endpoint: Endpoint;
-  attempt: number;
-  attempts: number;
-  delayMs: number;
-  error?: ConnectError;
 }
 
 interface ConnectionEvents {
@@ -54,23 +51,28 @@ interface ConnectionEvents {
 
 /**
  * The transport: log in over HTTPS, open the WebSocket with the token, and, when the socket drops,
- * log in again with backoff and jitter, moving to the next port of the list on every attempt.
+ * reconnect with backoff and jitter, moving to the next port of the list on every attempt. Reconnects
+ * present the kept token; the password is sent again only after the token is refused (401).
  */
 export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private socket?: WebSocket;
+  /** The token the open socket was admitted with. */
+  private socketToken?: string;
   private current?: Endpoint;
   private closing = false;
   private reconnecting = false;
   private wakeSleeper?: () => void;
   private pingTimer?: NodeJS.Timeout;
   private readonly backoff: Backoff;
+  private readonly tokens: TokenKeeper;
 
   constructor(
     private readonly settings: ConnectionSettings,
-    private readonly loginClient = new LoginClient(settings.tls),
+    private readonly auth = new AuthClient(settings.tls),
   ) {
     super();
     this.backoff = settings.backoff ?? new Backoff();
+    this.tokens = new TokenKeeper((token) => this.auth.refresh(this.current ?? this.firstEndpoint(), token), settings.refreshShare);
   }
 
   get connected(): boolean {
@@ -110,6 +112,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.tokens.stop();
     this.wakeSleeper?.();
     this.stopPing();
     const socket = this.socket;
@@ -123,20 +126,34 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private async establish(endpoint: Endpoint): Promise<Established> {
-    const login = await this.loginClient.login(endpoint, this.settings.username, this.settings.password);
+    const kept = this.tokens.current;
+    if (kept) {
+      try {
+        return { endpoint, welcome: await this.openSocket(endpoint, kept) };
+      } catch (error) {
+        if (!(error instanceof ConnectError && error.failure === 'token')) throw error;
+        this.tokens.forget(kept);
+      }
+    }
+    const login = await this.auth.login(endpoint, this.settings.username, this.settings.password);
     if (this.closing) throw new ConnectError('network', 'closed');
-    const welcome = await this.openSocket(endpoint, login.token);
-    return { endpoint, login, welcome };
+    this.tokens.keep(login.token);
+    return { endpoint, login, welcome: await this.openSocket(endpoint, login.token) };
+  }
+
+  private firstEndpoint(): Endpoint {
+    return { host: this.settings.host, port: this.settings.ports[0] };
   }
 
   /**
    * Takes over a welcomed socket synchronously inside its first 'message' callback, so frames that
    * arrive in the same chunk as the welcome are kept; they are released once the caller has heard of it.
    */
-  private adopt(socket: WebSocket & { alive?: boolean }, endpoint: Endpoint): void {
+  private adopt(socket: WebSocket & { alive?: boolean }, endpoint: Endpoint, token: string): void {
     const held: string[] = [];
     let holding = true;
     this.socket = socket;
+    this.socketToken = token;
     this.current = endpoint;
     socket.on('message', (raw) => (holding ? held.push(raw.toString()) : this.receive(raw.toString())));
     socket.on('pong', () => (socket.alive = true));
@@ -167,7 +184,11 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       };
       const timer = setTimeout(() => fail(new ConnectError('network', `${where} sent no welcome within ${timeoutMs / 1000} s`)), timeoutMs);
       socket.once('unexpected-response', (_req, res) =>
-        fail(new ConnectError('protocol', `${where} refused the chat connection: HTTP ${res.statusCode}`)),
+        fail(
+          res.statusCode === 401
+            ? new ConnectError('token', `${where} refused the login token: HTTP 401`)
+            : new ConnectError('protocol', `${where} refused the chat connection: HTTP ${res.statusCode}`),
+        ),
       );
       socket.once('error', (error) => fail(ConnectError.from(error, where)));
       socket.once('close', (code) => fail(new ConnectError('network', `${where} closed the connection (code ${code}) before its welcome`)));
@@ -177,7 +198,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         clearTimeout(timer);
         socket.removeAllListeners();
         if (this.closing) return fail(new ConnectError('network', 'closed'));
-        this.adopt(socket, endpoint);
+        this.adopt(socket, endpoint, token);
         resolve(frame.data);
       });
     });
@@ -202,7 +223,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.stopPing();
     if (this.socket !== socket || this.closing) return;
     this.socket = undefined;
-    const endpoint = this.current ?? { host: this.settings.host, port: this.settings.ports[0] };
+    if (code === CLOSE_UNAUTHORIZED && this.socketToken) this.tokens.forget(this.socketToken);
+    const endpoint = this.current ?? this.firstEndpoint();
     this.emit('down', { endpoint, code, reason: code === CLOSE_UNAUTHORIZED ? reason || 'session expired' : reason });
     void this.reconnect(endpoint);
   }
@@ -210,34 +232,20 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private async reconnect(from: Endpoint): Promise<void> {
     if (this.reconnecting) return;
     this.reconnecting = true;
+    const ports = this.settings.ports;
+    const start = Math.max(0, ports.indexOf(from.port)) + (ports.length > 1 ? 1 : 0);
     try {
-      const ports = this.settings.ports;
-      const start = Math.max(0, ports.indexOf(from.port)) + (ports.length > 1 ? 1 : 0);
-      let lastError: ConnectError | undefined;
-      for (let attempt = 0; !this.closing; attempt++) {
-        const delayMs = this.backoff.delay(attempt);
-        if (delayMs === undefined) {
-          const why = lastError ? `: ${lastError.message}` : '';
-          this.emit('failed', new ConnectError(lastError?.failure ?? 'network', `Gave up reconnecting after ${attempt} attempts${why}`));
-          return;
-        }
-        const endpoint = { host: this.settings.host, port: ports[(start + attempt) % ports.length] };
-        this.emit('retry', { endpoint, attempt: attempt + 1, attempts: this.backoff.attempts, delayMs, error: lastError });
-        await this.sleep(delayMs);
-        if (this.closing) return;
-        try {
-          const established = await this.establish(endpoint);
-          this.emit('up', established);
-          return;
-        } catch (error) {
-          if (this.closing) return;
-          lastError = ConnectError.from(error, address(endpoint));
-          if (lastError.fatal) {
-            this.emit('failed', lastError);
-            return;
-          }
-        }
-      }
+      const established = await new RetryLoop({
+        backoff: this.backoff,
+        target: (attempt) => ({ host: this.settings.host, port: ports[(start + attempt) % ports.length] }),
+        connect: (endpoint) => this.establish(endpoint),
+        sleep: (ms) => this.sleep(ms),
+        onRetry: (retrying) => this.emit('retry', retrying),
+        cancelled: () => this.closing,
+      }).run();
+      if (established) this.emit('up', established);
+    } catch (error) {
+      this.emit('failed', ConnectError.from(error, address(from)));
     } finally {
       this.reconnecting = false;
     }

@@ -1,5 +1,6 @@
 import { clearScreenDown, createInterface, cursorTo, Interface, moveCursor } from 'node:readline';
 import { Writable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 
 export interface ConsoleStreams {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -26,6 +27,8 @@ export class ChatConsole {
   private ended = false;
   private muted = false;
   private prompting = false;
+  /** Terminal rows of the prompt and line just entered, while its handler runs. */
+  private typedRows = 0;
 
   constructor(private readonly streams: ConsoleStreams = { input: process.stdin, output: process.stdout, error: process.stderr }) {
     this.terminal = Boolean(streams.input.isTTY && streams.output.isTTY);
@@ -98,6 +101,16 @@ export class ChatConsole {
     this.rl.prompt(true);
   }
 
+  /** On a terminal, removes the line just entered (prompt and text), so that the server's copy replaces it. */
+  eraseTyped(): void {
+    if (!this.prompting || this.typedRows === 0) return;
+    const out = this.streams.output;
+    moveCursor(out, 0, -this.typedRows);
+    cursorTo(out, 0);
+    clearScreenDown(out);
+    this.typedRows = 0;
+  }
+
   close(): void {
     if (this.prompting && !this.ended) this.clearPrompt();
     this.prompting = false;
@@ -117,8 +130,15 @@ export class ChatConsole {
   private received(line: string): void {
     const taker = this.takers.shift();
     if (taker) return taker(line);
-    if (this.lineHandler) return this.lineHandler(line);
-    this.lines.push(line);
+    if (!this.lineHandler) return void this.lines.push(line);
+    // readline has echoed the prompt and the line, then moved to the next row.
+    const width = stripVTControlCharacters(this.rl.getPrompt() + line).length;
+    this.typedRows = this.prompting ? Math.max(1, Math.ceil(width / (this.streams.output.columns || 80))) : 0;
+    try {
+      this.lineHandler(line);
+    } finally {
+      this.typedRows = 0;
+    }
   }
 
   private closed(): void {

@@ -44,6 +44,17 @@ describe(CommandParser.name, () => {
     assert.deepEqual(sut.parse('/who room1'), { kind: 'request', event: 'who', data: { room: 'room1' }, line: '/who room1' });
   });
 
+  it('parses /history for the room or a DM conversation, with an optional count', () => {
+    const history = (data: object, line: string) => ({ kind: 'request', event: 'history', data, line });
+    assert.deepEqual(sut.parse('/history'), history({}, '/history'));
+    assert.deepEqual(sut.parse('/history 50'), history({ limit: 50 }, '/history 50'));
+    assert.deepEqual(sut.parse('/history b'), history({ with: 'b' }, '/history b'));
+    assert.deepEqual(sut.parse('/history b 5'), history({ with: 'b', limit: 5 }, '/history b 5'));
+    assert.equal(hintOf('/history 201'), 'Count "201" is invalid: use 1 to 200');
+    assert.equal(hintOf('/history b c'), 'Usage: /history [USER] [N]');
+    assert.match(hintOf('/history b@x'), /^User name "b@x" is invalid/);
+  });
+
   it('parses /help and /quit, whatever their case', () => {
     assert.deepEqual(sut.parse('/help'), { kind: 'help' });
     assert.deepEqual(sut.parse('/QUIT'), { kind: 'quit' });
@@ -79,7 +90,7 @@ describe(CommandParser.name, () => {
 
   it('lists every command in aligned help lines', () => {
     const lines = sut.helpLines();
-    for (const command of ['/join ROOM', '/leave', '/rooms', '/msg USER TEXT', '/dm USER TEXT', '/subscribe USER', '/unsubscribe USER', '/who [ROOM]', '/help', '/quit']) {
+    for (const command of ['/join ROOM', '/leave', '/rooms', '/msg USER TEXT', '/dm USER TEXT', '/subscribe USER', '/unsubscribe USER', '/who [ROOM]', '/history [USER] [N]', '/help', '/quit']) {
       assert.ok(lines.some((line) => line.trimStart().startsWith(command)), `help lists ${command}`);
     }
     const column = lines[0].search(/ {2}send TEXT/);

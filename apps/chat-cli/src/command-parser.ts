@@ -1,4 +1,4 @@
-import { ClientEvent, ClientPayloads, MAX_TEXT_LENGTH, NAME_PATTERN, NAME_RULE } from '@app/protocol';
+import { ClientEvent, ClientPayloads, HISTORY_MAX_LIMIT, MAX_TEXT_LENGTH, NAME_PATTERN, NAME_RULE } from '@app/protocol';
 
 export type Request = {
   [E in ClientEvent]: { kind: 'request'; event: E; data: Omit<ClientPayloads[E], 'ref'>; line: string };
@@ -22,6 +22,11 @@ export class CommandParser {
   private readonly specs: Record<string, CommandSpec> = {
     dm: { usage: '/dm USER TEXT', summary: 'same as /msg', build: (args, line) => this.directMessage('/dm USER TEXT', args, line) },
     help: { usage: '/help', summary: 'show this list', build: (args) => this.bare('/help', args, { kind: 'help' }) },
+    history: {
+      usage: '/history [USER] [N]',
+      summary: 'show N (default 20) earlier messages of this room, or of your DMs with USER; repeat to page back',
+      build: (args, line) => this.history(args, line),
+    },
     join: {
       usage: '/join ROOM',
       summary: 'enter ROOM (and leave the current one)',
@@ -94,6 +99,20 @@ export class CommandParser {
     if (!NAME_PATTERN.test(to)) return this.hint(`User name "${to}" is invalid: ${NAME_RULE}`);
     const problem = this.textProblem(text);
     return problem ? this.hint(problem) : this.request(ClientEvent.Dm, { to, text }, line);
+  }
+
+  private history(args: string, line: string): Command {
+    const usage = '/history [USER] [N]';
+    const words = args === '' ? [] : args.split(/\s+/);
+    const count = words.length > 0 && /^\d+$/.test(words.at(-1) ?? '') ? words.pop() : undefined;
+    if (words.length > 1) return this.hint(`Usage: ${usage}`);
+    const limit = count === undefined ? undefined : Number(count);
+    if (limit !== undefined && (limit < 1 || limit > HISTORY_MAX_LIMIT)) {
+      return this.hint(`Count "${count}" is invalid: use 1 to ${HISTORY_MAX_LIMIT}`);
+    }
+    const user = words[0];
+    if (user !== undefined && !NAME_PATTERN.test(user)) return this.hint(`User name "${user}" is invalid: ${NAME_RULE}`);
+    return this.request(ClientEvent.History, { ...(user && { with: user }), ...(limit && { limit }) }, line);
   }
 
   private withName(usage: string, what: string, args: string, build: (name: string) => Command): Command {

@@ -1,4 +1,5 @@
-export type ConnectFailure = 'refused' | 'untrusted' | 'login' | 'network' | 'protocol';
+/** `token`: a kept token was refused (HTTP 401 on the upgrade or the refresh); logging in with the password may still work. */
+export type ConnectFailure = 'refused' | 'untrusted' | 'login' | 'token' | 'network' | 'protocol';
 
 const CERTIFICATE_CODES = new Set([
   'CERT_HAS_EXPIRED',

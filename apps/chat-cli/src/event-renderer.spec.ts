@@ -70,6 +70,25 @@ describe(EventRenderer.name, () => {
     assert.equal(coloured.replace(/\x1b\[[0-9;]*m/g, ''), '[12:00:01] #global <a> x');
   });
 
+  it('renders the history header, an empty page, and dims history lines as a whole on a terminal', () => {
+    assert.equal(sut.earlierHeader(), '-- earlier messages --');
+    assert.equal(sut.earlierHeader('b'), '-- earlier messages with b --');
+    assert.equal(sut.noEarlier('room1'), 'no earlier messages in #room1');
+    assert.equal(sut.noEarlier(undefined, 'b'), 'no earlier messages with b');
+    assert.equal(sut.earlier('[12:00:01] #global <a> x'), '[12:00:01] #global <a> x');
+    const coloured = new EventRenderer(true);
+    const line = coloured.earlier(coloured.message({ id: '5', room: 'global', from: 'b', text: 'old', ts }, 'a'));
+    assert.equal(line, '\x1b[2m[12:00:01] #global <b> old\x1b[22m');
+  });
+
+  it('renders catching up, unread DMs and an offline recipient', () => {
+    assert.equal(sut.caughtUp(3), '(caught up: 3 messages while you were away)');
+    assert.equal(sut.caughtUp(1), '(caught up: 1 message while you were away)');
+    assert.equal(sut.unreadDms(2), '2 direct messages while you were away');
+    assert.equal(sut.unreadDms(1), '1 direct message while you were away');
+    assert.equal(sut.offline('b\x1b[2J'), 'b is offline: they will see it when they log in');
+  });
+
   it('shows the user and room in the prompt', () => {
     assert.equal(sut.prompt('a', 'global'), 'a@global> ');
   });

@@ -7,6 +7,8 @@ type Paint = (text: string) => string;
 const SGR = (open: number, close: number): Paint => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
 const PLAIN: Paint = (text) => text;
 const NICK_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96].map((code) => SGR(code, 39));
+/** Our own colour codes; text from the network never contains escapes (the sanitizer removed them). */
+const OWN_SGR = /\x1b\[[0-9;]*m/g;
 
 /**
  * Formats server events and local notices as terminal lines. Every value that came from the network
@@ -57,6 +59,36 @@ export class EventRenderer {
   /** `error: OFFLINE: user "x" is not online`. */
   error(e: Pick<ErrorPayload, 'code' | 'message'>): string {
     return this.red(`error: ${this.clean(e.code)}: ${this.clean(e.message)}`);
+  }
+
+  /** A message or DM from history: the same line, dimmed as a whole. */
+  earlier(line: string): string {
+    return this.colour ? this.dim(line.replace(OWN_SGR, '')) : line;
+  }
+
+  /** `-- earlier messages --` above the history of a room, `-- earlier messages with b --` above a DM conversation. */
+  earlierHeader(withUser?: string): string {
+    return this.dim(withUser === undefined ? '-- earlier messages --' : `-- earlier messages with ${this.clean(withUser)} --`);
+  }
+
+  /** `no earlier messages in #room1` / `no earlier messages with b`. */
+  noEarlier(room: string | undefined, withUser?: string): string {
+    return withUser === undefined ? `no earlier messages in ${this.roomName(room ?? '')}` : `no earlier messages with ${this.clean(withUser)}`;
+  }
+
+  /** `(caught up: 3 messages while you were away)`. */
+  caughtUp(count: number): string {
+    return this.cyan(`(caught up: ${this.count(count, 'message')} while you were away)`);
+  }
+
+  /** `2 direct messages while you were away`. */
+  unreadDms(count: number): string {
+    return this.magenta(`${this.count(count, 'direct message')} while you were away`);
+  }
+
+  /** `b is offline: they will see it when they log in`. */
+  offline(user: string): string {
+    return this.dim(`${this.clean(user)} is offline: they will see it when they log in`);
   }
 
   /** `joined #room1 (2 users)`. */
@@ -121,7 +153,11 @@ export class EventRenderer {
   }
 
   private users(count: number): string {
-    return `${count} ${count === 1 ? 'user' : 'users'}`;
+    return this.count(count, 'user');
+  }
+
+  private count(n: number, noun: string): string {
+    return `${n} ${n === 1 ? noun : `${noun}s`}`;
   }
 
   private nick(name: string, text: string): string {

@@ -2,7 +2,7 @@ import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '@app/protocol';
 
 import { ChatConnection } from './chat-connection';
 import { ChatConsole } from './chat-console';
-import { ChatSession } from './chat-session';
+import { ChatRepl } from './chat-repl';
 import { CliOptions, DEFAULT_PORT, UsageError } from './cli-options';
 import { ConnectError } from './connect-error';
 import { EventRenderer } from './event-renderer';
@@ -36,7 +36,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.P
       void connection.close();
       throw error;
     });
-    return await new ChatSession(username, io, connection, renderer).run(established);
+    return await new ChatRepl(username, io, connection, renderer).run(established);
   } catch (error) {
     io.close();
     if (error instanceof ConnectError) {
