@@ -47,8 +47,7 @@ async function bootstrap(): Promise<void> {
   app.use(httpErrorHandler);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
-    ratePerSecond: settings.RATE_LIMIT_PER_SECOND,
-    rateBurst: settings.RATE_LIMIT_BURST,
+    allowedOrigins: settings.ALLOWED_ORIGINS,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),

@@ -1,23 +1,26 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 
-import { ErrorCode } from '@app/protocol';
+import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
 
 import { ChatError } from './chat-error';
 import { ChatSocket } from './chat-ws.adapter';
-import { errorFrame, isPlainObject } from './frames';
-import { isRef } from './dto/ref.dto';
+import { errorFrame, refOf } from './frames';
 
-/** Turns every failure of a frame's handler into the contract's `error` frame, with the frame's `ref`. */
+/**
+ * The one place a failed frame becomes the contract's `error` frame, with the frame's `ref`. An expired
+ * login also closes the socket with 4401. Anything but a `ChatError` is a bug or an outage: logged, and
+ * the user gets `INTERNAL`.
+ */
 @Catch()
 export class ChatErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ChatErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
-    const data: unknown = ws.getData();
-    const ref = isPlainObject(data) && isRef(data.ref) ? data.ref : undefined;
+    const session = ws.getClient<ChatSocket>().session;
     const [code, message] = this.describe(exception);
-    ws.getClient<ChatSocket>().session?.send(errorFrame(code, message, ref));
+    session?.send(errorFrame(code, message, refOf(ws.getData())));
+    if (code === ErrorCode.Unauthorized) session?.close(CLOSE_UNAUTHORIZED, 'Login expired');
   }
 
   private describe(exception: unknown): [ErrorCode, string] {

@@ -6,44 +6,36 @@ import { Observable, lastValueFrom } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { bearerToken, TokenClaims } from '@app/auth';
-import { ClientEvent, CLOSE_UNAUTHORIZED, ErrorCode, MAX_FRAME_DEPTH, Ref } from '@app/protocol';
+import { ClientEvent, ErrorCode } from '@app/protocol';
+
+import { isOriginAllowed } from '../http/origin';
 
 import { ChatSession } from './chat-session';
-import { fieldWithLoneSurrogate, nestsDeeperThan } from './frame-guards';
-import { errorFrame, isPlainObject } from './frames';
-import { isRef } from './dto/ref.dto';
-import { TokenBucket } from './token-bucket';
+import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
+import { errorFrame, refOf } from './frames';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
 export type UpgradeRequest = IncomingMessage & { claims?: TokenClaims };
 
 export interface ChatWsOptions {
   maxFrameBytes: number;
-  ratePerSecond: number;
-  rateBurst: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  allowedOrigins: string[];
   verifyToken(token: string | undefined): Promise<TokenClaims | null>;
 }
 
 type VerifyCallback = (ok: boolean, code?: number, message?: string) => void;
 
-interface ParsedFrame {
-  event: string;
-  data?: Record<string, unknown>;
-  /** Why the frame, which did parse, is refused before validation. */
-  problem?: string;
-}
-
-const refOf = (frame: ParsedFrame | string): Ref | undefined =>
-  typeof frame !== 'string' && isRef(frame.data?.ref) ? frame.data.ref : undefined;
-
-const clip = (text: string, max = 64): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+/** Frames of one socket waiting for their turn; past this, the socket is not read until they drain. */
+const MAX_QUEUED_FRAMES = 32;
 
 /**
- * The stock WsAdapter, plus what the contract needs: tokens are checked during the upgrade (401, no
- * socket), frames over the limit close with 1009 (ws's maxPayload), bad JSON and unknown events get an
- * `error` frame instead of silence, and each session's frames are handled strictly in order.
+ * The stock WsAdapter, plus the edge of the contract: the upgrade checks the token and the page's Origin
+ * (no socket without them), frames over the limit close with 1009 (ws's maxPayload), a frame that does
+ * not parse or names no event gets an `error` frame instead of silence, and each session's frames reach
+ * their handlers strictly in order. Everything else (expiry, rate, validation, errors) is Nest's pipeline:
+ * `SessionGuard`, `SchemaPipe`, `ChatErrorFilter`.
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
@@ -71,6 +63,57 @@ export class ChatWsAdapter extends WsAdapter {
     this.draining = true;
   }
 
+  /* A client's protocol errors (oversize frame, bad UTF-8) are its own business: debug, not error, so no one can flood the log. */
+  bindErrorHandler(server: WsServer): WsServer {
+    server.on('connection', (ws: WebSocket) => ws.on('error', (err: Error) => this.log.debug(`Client socket: ${err.message}`)));
+    server.on('error', (err: Error) => this.log.error(err));
+    return server;
+  }
+
+  bindMessageHandlers(client: ChatSocket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
+    const byEvent = new Map(handlers.map((handler) => [String(handler.message), handler]));
+    const socket = (client as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    let queued = 0;
+    client.on('message', (raw: RawData, isBinary: boolean) => {
+      const session = client.session;
+      if (!session) return;
+      const frame = parseFrame(raw, isBinary);
+      if (++queued === MAX_QUEUED_FRAMES) socket.pause();
+      void session.enqueue(async () => {
+        try {
+          await this.dispatch(session, frame, byEvent, transform);
+        } finally {
+          if (queued-- === MAX_QUEUED_FRAMES) socket.resume();
+        }
+      });
+    });
+  }
+
+  private async dispatch(
+    session: ChatSession,
+    frame: ParsedFrame | string,
+    byEvent: Map<string, MessageMappingProperties>,
+    transform: (data: unknown) => Observable<unknown>,
+  ): Promise<void> {
+    const parsed = typeof frame === 'string' ? undefined : frame;
+    if (session.holding && parsed?.event !== ClientEvent.Resume) session.release();
+    const ref = refOf(parsed?.data);
+    if (!parsed || parsed.problem) return session.send(errorFrame(ErrorCode.BadRequest, parsed?.problem ?? (frame as string), ref));
+    const handler = byEvent.get(parsed.event);
+    if (!handler) {
+      const known = [...byEvent.keys()].sort().join(', ');
+      return session.send(errorFrame(ErrorCode.UnknownEvent, `Unknown event "${clipEvent(parsed.event)}": use one of ${known}`, ref));
+    }
+    try {
+      const reply = await lastValueFrom(transform(handler.callback(parsed.data, parsed.event)), { defaultValue: undefined });
+      if (reply !== undefined && reply !== null) session.send(JSON.stringify(reply));
+    } catch (err) {
+      // ChatErrorFilter answers every handler failure; this is only reached by a failure of Nest itself.
+      this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      session.send(errorFrame(ErrorCode.Internal, 'The server could not complete this request; try again', ref));
+    }
+  }
+
   /*
    * Pings every client each interval; one that has not answered the previous ping within the timeout is
    * cut off (a half-open connection), so its user leaves the rooms and others see `presence`.
@@ -92,101 +135,21 @@ export class ChatWsAdapter extends WsAdapter {
     server.on('close', () => clearInterval(timer));
   }
 
-  /* A client's protocol errors (oversize frame, bad UTF-8) are its own business: debug, not error, so no one can flood the log. */
-  bindErrorHandler(server: WsServer): WsServer {
-    server.on('connection', (ws: WebSocket) => ws.on('error', (err: Error) => this.log.debug(`Client socket: ${err.message}`)));
-    server.on('error', (err: Error) => this.log.error(err));
-    return server;
-  }
-
-  bindMessageHandlers(
-    client: ChatSocket,
-    handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
-  ): void {
-    const byEvent = new Map(handlers.map((handler) => [String(handler.message), handler]));
-    const limiter = new TokenBucket(this.options.ratePerSecond, this.options.rateBurst);
-    client.on('message', (raw: RawData, isBinary: boolean) => {
-      const session = client.session;
-      if (!session) return;
-      const frame = this.parse(raw, isBinary);
-      if (!limiter.take()) {
-        session.send(errorFrame(ErrorCode.RateLimited, 'Too many frames: slow down and send this again', refOf(frame)));
-        return;
-      }
-      void session.enqueue(() => this.dispatch(session, frame, byEvent, transform));
-    });
-  }
-
-  private async dispatch(
-    session: ChatSession,
-    parsed: ParsedFrame | string,
-    byEvent: Map<string, MessageMappingProperties>,
-    transform: (data: unknown) => Observable<unknown>,
-  ): Promise<void> {
-    const ref = refOf(parsed);
-    if (session.holding && (typeof parsed === 'string' || parsed.event !== ClientEvent.Resume)) session.release();
-    if (Date.now() >= session.expiresAt) {
-      session.send(errorFrame(ErrorCode.Unauthorized, 'Your login has expired: log in again', ref));
-      session.close(CLOSE_UNAUTHORIZED, 'Token expired');
-      return;
-    }
-    if (typeof parsed === 'string' || parsed.problem) {
-      session.send(errorFrame(ErrorCode.BadRequest, typeof parsed === 'string' ? parsed : parsed.problem!, ref));
-      return;
-    }
-    const handler = byEvent.get(parsed.event);
-    if (!handler) {
-      const known = [...byEvent.keys()].sort().join(', ');
-      session.send(errorFrame(ErrorCode.UnknownEvent, `Unknown event "${clip(parsed.event)}": use one of ${known}`, ref));
-      return;
-    }
-    try {
-      const reply = await lastValueFrom(transform(handler.callback(parsed.data ?? {}, parsed.event)), { defaultValue: undefined });
-      if (reply !== undefined && reply !== null) session.send(JSON.stringify(reply));
-    } catch (err) {
-      this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      session.send(errorFrame(ErrorCode.Internal, 'The server could not complete this request; try again', ref));
-    }
-  }
-
-  /** The frame's event and data, or what is wrong with it. */
-  private parse(raw: RawData, isBinary: boolean): ParsedFrame | string {
-    if (isBinary) return 'Frames must be JSON text, not binary';
-    const text = raw.toString();
-    if (nestsDeeperThan(text, MAX_FRAME_DEPTH)) return `The frame nests arrays or objects deeper than ${MAX_FRAME_DEPTH} levels`;
-    let frame: unknown;
-    try {
-      frame = JSON.parse(text);
-    } catch (err) {
-      return `Invalid JSON: ${(err as Error).message}`;
-    }
-    if (!isPlainObject(frame)) return 'A frame must be a JSON object: {"event": string, "data": object}';
-    if (typeof frame.event !== 'string') return 'The frame has no "event" string: {"event": string, "data": object}';
-    if (frame.data !== undefined && !isPlainObject(frame.data)) return `"data" of "${clip(frame.event)}" must be a JSON object`;
-    const data = frame.data as Record<string, unknown> | undefined;
-    const broken = fieldWithLoneSurrogate(data);
-    if (broken) return { event: frame.event, data, problem: `${broken} holds a lone UTF-16 surrogate: send well-formed Unicode text` };
-    return { event: frame.event, data };
-  }
-
   private verify(req: UpgradeRequest, done: VerifyCallback): void {
     if (this.draining) return done(false, 503, 'Server shutting down: connect to another instance');
-    this.options.verifyToken(tokenOf(req)).then(
+    if (!isOriginAllowed(req.headers.origin, this.options.allowedOrigins, req.headers.host)) {
+      return done(false, 403, 'Origin not allowed: add it to ALLOWED_ORIGINS');
+    }
+    this.options.verifyToken(bearerToken(req.headers, req.url ?? '/')).then(
       (claims) => {
         if (!claims) return done(false, 401, 'Unauthorized');
         req.claims = claims;
         done(true);
       },
       (err: Error) => {
-        this.log.error(`Token check failed: ${err.message}`);
+        this.log.warn(`Token check failed: ${err.message}`);
         done(false, 503, 'Service Unavailable');
       },
     );
   }
-}
-
-/** `Authorization: Bearer <token>`, or `?token=` for browsers, which cannot set headers on a WebSocket. */
-function tokenOf(req: IncomingMessage): string | undefined {
-  return bearerToken(req.headers, req.url ?? '/');
 }

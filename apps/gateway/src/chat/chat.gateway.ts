@@ -1,14 +1,6 @@
-import { BeforeApplicationShutdown, Logger, UseFilters, UsePipes } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, UseFilters, UseGuards } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import {
-  ConnectedSocket,
-  MessageBody,
-  OnGatewayConnection,
-  OnGatewayDisconnect,
-  SubscribeMessage,
-  WebSocketGateway,
-  WsResponse,
-} from '@nestjs/websockets';
+import { MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway, WsResponse } from '@nestjs/websockets';
 
 import {
   ClientEvent,
@@ -17,6 +9,7 @@ import {
   HistoryPage,
   Joined,
   LOBBY,
+  Ref,
   Resumed,
   RoomsList,
   Sent,
@@ -28,28 +21,26 @@ import {
 
 import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from './chat-session';
-import { chatValidationPipe } from './chat-validation.pipe';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
-import { DirectMessageDto } from './dto/direct-message.dto';
-import { HistoryDto } from './dto/history.dto';
-import { JoinRoomDto } from './dto/join-room.dto';
-import { RefDto } from './dto/ref.dto';
-import { ResumeDto } from './dto/resume.dto';
-import { SendMessageDto } from './dto/send-message.dto';
-import { UserTargetDto } from './dto/user-target.dto';
-import { WhoDto } from './dto/who.dto';
+import { CurrentSession } from './current-session.decorator';
+import { DmData, FrameSchemas, HistoryData, JoinData, RefData, ResumeData, SendData, UserData, WhoData } from './frame-schema';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
+import { SchemaPipe } from './schema.pipe';
+import { SessionGuard } from './session.guard';
 import { SessionRegistry } from './session-registry.service';
 import { socketLink } from './socket-link';
 
 const reply =
-  <T>(event: ServerEvent, ref: RefDto['ref']) =>
+  <T>(event: ServerEvent, ref: Ref | undefined) =>
   (data: Omit<T, 'ref'>): WsResponse<T> => ({ event, data: { ...(ref !== undefined && { ref }), ...data } as T });
 
+const body = <T>(schema: (data: Record<string, unknown>) => T): ParameterDecorator => MessageBody(new SchemaPipe(schema));
+
+/** The WebSocket edge: one line per chat command, each a call of `ChatService`; sessions open and close here. */
 @WebSocketGateway({ path: WS_PATH })
+@UseGuards(SessionGuard)
 @UseFilters(ChatErrorFilter)
-@UsePipes(chatValidationPipe)
 export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
   private readonly logger = new Logger(ChatGateway.name);
   private sessionCount = 0;
@@ -65,26 +56,20 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
     const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'));
-    const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims, link);
-    ws.session = session;
-    void session.enqueue(async () => {
-      try {
-        await this.chat.open(session);
-      } catch (err) {
-        this.logger.error(`Could not open a session for ${session.username}: ${(err as Error).message}`);
+    const session = (ws.session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims, link));
+    void session.enqueue(() =>
+      this.chat.open(session).catch((err: Error) => {
+        this.logger.warn(`Could not open a session for ${session.username}: ${err.message}`);
         session.close(CLOSE_INTERNAL, 'The chat store is unreachable; reconnect shortly');
-      }
-    });
+      }),
+    );
     // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
     setTimeout(() => void session.enqueue(async () => void session.release()), this.config.getOrThrow<number>('RESUME_WAIT_MS')).unref();
   }
 
   handleDisconnect(ws: ChatSocket): void {
     const session = ws.session;
-    if (!session) return;
-    void session.enqueue(() =>
-      this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not record ${session.username}'s departure: ${err.message}`)),
-    );
+    if (session) void session.enqueue(() => this.leave(session));
   }
 
   /*
@@ -93,64 +78,62 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
-    await Promise.all(
-      sessions.map((session) =>
-        session.enqueue(() =>
-          this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not remove ${session.username}'s session ${session.id}: ${err.message}`)),
-        ),
-      ),
-    );
+    await Promise.all(sessions.map((session) => session.enqueue(() => this.leave(session))));
     sessions.forEach((session) => session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'));
     await this.heartbeat.retire();
   }
 
   @SubscribeMessage(ClientEvent.Send)
-  send(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: SendMessageDto): Promise<WsResponse<Sent>> {
-    return this.chat.send(ws.session!, dto.text, dto.cid).then(reply(ServerEvent.Sent, dto.ref));
-  }
-
-  @SubscribeMessage(ClientEvent.Join)
-  join(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: JoinRoomDto): Promise<WsResponse<Joined>> {
-    return this.chat.join(ws.session!, dto.room).then(reply(ServerEvent.Joined, dto.ref));
-  }
-
-  @SubscribeMessage(ClientEvent.Leave)
-  leave(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: RefDto): Promise<WsResponse<Joined>> {
-    return this.chat.join(ws.session!, LOBBY).then(reply(ServerEvent.Joined, dto.ref));
-  }
-
-  @SubscribeMessage(ClientEvent.Rooms)
-  rooms(@MessageBody() dto: RefDto): Promise<WsResponse<RoomsList>> {
-    return this.chat.listRooms().then(reply(ServerEvent.Rooms, dto.ref));
+  send(@CurrentSession() session: ChatSession, @body(FrameSchemas.send) data: SendData): Promise<WsResponse<Sent>> {
+    return this.chat.send(session, data.text, data.cid).then(reply(ServerEvent.Sent, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Dm)
-  dm(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: DirectMessageDto): Promise<WsResponse<Sent>> {
-    return this.chat.dm(ws.session!, dto.to, dto.text, dto.cid).then(reply(ServerEvent.Sent, dto.ref));
+  dm(@CurrentSession() session: ChatSession, @body(FrameSchemas.dm) data: DmData): Promise<WsResponse<Sent>> {
+    return this.chat.dm(session, data.to, data.text, data.cid).then(reply(ServerEvent.Sent, data.ref));
   }
 
-  @SubscribeMessage(ClientEvent.Subscribe)
-  subscribe(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: UserTargetDto): Promise<WsResponse<SubscriptionChange>> {
-    return this.chat.subscribe(ws.session!, dto.user).then(reply(ServerEvent.Subscribed, dto.ref));
+  @SubscribeMessage(ClientEvent.Join)
+  join(@CurrentSession() session: ChatSession, @body(FrameSchemas.join) data: JoinData): Promise<WsResponse<Joined>> {
+    return this.chat.join(session, data.room).then(reply(ServerEvent.Joined, data.ref));
   }
 
-  @SubscribeMessage(ClientEvent.Unsubscribe)
-  unsubscribe(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: UserTargetDto): Promise<WsResponse<SubscriptionChange>> {
-    return this.chat.unsubscribe(ws.session!, dto.user).then(reply(ServerEvent.Unsubscribed, dto.ref));
+  @SubscribeMessage(ClientEvent.Leave)
+  leaveRoom(@CurrentSession() session: ChatSession, @body(FrameSchemas.ref) data: RefData): Promise<WsResponse<Joined>> {
+    return this.chat.join(session, LOBBY).then(reply(ServerEvent.Joined, data.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Rooms)
+  rooms(@body(FrameSchemas.ref) data: RefData): Promise<WsResponse<RoomsList>> {
+    return this.chat.listRooms().then(reply(ServerEvent.Rooms, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Who)
-  who(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: WhoDto): Promise<WsResponse<WhoList>> {
-    return this.chat.who(ws.session!, dto.room).then(reply(ServerEvent.Who, dto.ref));
+  who(@CurrentSession() session: ChatSession, @body(FrameSchemas.who) data: WhoData): Promise<WsResponse<WhoList>> {
+    return this.chat.who(session, data.room).then(reply(ServerEvent.Who, data.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Subscribe)
+  subscribe(@CurrentSession() session: ChatSession, @body(FrameSchemas.user) data: UserData): Promise<WsResponse<SubscriptionChange>> {
+    return this.chat.subscribe(session, data.user).then(reply(ServerEvent.Subscribed, data.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Unsubscribe)
+  unsubscribe(@CurrentSession() session: ChatSession, @body(FrameSchemas.user) data: UserData): Promise<WsResponse<SubscriptionChange>> {
+    return this.chat.unsubscribe(session, data.user).then(reply(ServerEvent.Unsubscribed, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.History)
-  history(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: HistoryDto): Promise<WsResponse<HistoryPage>> {
-    return this.chat.page(ws.session!, dto).then(reply(ServerEvent.History, dto.ref));
+  history(@CurrentSession() session: ChatSession, @body(FrameSchemas.history) data: HistoryData): Promise<WsResponse<HistoryPage>> {
+    return this.chat.page(session, data).then(reply(ServerEvent.History, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Resume)
-  resume(@ConnectedSocket() ws: ChatSocket, @MessageBody() dto: ResumeDto): Promise<WsResponse<Resumed>> {
-    return this.chat.resume(ws.session!, dto.since.padStart(16, '0'), dto.room).then(reply(ServerEvent.Resumed, dto.ref));
+  resume(@CurrentSession() session: ChatSession, @body(FrameSchemas.resume) data: ResumeData): Promise<WsResponse<Resumed>> {
+    return this.chat.resume(session, data.since, data.room).then(reply(ServerEvent.Resumed, data.ref));
+  }
+
+  private leave(session: ChatSession): Promise<void> {
+    return this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not remove ${session.username}'s session ${session.id}: ${err.message}`));
   }
 }

@@ -1,5 +1,7 @@
 import { ErrorCode, ErrorPayload, Ref, ServerEvent } from '@app/protocol';
 
+import { isRef } from './frame-schema';
+
 export const serverFrame = (event: ServerEvent, data: object): string => JSON.stringify({ event, data });
 
 export const errorFrame = (code: ErrorCode, message: string, ref?: Ref): string =>
@@ -7,3 +9,6 @@ export const errorFrame = (code: ErrorCode, message: string, ref?: Ref): string 
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A frame's `ref`, when its `data` carries a valid one: the one way every error finds it. */
+export const refOf = (data: unknown): Ref | undefined => (isPlainObject(data) && isRef(data.ref) ? data.ref : undefined);

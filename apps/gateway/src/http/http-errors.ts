@@ -1,7 +1,10 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NextFunction, Request, Response } from 'express';
 
-import { validationMessages } from '../chat/chat-validation.pipe';
+
+function validationMessages(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) => [...Object.values(error.constraints ?? {}), ...validationMessages(error.children ?? [])]);
+}
 
 export const httpValidationPipe = new ValidationPipe({
   whitelist: true,
