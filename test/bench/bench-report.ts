@@ -49,7 +49,7 @@ export function stepTable(rows: StepRow[]): string {
       'run',
       'sent/s',
       'deliveries/s',
-      'lost',
+      'undelivered',
       'p50 ms',
       'p99 ms',
       'max ms',
@@ -95,6 +95,7 @@ export function disturbances(rows: StepRow[]): string {
         others > DISTURBING_OTHERS_PERCENT && `other processes used ${Math.round(others)}% of a core`,
         r.step.sendLag.p99 > DISTURBING_SEND_LAG_MS && `the generator sent up to ${fixed(r.step.sendLag.p99)} ms late (p99)`,
         r.step.closedSockets > 0 && `${r.step.closedSockets} member sockets were closed by the server`,
+        r.step.late > 0 && `${r.step.late} deliveries of the step before arrived during this one (and used its CPU)`,
       ].filter(Boolean);
       return why.length ? `- ${r.system} at ${r.step.rate} sends/s, run ${r.run}: ${why.join('; ')}` : '';
     })

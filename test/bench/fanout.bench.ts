@@ -4,7 +4,7 @@
  * process sending at fixed offered rates. Prints markdown tables to stdout (progress goes to stderr).
  * Usage: npm run bench [-- --quick] [-- --help]; docs/PERFORMANCE.md explains the columns.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 
@@ -152,6 +152,12 @@ async function runSystem(system: SystemName, redis: TestRedis, redisPid: number,
       }
     }
     return { steps, idle };
+  } catch (err) {
+    for (const s of servers) {
+      const state = existsSync(`/proc/${s.pid}`) ? 'running' : 'gone (did something else stop it?)';
+      progress(`${system} process ${s.pid} is ${state}; its log ends:\n${s.log.slice(-3000)}`);
+    }
+    throw err;
   } finally {
     await stopGenerator();
     cleanups.delete(stopGenerator);
