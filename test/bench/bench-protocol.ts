@@ -44,5 +44,9 @@ export type LoadReply =
   | IdleResult
   | StepResult;
 
-/** Starts the line a server writes to stderr with its `process.memoryUsage()` after a forced GC (see server-hooks.ts). */
-export const MEMORY_MARK = 'bench-memory ';
+/** A server's event-loop delay and GC pauses over one step (server-hooks.ts measures them inside the server). */
+export interface Pauses {
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gc: { count: number; totalMs: number; longestMs: number };
+}

@@ -1,4 +1,4 @@
-import { IdleResult, StepResult } from './bench-protocol';
+import { IdleResult, Pauses, StepResult } from './bench-protocol';
 import { SystemName } from './bench-servers';
 
 /** One measured step of one system, with the CPU seconds each party used from the step's start to its drain. */
@@ -8,6 +8,8 @@ export interface StepRow {
   step: StepResult;
   wallSeconds: number;
   cpu: { servers: number; redis: number; generator: number; others: number };
+  /** One per server process. */
+  pauses: Pauses[];
 }
 
 export interface IdleRow {
@@ -56,6 +58,8 @@ export function stepTable(rows: StepRow[]): string {
       'server CPU µs/delivery',
       '×floor',
       'servers CPU %',
+      'server loop delay p99 / max ms',
+      'server GC ms total / longest',
       'redis µs/delivery',
       'generator CPU %',
       'send lag p99 ms',
@@ -77,6 +81,8 @@ export function stepTable(rows: StepRow[]): string {
         fixed(us),
         fixed(us / floorUs(step.rate), 2),
         int((r.cpu.servers / r.wallSeconds) * 100),
+        `${fixed(Math.max(...r.pauses.map((p) => p.loopDelayP99Ms)))} / ${fixed(Math.max(...r.pauses.map((p) => p.loopDelayMaxMs)))}`,
+        `${int(r.pauses.reduce((sum, p) => sum + p.gc.totalMs, 0))} / ${fixed(Math.max(...r.pauses.map((p) => p.gc.longestMs)))}`,
         fixed(perDeliveryUs(r, r.cpu.redis)),
         int((r.cpu.generator / r.wallSeconds) * 100),
         fixed(step.sendLag.p99),

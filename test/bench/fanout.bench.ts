@@ -4,7 +4,9 @@
  * process sending at fixed offered rates. Prints markdown tables to stdout (progress goes to stderr).
  * Usage: npm run bench [-- --quick] [-- --help]; docs/PERFORMANCE.md explains the columns.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 
@@ -13,7 +15,7 @@ import { TestRedis } from '../support/redis-server';
 import { BenchOptions, benchOptions, USAGE } from './bench-options';
 import { LoadCommand } from './bench-protocol';
 import { disturbances, idleTable, IdleRow, repeatSummary, stepTable, StepRow } from './bench-report';
-import { BenchServer, memoryAfterGc, startServers, SystemName } from './bench-servers';
+import { BenchServer, memoryAfterGc, pausesSinceLast, startProfile, startServers, SystemName } from './bench-servers';
 import { LoadGeneratorProcess } from './load-generator-process';
 import { CLOCK_TICKS, cpuTicks, machineDescription, machineTicks } from './proc-stat';
 
@@ -26,6 +28,8 @@ const SETTLE_MS = 2000;
 
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const cleanups = new Set<() => Promise<unknown>>();
+const controlDir = mkdtempSync(join(tmpdir(), 'bench-'));
+cleanups.add(async () => rmSync(controlDir, { recursive: true, force: true }));
 
 interface Sample {
   at: number;
@@ -102,11 +106,13 @@ async function measureStep(
   step: { tag: number; rate: number; run: number },
   options: BenchOptions,
 ): Promise<StepRow> {
+  await Promise.all(servers.map(pausesSinceLast));
   const before = sample(servers, redisPid, generator.pid);
   const command: LoadCommand = { kind: 'step', tag: step.tag, rate: step.rate, seconds: options.seconds, drainSeconds: options.drain };
   const result = await generator.call(command, 'step', (options.seconds + options.drain + 60) * 1000);
   const { wall, ...cpu } = spent(before, sample(servers, redisPid, generator.pid));
-  const row: StepRow = { system, run: step.run, step: result, wallSeconds: wall, cpu };
+  const pauses = await Promise.all(servers.map(pausesSinceLast));
+  const row: StepRow = { system, run: step.run, step: result, wallSeconds: wall, cpu, pauses };
   progress(
     `${system} ${step.rate}/s run ${step.run}: ${result.received}/${result.expected} delivered, ` +
       `p50 ${result.latency.p50.toFixed(1)} p99 ${result.latency.p99.toFixed(1)} max ${result.latency.max.toFixed(1)} ms, ` +
@@ -116,7 +122,7 @@ async function measureStep(
 }
 
 async function runSystem(system: SystemName, redis: TestRedis, redisPid: number, options: BenchOptions): Promise<{ steps: StepRow[]; idle?: IdleRow }> {
-  const servers = await startServers(system, redis.url, options.instances, SERVER_ENV[system], options.profile);
+  const servers = await startServers(system, redis.url, options.instances, SERVER_ENV[system], controlDir, options.profile);
   const stopServers = (): Promise<unknown> => Promise.all(servers.map((s) => s.stop()));
   cleanups.add(stopServers);
   const generator = LoadGeneratorProcess.start(options.profile ? { dir: options.profile, name: `generator-${system}.cpuprofile` } : undefined);
@@ -140,7 +146,7 @@ async function runSystem(system: SystemName, redis: TestRedis, redisPid: number,
     const joined = await generator.call({ kind: 'join' }, 'joined', 60_000 + options.rooms * options.members * 200);
     progress(`${system}: ${options.rooms} rooms × ${options.members} members joined in ${joined.seconds.toFixed(1)} s`);
     let tag = 0;
-    if (options.profile) servers.forEach((s) => process.kill(s.pid, 'SIGURG'));
+    if (options.profile) await Promise.all(servers.map(startProfile));
     if (options.warmup > 0) {
       const warmup: LoadCommand = { kind: 'step', tag: tag++, rate: options.rates[0], seconds: options.warmup, drainSeconds: options.drain };
       await generator.call(warmup, 'step', (options.warmup + options.drain + 60) * 1000);
@@ -214,7 +220,7 @@ async function main(): Promise<number> {
   const sections = [top, '', stepTable(steps)];
   const disturbed = disturbances(steps);
   if (disturbed) sections.push('', 'Disturbed steps (rerun on a quiet machine before quoting them):', disturbed);
-  if (options.repeat > 1) sections.push('', repeatSummary(steps));
+  if (options.repeat > 1) sections.push('', 'p99 of every run:', repeatSummary(steps));
   if (idle.length) sections.push('', idleTable(idle));
   if (options.json) writeFileSync(options.json, JSON.stringify({ header: top, options, steps, idle }, null, 2));
   process.stdout.write(`${sections.join('\n')}\n`);
