@@ -46,7 +46,7 @@ const OPTIONS: Record<string, Option> = {
   'idle-users': { env: 'BENCH_IDLE_USERS', full: '10', help: 'users whose tokens the idle connections share' },
   'text-bytes': { env: 'BENCH_TEXT_BYTES', full: '64', help: 'length of each message text' },
   systems: { env: 'BENCH_SYSTEMS', full: SYSTEMS.join(','), help: 'systems to measure, in order: floor, gateway' },
-  profile: { env: 'BENCH_PROFILE', full: '', help: 'directory for a .cpuprofile per server process (numbers of a profiled run are not for the table)' },
+  profile: { env: 'BENCH_PROFILE', full: '', help: 'directory for a .cpuprofile per process, from the upgrades on (a profiled run\'s numbers are not for the table)' },
   json: { env: 'BENCH_JSON', full: '', help: 'also write every measurement to this JSON file' },
   'time-limit': { env: 'BENCH_TIME_LIMIT', full: '900', quick: '240', help: 'seconds after which the whole run stops itself and fails' },
 };

@@ -142,11 +142,11 @@ async function runSystem(system: SystemName, redis: TestRedis, redisPid: number,
     };
     const ready = await generator.call(setup, 'ready', 60_000 + users * 1000);
     progress(`${system}: ${users} logins in ${ready.loginSeconds.toFixed(1)} s`);
+    if (options.profile) await Promise.all(servers.map(startProfile));
     const idle = options.idle > 0 ? await measureIdle(system, servers, generator, redisPid, options) : undefined;
     const joined = await generator.call({ kind: 'join' }, 'joined', 60_000 + options.rooms * options.members * 200);
     progress(`${system}: ${options.rooms} rooms × ${options.members} members joined in ${joined.seconds.toFixed(1)} s`);
     let tag = 0;
-    if (options.profile) await Promise.all(servers.map(startProfile));
     if (options.warmup > 0) {
       const warmup: LoadCommand = { kind: 'step', tag: tag++, rate: options.rates[0], seconds: options.warmup, drainSeconds: options.drain };
       await generator.call(warmup, 'step', (options.warmup + options.drain + 60) * 1000);
