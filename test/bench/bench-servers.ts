@@ -94,7 +94,12 @@ export async function startServers(
     system === 'gateway'
       ? GatewayProcess.start(redisUrl, envOf(i)).then((gateway) => asBenchServer(gateway, controlOf(i)))
       : FloorProcess.start(redisUrl, envOf(i), controlOf(i));
-  return Promise.all(Array.from({ length: count }, (_, i) => start(i)));
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (!failed) return servers;
+  await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+  throw failed.reason;
 }
 
 function asBenchServer(gateway: GatewayProcess, control: string): BenchServer {

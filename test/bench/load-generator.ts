@@ -110,11 +110,12 @@ function onDelivery(raw: RawData): void {
   const at = buf.indexOf(TEXT_MARK);
   if (at < 0) return;
   const now = performance.now();
+  const end = buf.length;
   let i = at + TEXT_MARK.length;
   let tag = 0;
-  for (; buf[i] !== SPACE; i++) tag = tag * 10 + buf[i] - 0x30;
+  for (; i < end && buf[i] !== SPACE; i++) tag = tag * 10 + buf[i] - 0x30;
   const start = ++i;
-  while (buf[i] !== SPACE) i++;
+  while (i < end && buf[i] !== SPACE) i++;
   recorder.record(tag, now - Number(buf.toString('latin1', start, i)), now);
 }
 
