@@ -11,3 +11,9 @@ export interface DmEvent extends DirectMessage {
 }
 
 export type PresenceEvent = Presence;
+
+/** Published by each instance every few seconds; its own coming back proves the bus works (readiness). */
+export interface CanaryEvent {
+  instance: string;
+  ts: number;
+}

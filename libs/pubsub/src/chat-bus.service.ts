@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { lastValueFrom } from 'rxjs';
 
 import { BusPattern, CHAT_BUS_CLIENT, MESSAGE_SEQ_KEY, subscribersKey } from './pubsub.constants';
-import { DmEvent, MessageEvent, PresenceEvent } from './bus-events';
+import { CanaryEvent, DmEvent, MessageEvent, PresenceEvent } from './bus-events';
 import { STAMP_AND_PUBLISH_SCRIPT } from './chat-bus.scripts';
 
 export interface Stamp {
@@ -33,6 +33,11 @@ export class ChatBus {
 
   async publishPresence(event: PresenceEvent): Promise<void> {
     await lastValueFrom(this.client.emit(BusPattern.Presence, event), { defaultValue: undefined });
+  }
+
+  async publishCanary(instance: string): Promise<void> {
+    const event: CanaryEvent = { instance, ts: Date.now() };
+    await lastValueFrom(this.client.emit(BusPattern.Canary, event), { defaultValue: undefined });
   }
 
   /* Runs on the transport's own publishing connection, so presence and messages keep their order. */

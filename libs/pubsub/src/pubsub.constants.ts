@@ -2,6 +2,7 @@ export const CHAT_BUS_CLIENT = Symbol('CHAT_BUS_CLIENT');
 
 /** Channels of the Redis microservice transport; every instance subscribes to all of them. */
 export enum BusPattern {
+  Canary = 'chat.canary',
   Dm = 'chat.dm',
   Message = 'chat.message',
   Presence = 'chat.presence',

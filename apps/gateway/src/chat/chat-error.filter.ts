@@ -2,6 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatError } from './chat-error';
 import { ChatSocket } from './chat-ws.adapter';
 import { errorFrame, isPlainObject } from './frames';
@@ -11,6 +13,8 @@ import { isRef } from './dto/ref.dto';
 @Catch()
 export class ChatErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ChatErrorFilter.name);
+
+  constructor(private readonly metrics: MetricsService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
@@ -22,6 +26,7 @@ export class ChatErrorFilter implements ExceptionFilter {
 
   private describe(exception: unknown): [ErrorCode, string] {
     if (exception instanceof ChatError) return [exception.code, exception.message];
+    this.metrics.redisError();
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return [ErrorCode.Internal, 'The server could not complete this request (the chat store may be unreachable); try again shortly'];
   }

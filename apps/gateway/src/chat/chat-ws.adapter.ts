@@ -8,6 +8,8 @@ import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 import { TokenClaims } from '@app/auth';
 import { CLOSE_UNAUTHORIZED, ErrorCode, Ref } from '@app/protocol';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatSession } from './chat-session';
 import { errorFrame, isPlainObject } from './frames';
 import { isRef } from './dto/ref.dto';
@@ -20,6 +22,7 @@ export interface ChatWsOptions {
   maxFrameBytes: number;
   ratePerSecond: number;
   rateBurst: number;
+  metrics: MetricsService;
   verifyToken(token: string | undefined): Promise<TokenClaims | null>;
 }
 
@@ -77,6 +80,7 @@ export class ChatWsAdapter extends WsAdapter {
       if (!session) return;
       const frame = this.parse(raw, isBinary);
       if (!limiter.take()) {
+        this.options.metrics.rateLimited();
         session.send(errorFrame(ErrorCode.RateLimited, 'Too many frames: slow down and send this again', refOf(frame)));
         return;
       }

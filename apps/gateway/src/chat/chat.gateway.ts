@@ -23,6 +23,9 @@ import {
   WS_PATH,
 } from '@app/protocol';
 
+import { SessionLog } from '../logging/session-log.service';
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from './chat-session';
 import { chatValidationPipe } from './chat-validation.pipe';
@@ -53,17 +56,20 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     private readonly chat: ChatService,
     private readonly config: ConfigService,
     private readonly registry: SessionRegistry,
+    private readonly metrics: MetricsService,
+    private readonly sessionLog: SessionLog,
   ) {}
 
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
-    const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'));
+    const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'), () => this.metrics.slowConsumerClosed());
     const session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims.exp * 1000, link);
     ws.session = session;
     void session.enqueue(async () => {
       try {
         session.send(serverFrame(ServerEvent.Welcome, await this.chat.open(session)));
+        this.sessionLog.opened(session, req.socket.remoteAddress);
       } catch (err) {
         this.logger.error(`Could not open a session for ${session.username}: ${(err as Error).message}`);
         session.close(1011, 'The chat store is unreachable; reconnect shortly');
@@ -74,6 +80,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
   handleDisconnect(ws: ChatSocket): void {
     const session = ws.session;
     if (!session) return;
+    this.sessionLog.closed(session);
     void session.enqueue(() =>
       this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not record ${session.username}'s departure: ${err.message}`)),
     );

@@ -4,6 +4,7 @@ import { AuthModule } from '@app/auth';
 import { PubsubModule } from '@app/pubsub';
 import { RoomsModule } from '@app/rooms';
 
+import { HealthModule } from '../health/health.module';
 import { INSTANCE_NAME } from '../instance-id';
 
 import { ChatEventsController } from './chat-events.controller';
@@ -13,7 +14,7 @@ import { InstanceHeartbeat } from './instance-heartbeat.service';
 import { SessionRegistry } from './session-registry.service';
 
 @Module({
-  imports: [AuthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
+  imports: [AuthModule, HealthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
   controllers: [ChatEventsController],
   providers: [ChatGateway, ChatService, InstanceHeartbeat, SessionRegistry],
 })

@@ -5,6 +5,8 @@ import { ErrorCode, Joined, LOBBY, RoomsList, Sent, SubscriptionChange, Welcome,
 import { ChatBus, SubscriptionsService } from '@app/pubsub';
 import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { SessionRegistry } from './session-registry.service';
@@ -20,6 +22,7 @@ export class ChatService {
     private readonly rooms: RoomsService,
     private readonly subscriptions: SubscriptionsService,
     private readonly users: UsersService,
+    private readonly metrics: MetricsService,
     @Inject(INSTANCE_ID) readonly instanceId: string,
   ) {}
 
@@ -37,6 +40,7 @@ export class ChatService {
 
   async send(session: ChatSession, text: string): Promise<Reply<Sent>> {
     const { id } = await this.bus.publishMessage(session.username, session.room, text);
+    this.metrics.published('message');
     return { id, room: session.room };
   }
 
@@ -62,6 +66,7 @@ export class ChatService {
       throw new ChatError(ErrorCode.NotFound, `User "${to}" is not online; the message was not delivered`);
     }
     const { id } = await this.bus.publishDm(session.username, to, text, session.id);
+    this.metrics.published('dm');
     return { id, to };
   }
 

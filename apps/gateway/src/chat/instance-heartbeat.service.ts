@@ -6,6 +6,8 @@ import { ChatBus } from '@app/pubsub';
 import { REDIS } from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { SessionRegistry } from './session-registry.service';
 
 /**
@@ -22,6 +24,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly bus: ChatBus,
     private readonly config: ConfigService,
+    private readonly metrics: MetricsService,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
@@ -54,6 +57,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
       }
     } catch (err) {
       this.resyncNeeded = true;
+      this.metrics.redisError();
       this.logger.debug(`Heartbeat failed: ${(err as Error).message}`);
     }
   }

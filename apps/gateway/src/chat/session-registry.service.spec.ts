@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatSession } from './chat-session';
 import { SessionRegistry } from './session-registry.service';
 
@@ -17,7 +19,7 @@ const message = (from: string, room: string, subscribers: string[] = []) => ({ i
 
 describe(SessionRegistry.name, () => {
   let sut: SessionRegistry;
-  beforeEach(() => (sut = new SessionRegistry()));
+  beforeEach(() => (sut = new SessionRegistry(new MetricsService())));
 
   it('gives room members the message and subscribers elsewhere one copy marked via subscription', () => {
     const inRoom = new FakeSession('1', 'ann', 'r1');

@@ -3,6 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { ServerEvent } from '@app/protocol';
 import { DmEvent, MessageEvent, PresenceEvent } from '@app/pubsub';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatSession } from './chat-session';
 
 const frame = (event: ServerEvent, data: object): string => JSON.stringify({ event, data });
@@ -12,6 +14,8 @@ const frame = (event: ServerEvent, data: object): string => JSON.stringify({ eve
 export class SessionRegistry {
   private readonly byRoom = new Map<string, Set<ChatSession>>();
   private readonly byUser = new Map<string, Set<ChatSession>>();
+
+  constructor(private readonly metrics: MetricsService) {}
 
   add(session: ChatSession): void {
     this.index(this.byRoom, session.room, session);
@@ -39,6 +43,7 @@ export class SessionRegistry {
     if (members) {
       const ordinary = frame(ServerEvent.Message, message);
       members.forEach((session) => session.send(ordinary));
+      this.metrics.delivered('message', members.size);
     }
     let viaFrame: string | undefined;
     for (const subscriber of Array.isArray(subscribers) ? subscribers : []) {
@@ -46,6 +51,7 @@ export class SessionRegistry {
         if (session.room === message.room) continue;
         viaFrame ??= frame(ServerEvent.Message, { ...message, via: 'subscription' });
         session.send(viaFrame);
+        this.metrics.delivered('message', 1);
       }
     }
   }
@@ -53,8 +59,9 @@ export class SessionRegistry {
   /** Every session of the recipient, and the sender's sessions but the one that sent it. */
   deliverDm({ origin, ...dm }: DmEvent): void {
     const data = frame(ServerEvent.Dm, dm);
-    this.byUser.get(dm.to)?.forEach((session) => session.send(data));
-    this.byUser.get(dm.from)?.forEach((session) => session.id !== origin && session.send(data));
+    const recipients = [...(this.byUser.get(dm.to) ?? []), ...(this.byUser.get(dm.from) ?? [])].filter((session) => session.id !== origin);
+    recipients.forEach((session) => session.send(data));
+    this.metrics.delivered('dm', recipients.length);
   }
 
   deliverPresence(presence: PresenceEvent): void {

@@ -6,13 +6,14 @@ import { SessionLink } from './chat-session';
 const logger = new Logger('SocketLink');
 
 /** Sends to an open socket; a client that stops reading past `maxBufferedBytes` is cut off. */
-export function socketLink(ws: WebSocket, maxBufferedBytes: number): SessionLink {
+export function socketLink(ws: WebSocket, maxBufferedBytes: number, onSlowConsumer?: () => void): SessionLink {
   return {
     send(frame: string): void {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > maxBufferedBytes) {
         logger.warn(`Closing a client that has ${ws.bufferedAmount} bytes unread (limit WS_MAX_BUFFERED_BYTES=${maxBufferedBytes})`);
         ws.terminate();
+        onSlowConsumer?.();
         return;
       }
       ws.send(frame);
