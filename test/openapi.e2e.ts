@@ -21,11 +21,24 @@ interface RouterLayer {
 
 /** Every route the app's Express router serves, as `METHOD /path/{param}`, but Swagger UI's own. */
 function routesOf(app: INestApplication): string[] {
-  const express = app.getHttpAdapter().getInstance() as { router: { stack: RouterLayer[] } };
+  const express = app.getHttpAdapter().getInstance() as {
+    router: { stack: RouterLayer[] };
+  };
   return express.router.stack
-    .flatMap(({ route }) => (route ? [route.path].flat().flatMap((path) => Object.keys(route.methods).map((method) => ({ path, method }))) : []))
+    .flatMap(({ route }) =>
+      route
+        ? [route.path]
+            .flat()
+            .flatMap((path) =>
+              Object.keys(route.methods).map((method) => ({ path, method })),
+            )
+        : [],
+    )
     .filter(({ path }) => !path.startsWith(`/${DOCS_PATH}`))
-    .map(({ method, path }) => `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
+    .map(
+      ({ method, path }) =>
+        `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`,
+    );
 }
 
 describe('OpenAPI description', () => {
@@ -36,7 +49,9 @@ describe('OpenAPI description', () => {
     redis = await TestRedis.start();
     process.env.REDIS_URL = redis.url;
     const { AppModule } = await import('../apps/gateway/src/app.module.js');
-    app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: ['error'] });
+    app = await NestFactory.create<NestExpressApplication>(AppModule, {
+      logger: ['error'],
+    });
     app.useWebSocketAdapter(new WsAdapter(app));
     serveOpenApi(app);
     await app.init();
@@ -48,24 +63,42 @@ describe('OpenAPI description', () => {
   });
 
   it('documents every REST route of the app with a summary and its responses', async () => {
-    const reply = await request(app.getHttpServer()).get(`/${DOCS_PATH}-json`).expect(200);
+    const reply = await request(app.getHttpServer())
+      .get(`/${DOCS_PATH}-json`)
+      .expect(200);
     const paths = reply.body.paths as Record<string, Record<string, Operation>>;
     const routes = routesOf(app);
-    assert.ok(routes.includes('POST /auth/login') && routes.includes('GET /health/ready'), `routes found: ${routes.join(', ')}`);
+    assert.ok(
+      routes.includes('POST /auth/login') &&
+        routes.includes('GET /health/ready'),
+      `routes found: ${routes.join(', ')}`,
+    );
     for (const route of routes) {
       const [method, path] = route.split(' ');
       const operation = paths[path]?.[method.toLowerCase()];
       assert.ok(operation, `${route} is missing from /${DOCS_PATH}-json`);
-      assert.ok(operation.summary, `${route} has no summary: add @ApiOperation({ summary })`);
-      const described = Object.values(operation.responses ?? {}).some((response) => response.description);
-      assert.ok(described, `${route} documents no response: add @ApiOkResponse({ description }) and its failures`);
+      assert.ok(
+        operation.summary,
+        `${route} has no summary: add @ApiOperation({ summary })`,
+      );
+      const described = Object.values(operation.responses ?? {}).some(
+        (response) => response.description,
+      );
+      assert.ok(
+        described,
+        `${route} documents no response: add @ApiOkResponse({ description }) and its failures`,
+      );
     }
   });
 
   it('points to docs/PROTOCOL.md for the WebSocket protocol, and serves Swagger UI', async () => {
-    const reply = await request(app.getHttpServer()).get(`/${DOCS_PATH}-json`).expect(200);
+    const reply = await request(app.getHttpServer())
+      .get(`/${DOCS_PATH}-json`)
+      .expect(200);
     assert.match(reply.body.info.description, /PROTOCOL\.md/);
-    const ui = await request(app.getHttpServer()).get(`/${DOCS_PATH}`).expect(200);
+    const ui = await request(app.getHttpServer())
+      .get(`/${DOCS_PATH}`)
+      .expect(200);
     assert.match(ui.text, /swagger-ui/i);
   });
 });

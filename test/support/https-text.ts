@@ -10,14 +10,31 @@ export interface TextReply {
 }
 
 /** A GET over HTTPS (trusting only the development certificate) whose body is kept as text. */
-export function httpsText(port: number, path: string, headers: Record<string, string> = {}): Promise<TextReply> {
+export function httpsText(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<TextReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: 'localhost', port, path, method: 'GET', ca: CA, headers, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = request(
+      {
+        host: 'localhost',
+        port,
+        path,
+        method: 'GET',
+        ca: CA,
+        headers,
+        timeout: 5000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text }),
+        );
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.end();

@@ -12,7 +12,12 @@ import { MetricsModule } from './metrics/metrics.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, cache: true, ignoreEnvFile: true, validate: validateSettings }),
+    ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      ignoreEnvFile: true,
+      validate: validateSettings,
+    }),
     RedisModule,
     MetricsModule,
     LoggingModule,

@@ -30,12 +30,25 @@ async function bootstrap(): Promise<void> {
   const tls = await loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
 
-  const chatLogger = new ChatLogger(logFormat(settings.LOG_FORMAT), settings.LOG_LEVEL);
+  const chatLogger = new ChatLogger(
+    logFormat(settings.LOG_FORMAT),
+    settings.LOG_LEVEL,
+  );
   Logger.overrideLogger(chatLogger);
 
   const { AppModule } = await import('./app.module.js');
-  const httpsOptions: SecureContextOptions = { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' };
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { httpsOptions, logger: chatLogger, bodyParser: false });
+  const httpsOptions: SecureContextOptions = {
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2',
+  };
+  // Browsers keep idle keep-alive connections open, which would hold `app.close()` until the shutdown timeout.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    httpsOptions,
+    logger: chatLogger,
+    bodyParser: false,
+    forceCloseConnections: true,
+  });
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
   serveWebPage(app);
@@ -51,47 +64,74 @@ async function bootstrap(): Promise<void> {
   );
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
   await app.startAllMicroservices();
-  await app.listen(settings.PORT, settings.HOST).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    throw new BootError(`Cannot listen on ${settings.HOST}:${settings.PORT} (${err.code}): stop the other process or choose another --port`);
-  });
+  await app
+    .listen(settings.PORT, settings.HOST)
+    .catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+      throw new BootError(
+        `Cannot listen on ${settings.HOST}:${settings.PORT} (${err.code}): stop the other process or choose another --port`,
+      );
+    });
 
   const logger = new Logger('Gateway');
-  if (tls.created) logger.warn('Generated server.crt and server.key: a self-signed development certificate');
-  if (!settings.CHAT_ADMIN_TOKEN) logger.warn('GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it');
+  if (tls.created)
+    logger.warn(
+      'Generated server.crt and server.key: a self-signed development certificate',
+    );
+  if (!settings.CHAT_ADMIN_TOKEN)
+    logger.warn(
+      'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',
+    );
   const { port } = app.getHttpServer().address() as AddressInfo;
-  chatLogger.always(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`, 'Gateway');
+  chatLogger.always(
+    `Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`,
+    'Gateway',
+  );
   closeOnSignals(app, logger, settings.SHUTDOWN_DRAIN_MS);
 }
 
 /** Readiness turns 503 at once; after SHUTDOWN_DRAIN_MS (for load balancers to notice) the app closes. */
-function closeOnSignals(app: INestApplication, logger: Logger, drainMs: number): void {
+function closeOnSignals(
+  app: INestApplication,
+  logger: Logger,
+  drainMs: number,
+): void {
   let closing = false;
   const close = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
     app.get(HealthService).drain();
-    logger.log(`${signal}: readiness is now 503; closing client sockets and Redis connections${drainMs ? ` in ${drainMs} ms` : ''}`);
+    logger.log(
+      `${signal}: readiness is now 503; closing client sockets and Redis connections${drainMs ? ` in ${drainMs} ms` : ''}`,
+    );
     setTimeout(() => {
-      logger.error(`Shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+      logger.error(
+        `Shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`,
+      );
       process.exit(1);
     }, drainMs + SHUTDOWN_TIMEOUT_MS).unref();
-    sleep(drainMs).then(() => app.close()).then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error(`Shutdown failed: ${err.message}`);
-        process.exit(1);
-      },
-    );
+    sleep(drainMs)
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          logger.error(`Shutdown failed: ${err.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', close);
   process.once('SIGTERM', close);
 }
 
-process.on('unhandledRejection', (reason) => new Logger('Process').error(`Unhandled rejection: ${String(reason)}`));
+process.on('unhandledRejection', (reason) =>
+  new Logger('Process').error(`Unhandled rejection: ${String(reason)}`),
+);
 
 bootstrap().catch((err: unknown) => {
   const known = err instanceof BootError || err instanceof SettingsError;
-  process.stderr.write(`error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+  process.stderr.write(
+    `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

@@ -36,7 +36,10 @@ export class ChatSocket {
     const url = new URL(WS_PATH, location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('token', this.token);
-    this.events.state(this.attempt === 0 ? 'connecting' : 'reconnecting', 'connecting…');
+    this.events.state(
+      this.attempt === 0 ? 'connecting' : 'reconnecting',
+      this.attempt === 0 ? 'connecting…' : 'reconnecting…',
+    );
     const ws = new WebSocket(url);
     let opened = false;
     ws.onopen = () => {
@@ -74,15 +77,23 @@ export class ChatSocket {
 
   private async closed(event: CloseEvent, opened: boolean): Promise<void> {
     if (this.stopped) return;
-    if (event.code === CLOSE_UNAUTHORIZED || (!opened && !(await this.tokenValid().catch(() => true)))) {
+    if (
+      event.code === CLOSE_UNAUTHORIZED ||
+      (!opened && !(await this.tokenValid().catch(() => true)))
+    ) {
       this.stopped = true;
       this.events.state('offline', 'logged out');
       return this.events.unauthorized();
     }
-    const delay = Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempt) * (0.75 + Math.random() / 2);
+    const delay =
+      Math.min(MAX_DELAY_MS, 500 * 2 ** this.attempt) *
+      (0.75 + Math.random() / 2);
     this.attempt++;
-    const why = event.reason ? `: ${event.reason}` : '';
-    this.events.state('reconnecting', `connection lost${why}; reconnecting in ${Math.ceil(delay / 1000)} s`);
+    const why = event.reason ? ` (${event.reason})` : '';
+    this.events.state(
+      'reconnecting',
+      `reconnecting in ${Math.ceil(delay / 1000)} s${why}`,
+    );
     this.timer = window.setTimeout(() => this.connect(), delay);
   }
 }

@@ -7,7 +7,11 @@ export type NoticeKind = 'notice' | 'presence' | 'problem';
 const NICK_COLOURS = 8;
 
 /** `<tag class>text</tag>`: text is only ever set through textContent, so nothing a user sends is parsed as HTML. */
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -21,7 +25,10 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 const clock = (ts: number): string =>
-  new Date(Number.isFinite(ts) ? ts : Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  new Date(Number.isFinite(ts) ? ts : Date.now()).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 
 function nickClass(name: string): string {
   let hash = 0;
@@ -46,7 +53,8 @@ export class ChatView {
   private readonly input = byId<HTMLInputElement>('input');
 
   get credentials(): { username: string; password: string } {
-    const field = (name: string): string => (this.loginForm.elements.namedItem(name) as HTMLInputElement).value;
+    const field = (name: string): string =>
+      (this.loginForm.elements.namedItem(name) as HTMLInputElement).value;
     return { username: field('username').trim(), password: field('password') };
   }
 
@@ -56,7 +64,8 @@ export class ChatView {
     this.loginSection.hidden = false;
     this.whoami.textContent = '';
     this.loginError.textContent = problem;
-    (this.loginForm.elements.namedItem('password') as HTMLInputElement).value = '';
+    (this.loginForm.elements.namedItem('password') as HTMLInputElement).value =
+      '';
   }
 
   showChat(username: string): void {
@@ -81,7 +90,9 @@ export class ChatView {
   setMembers(names: Iterable<string>, self: string): void {
     const sorted = [...names].sort();
     this.memberCount.textContent = `${sorted.length} ${sorted.length === 1 ? 'person' : 'people'} here`;
-    this.members.replaceChildren(...sorted.map((name) => el('li', name === self ? 'self' : '', name)));
+    this.members.replaceChildren(
+      ...sorted.map((name) => el('li', name === self ? 'self' : '', name)),
+    );
   }
 
   clearLog(): void {
@@ -96,14 +107,29 @@ export class ChatView {
 
   message(m: ChatMessage, self: string): void {
     const row = el('li', 'message');
-    row.append(el('span', 'time', clock(m.ts)), el('span', `from ${m.from === self ? 'self' : nickClass(m.from)}`, m.from), el('span', 'text', m.text));
-    if (m.via === 'subscription') row.append(el('span', 'tag', `via subscription, #${m.room}`));
+    row.append(
+      el('span', 'time', clock(m.ts)),
+      el(
+        'span',
+        `from ${m.from === self ? 'self' : nickClass(m.from)}`,
+        m.from,
+      ),
+      el('span', 'text', m.text),
+    );
+    if (m.via === 'subscription')
+      row.append(el('span', 'tag', `via subscription, #${m.room}`));
     this.place(row, m.id);
   }
 
-  dm(d: Pick<DirectMessage, 'from' | 'to' | 'text' | 'ts'> & { id?: string }): void {
+  dm(
+    d: Pick<DirectMessage, 'from' | 'to' | 'text' | 'ts'> & { id?: string },
+  ): void {
     const row = el('li', 'dm');
-    row.append(el('span', 'time', clock(d.ts)), el('span', 'label', `DM ${d.from} → ${d.to}`), el('span', 'text', d.text));
+    row.append(
+      el('span', 'time', clock(d.ts)),
+      el('span', 'label', `DM ${d.from} → ${d.to}`),
+      el('span', 'text', d.text),
+    );
     this.place(row, d.id);
   }
 
@@ -118,8 +144,14 @@ export class ChatView {
 
   /** Messages go in id order (history may arrive after newer live messages); everything else at the end. */
   private place(row: HTMLLIElement, id?: string): void {
-    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
-    const later = id === undefined ? undefined : [...this.log.children].find((node) => ((node as HTMLElement).dataset.id ?? '') > id);
+    const atBottom =
+      this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    const later =
+      id === undefined
+        ? undefined
+        : [...this.log.children].find(
+            (node) => ((node as HTMLElement).dataset.id ?? '') > id,
+          );
     if (id !== undefined) row.dataset.id = id;
     this.log.insertBefore(row, later ?? null);
     if (atBottom) this.log.scrollTop = this.log.scrollHeight;

@@ -1,6 +1,14 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthIndicatorResult,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 
 import { BusPattern, CanaryEvent, ChatBus } from '@app/pubsub';
 
@@ -49,15 +57,20 @@ export class BusCanary implements OnApplicationBootstrap, OnModuleDestroy {
   check(): HealthIndicatorResult<'bus'> {
     const indicator = this.indicators.check('bus');
     const problem = this.problem();
-    return problem ? indicator.down({ message: problem }) : indicator.up({ lastCanaryMs: Date.now() - (this.lastBack ?? 0) });
+    return problem
+      ? indicator.down({ message: problem })
+      : indicator.up({ lastCanaryMs: Date.now() - (this.lastBack ?? 0) });
   }
 
   /** Why the bus counts as broken, or undefined while it works. */
   private problem(): string | undefined {
-    if (this.lastBack === undefined) return 'No canary has come back over the bus yet';
+    if (this.lastBack === undefined)
+      return 'No canary has come back over the bus yet';
     const age = Date.now() - this.lastBack;
     const limit = this.interval * 3;
-    return age > limit ? `The last canary came back ${age} ms ago (limit ${limit} ms)` : undefined;
+    return age > limit
+      ? `The last canary came back ${age} ms ago (limit ${limit} ms)`
+      : undefined;
   }
 
   private async tick(): Promise<void> {

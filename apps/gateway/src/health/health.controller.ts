@@ -19,8 +19,10 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness: 200 when Redis answers and the cross-instance bus works',
-    description: 'Otherwise 503, with each failing part (`shutdown`, `redis`, `bus`) under `error`. Turns 503 first thing on SIGTERM.',
+    summary:
+      'Readiness: 200 when Redis answers and the cross-instance bus works',
+    description:
+      'Otherwise 503, with each failing part (`shutdown`, `redis`, `bus`) under `error`. Turns 503 first thing on SIGTERM.',
   })
   ready(): Promise<HealthCheckResult> {
     return this.health.ready();

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import Redis from 'ioredis';
 
 import { REDIS } from '@app/redis';
@@ -31,13 +36,21 @@ export class HealthService {
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.shutdown(),
-      () => this.indicators.check('redis').attempt(async () => void (await this.redis.ping())).withTimeout(REDIS_PING_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('redis')
+          .attempt(async () => void (await this.redis.ping()))
+          .withTimeout(REDIS_PING_TIMEOUT_MS),
       () => this.canary.check(),
     ]);
   }
 
   private shutdown(): HealthIndicatorResult<'shutdown'> {
     const indicator = this.indicators.check('shutdown');
-    return this.draining ? indicator.down({ message: 'Shutting down: send new clients to another instance' }) : indicator.up();
+    return this.draining
+      ? indicator.down({
+          message: 'Shutting down: send new clients to another instance',
+        })
+      : indicator.up();
   }
 }

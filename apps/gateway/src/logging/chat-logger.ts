@@ -2,7 +2,14 @@ import { ConsoleLogger, LogLevel } from '@nestjs/common';
 
 export type LogFormat = 'json' | 'pretty';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+const LEVELS: LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'log',
+  'debug',
+  'verbose',
+];
 
 /** Nest's start-up chatter (one line per module, route and handler): shown at `debug` only. */
 const STARTUP_CONTEXTS = new Set([
@@ -21,7 +28,10 @@ const STARTUP_CONTEXTS = new Set([
 const SECRET_KEYS = ['authorization', 'password', 'text', 'token'];
 
 /** JSON lines when stdout is not a terminal (or LOG_FORMAT=json), readable lines otherwise. */
-export function logFormat(setting: LogFormat | undefined, tty = process.stdout.isTTY === true): LogFormat {
+export function logFormat(
+  setting: LogFormat | undefined,
+  tty = process.stdout.isTTY === true,
+): LogFormat {
   return setting ?? (tty ? 'pretty' : 'json');
 }
 
@@ -47,7 +57,8 @@ export class ChatLogger extends ConsoleLogger {
 
   log(message: unknown, ...params: unknown[]): void {
     const context = params.at(-1);
-    if (typeof context === 'string' && STARTUP_CONTEXTS.has(context)) return this.debug(message, ...params);
+    if (typeof context === 'string' && STARTUP_CONTEXTS.has(context))
+      return this.debug(message, ...params);
     super.log(message, ...params);
   }
 

@@ -19,7 +19,10 @@ export class SessionLog {
   opened(session: LoggedSession, address = 'unknown'): void {
     this.addresses.set(session.id, address);
     this.metrics.sessionOpened();
-    this.logger.log(`Session opened: ${session.username} from ${address}`, this.fields(session, address));
+    this.logger.log(
+      `Session opened: ${session.username} from ${address}`,
+      this.fields(session, address),
+    );
   }
 
   /** Only a session that was opened is logged and counted as closed. */
@@ -28,10 +31,21 @@ export class SessionLog {
     if (address === undefined) return;
     this.addresses.delete(session.id);
     this.metrics.sessionClosed();
-    this.logger.log(`Session closed: ${session.username} from ${address}`, this.fields(session, address));
+    this.logger.log(
+      `Session closed: ${session.username} from ${address}`,
+      this.fields(session, address),
+    );
   }
 
-  private fields(session: LoggedSession, address: string): Record<string, string> {
-    return { user: session.username, address, instance: INSTANCE_NAME, session: session.id };
+  private fields(
+    session: LoggedSession,
+    address: string,
+  ): Record<string, string> {
+    return {
+      user: session.username,
+      address,
+      instance: INSTANCE_NAME,
+      session: session.id,
+    };
   }
 }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
 
 import { BusPattern } from '@app/pubsub';
 
@@ -53,7 +59,9 @@ export class MetricsService {
     name: 'chat_bus_lag_seconds',
     help: 'Time from publishing an event to receiving it on this instance, by bus pattern',
     labelNames: ['event'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+    ],
     registers: [this.registry],
   });
   private readonly redisErrorsTotal = new Counter({
@@ -65,7 +73,10 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const result of LOGIN_RESULTS) this.loginsTotal.inc({ result }, 0);
-    for (const event of MESSAGE_EVENTS) [this.publishedTotal, this.deliveredTotal].forEach((counter) => counter.inc({ event }, 0));
+    for (const event of MESSAGE_EVENTS)
+      [this.publishedTotal, this.deliveredTotal].forEach((counter) =>
+        counter.inc({ event }, 0),
+      );
   }
 
   sessionOpened(): void {
@@ -98,7 +109,8 @@ export class MetricsService {
 
   /** `ms` from publish to receipt, by the sender's clock (instances are assumed to share one, or NTP). */
   busLag(pattern: BusPattern, ms: number): void {
-    if (Number.isFinite(ms)) this.busLagSeconds.observe({ event: pattern }, Math.max(0, ms) / 1000);
+    if (Number.isFinite(ms))
+      this.busLagSeconds.observe({ event: pattern }, Math.max(0, ms) / 1000);
   }
 
   redisError(): void {

@@ -10,11 +10,18 @@ const DESCRIPTION = [
 ].join(' ');
 
 export function openApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder().setTitle('securechat gateway').setDescription(DESCRIPTION).setVersion('1').addBearerAuth().build();
+  const config = new DocumentBuilder()
+    .setTitle('securechat gateway')
+    .setDescription(DESCRIPTION)
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
   return SwaggerModule.createDocument(app, config);
 }
 
 /** Swagger UI at `/docs`, the document at `/docs-json` (and `/docs-yaml`). */
 export function serveOpenApi(app: INestApplication): void {
-  SwaggerModule.setup(DOCS_PATH, app, () => openApiDocument(app), { customSiteTitle: 'securechat API' });
+  SwaggerModule.setup(DOCS_PATH, app, () => openApiDocument(app), {
+    customSiteTitle: 'securechat API',
+  });
 }

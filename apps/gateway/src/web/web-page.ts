@@ -17,13 +17,21 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** Serves the browser chat page at `/`; without a build, says how to make one. */
-export function serveWebPage(app: NestExpressApplication, root = WEB_ROOT): void {
+export function serveWebPage(
+  app: NestExpressApplication,
+  root = WEB_ROOT,
+): void {
   if (!existsSync(join(root, 'index.html'))) {
-    new Logger('WebPage').warn(`The browser page is not built (no ${join(root, 'index.html')}): run "npm run build"`);
+    new Logger('WebPage').warn(
+      `The browser page is not built (no ${join(root, 'index.html')}): run "npm run build"`,
+    );
     return;
   }
   app.useStaticAssets(root, {
     index: 'index.html',
-    setHeaders: (res: Response) => Object.entries(SECURITY_HEADERS).forEach(([name, value]) => res.setHeader(name, value)),
+    setHeaders: (res: Response) =>
+      Object.entries(SECURITY_HEADERS).forEach(([name, value]) =>
+        res.setHeader(name, value),
+      ),
   });
 }

@@ -3,7 +3,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { LoginResponse } from '@app/protocol';
 
 export class LoginResponseDto implements LoginResponse {
-  @ApiProperty({ description: 'Bearer token for the other endpoints and for `wss://…/ws?token=`' })
+  @ApiProperty({
+    description:
+      'Bearer token for the other endpoints and for `wss://…/ws?token=`',
+  })
   token: string;
 
   @ApiProperty({ example: 'alice' })

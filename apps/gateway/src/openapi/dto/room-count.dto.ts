@@ -6,6 +6,9 @@ export class RoomCountDto implements RoomCount {
   @ApiProperty({ example: 'room1' })
   name: string;
 
-  @ApiProperty({ description: 'Distinct users in the room across every instance', example: 2 })
+  @ApiProperty({
+    description: 'Distinct users in the room across every instance',
+    example: 2,
+  })
   users: number;
 }
