@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 
-import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ServerOptions } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { SecureContextOptions } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { AuthService } from '@app/auth';
 import { busTransportOptions } from '@app/pubsub';
@@ -14,18 +15,30 @@ import { busTransportOptions } from '@app/pubsub';
 import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { launchEnv } from './config/launch-args';
-import { Settings, SettingsError, validateSettings } from './config/settings';
+import { SettingsError, validateSettings } from './config/settings';
+import { HealthService } from './health/health.service';
 import { httpErrorHandler } from './http/http-errors';
+import { ChatLogger, logFormat } from './logging/chat-logger';
+import { serveOpenApi } from './openapi/open-api';
+import { serveWebPage } from './web/web-page';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 type HttpsServerOptions = SecureContextOptions &
   Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'>;
+
+interface Drain {
+  graceMs: number;
+  delayMs: number;
+  start(): void;
+}
 
 async function bootstrap(): Promise<void> {
   process.env = launchEnv(process.argv.slice(2), process.env);
   const settings = validateSettings(process.env);
   const tls = await loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
+
+  const chatLogger = new ChatLogger(logFormat(settings.LOG_FORMAT), settings.LOG_LEVEL);
+  Logger.overrideLogger(chatLogger);
 
   const { AppModule } = await import('./app.module.js');
   /* Slow clients (slowloris) are cut off: the TLS handshake and the headers within HTTP_HEADERS_TIMEOUT_MS, checked every second. */
@@ -40,11 +53,15 @@ async function bootstrap(): Promise<void> {
   };
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     httpsOptions,
-    logger: LEVELS.slice(0, LEVELS.indexOf(settings.LOG_LEVEL as LogLevel) + 1),
+    logger: chatLogger,
     bodyParser: false,
+    // Browsers keep idle keep-alive connections open, which would hold `app.close()` until the grace runs out.
+    forceCloseConnections: true,
   });
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
+  serveWebPage(app);
+  serveOpenApi(app);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
     allowedOrigins: settings.ALLOWED_ORIGINS,
@@ -61,31 +78,45 @@ async function bootstrap(): Promise<void> {
   });
 
   const logger = new Logger('Gateway');
-  if (tls.created) logger.log('Generated server.crt and server.key (self-signed development certificate)');
+  if (tls.created) logger.warn('Generated server.crt and server.key: a self-signed development certificate');
   if (!settings.CHAT_ADMIN_TOKEN) logger.warn('GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  process.stdout.write(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)\n`);
-  closeOnSignals(app, logger, () => adapter.drain(), settings.SHUTDOWN_GRACE_MS);
+  chatLogger.always(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`, 'Gateway');
+  closeOnSignals(app, logger, {
+    graceMs: settings.SHUTDOWN_GRACE_MS,
+    delayMs: settings.SHUTDOWN_DRAIN_MS,
+    start: () => {
+      app.get(HealthService).drain();
+      adapter.drain();
+    },
+  });
 }
 
-function closeOnSignals(app: INestApplication, logger: Logger, drain: () => void, graceMs: number): void {
+/*
+ * The drain: readiness turns 503 and new upgrades are refused at once; after SHUTDOWN_DRAIN_MS (for load
+ * balancers to notice) the app closes (sessions leave their rooms, sockets close with 1001, the instance
+ * de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
+ */
+function closeOnSignals(app: INestApplication, logger: Logger, drain: Drain): void {
   let closing = false;
   const close = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal}: draining (sessions leave their rooms, sockets close with 1001, then Redis connections)`);
-    drain();
+    drain.start();
+    logger.log(`${signal}: draining (readiness 503, sessions leave their rooms, sockets close with 1001)`);
     setTimeout(() => {
-      logger.error(`Shutdown took over SHUTDOWN_GRACE_MS=${graceMs} ms; exiting anyway`);
+      logger.error(`Shutdown took over SHUTDOWN_GRACE_MS=${drain.graceMs} ms; exiting anyway`);
       process.exit(1);
-    }, graceMs).unref();
-    app.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error(`Shutdown failed: ${err.message}`);
-        process.exit(1);
-      },
-    );
+    }, drain.delayMs + drain.graceMs).unref();
+    sleep(drain.delayMs)
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: Error) => {
+          logger.error(`Shutdown failed: ${err.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', close);
   process.once('SIGTERM', close);

@@ -3,6 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ErrorCode } from '@app/protocol';
 import { HistoryService, StampedEvent } from '@app/pubsub';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { BusSequencer, Sequenced } from './bus-sequencer';
 import { errorFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
@@ -15,6 +17,7 @@ export class ChatDelivery {
 
   constructor(
     private readonly history: HistoryService,
+    private readonly metrics: MetricsService,
     private readonly registry: SessionRegistry,
   ) {
     this.sequencer = new BusSequencer({
@@ -34,8 +37,8 @@ export class ChatDelivery {
   }
 
   private deliver({ prev: _prev, origin, ...message }: Sequenced): void {
-    if ('room' in message) this.registry.deliverMessage(message);
-    else this.registry.deliverDm(message, origin);
+    if ('room' in message) this.metrics.delivered('message', this.registry.deliverMessage(message));
+    else this.metrics.delivered('dm', this.registry.deliverDm(message, origin));
   }
 
   private missing(after: string, upTo: string): void {

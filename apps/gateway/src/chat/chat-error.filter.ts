@@ -2,6 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 
 import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatError } from './chat-error';
 import { ChatSocket } from './chat-ws.adapter';
 import { errorFrame, refOf } from './frames';
@@ -15,6 +17,8 @@ import { errorFrame, refOf } from './frames';
 export class ChatErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ChatErrorFilter.name);
 
+  constructor(private readonly metrics: MetricsService) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
     const session = ws.getClient<ChatSocket>().session;
@@ -25,6 +29,7 @@ export class ChatErrorFilter implements ExceptionFilter {
 
   private describe(exception: unknown): [ErrorCode, string] {
     if (exception instanceof ChatError) return [exception.code, exception.message];
+    this.metrics.redisError();
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return [ErrorCode.Internal, 'The server could not complete this request (the chat store may be unreachable); try again shortly'];
   }

@@ -1,7 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
-import { BusPattern, DmEvent, FollowEvent, MessageEvent, PresenceEvent } from '@app/pubsub';
+import { BusPattern, CanaryEvent, DmEvent, FollowEvent, MessageEvent, PresenceEvent } from '@app/pubsub';
+
+import { BusCanary } from '../health/bus-canary.service';
+import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
@@ -10,17 +13,21 @@ import { SessionRegistry } from './session-registry.service';
 @Controller()
 export class ChatEventsController {
   constructor(
+    private readonly canary: BusCanary,
     private readonly delivery: ChatDelivery,
+    private readonly metrics: MetricsService,
     private readonly registry: SessionRegistry,
   ) {}
 
   @EventPattern(BusPattern.Message)
   onMessage(@Payload() event: MessageEvent): void {
+    this.metrics.busLag(BusPattern.Message, Date.now() - event.ts);
     this.delivery.stamped(event);
   }
 
   @EventPattern(BusPattern.Dm)
   onDm(@Payload() event: DmEvent): void {
+    this.metrics.busLag(BusPattern.Dm, Date.now() - event.ts);
     this.delivery.stamped(event);
   }
 
@@ -32,5 +39,10 @@ export class ChatEventsController {
   @EventPattern(BusPattern.Follow)
   onFollow(@Payload() event: FollowEvent): void {
     this.registry.follow(event.user, event.target, event.following);
+  }
+
+  @EventPattern(BusPattern.Canary)
+  onCanary(@Payload() event: CanaryEvent): void {
+    this.canary.received(event);
   }
 }

@@ -19,6 +19,9 @@ import {
   WS_PATH,
 } from '@app/protocol';
 
+import { SessionLog } from '../logging/session-log.service';
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from './chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
@@ -49,16 +52,18 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
     private readonly chat: ChatService,
     private readonly config: ConfigService,
     private readonly heartbeat: InstanceHeartbeat,
+    private readonly metrics: MetricsService,
     private readonly registry: SessionRegistry,
+    private readonly sessionLog: SessionLog,
   ) {}
 
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
-    const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'));
+    const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'), () => this.metrics.slowConsumerClosed());
     const session = (ws.session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims, link));
     void session.enqueue(() =>
-      this.chat.open(session).catch((err: Error) => {
+      this.chat.open(session).then(() => this.sessionLog.opened(session, req.socket.remoteAddress), (err: Error) => {
         this.logger.warn(`Could not open a session for ${session.username}: ${err.message}`);
         session.close(CLOSE_INTERNAL, 'The chat store is unreachable; reconnect shortly');
       }),
@@ -69,7 +74,9 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
 
   handleDisconnect(ws: ChatSocket): void {
     const session = ws.session;
-    if (session) void session.enqueue(() => this.leave(session));
+    if (!session) return;
+    this.sessionLog.closed(session);
+    void session.enqueue(() => this.leave(session));
   }
 
   /*

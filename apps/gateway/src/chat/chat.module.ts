@@ -4,6 +4,7 @@ import { AuthModule } from '@app/auth';
 import { PubsubModule } from '@app/pubsub';
 import { RoomsModule } from '@app/rooms';
 
+import { HealthModule } from '../health/health.module';
 import { INSTANCE_NAME } from '../instance-id';
 
 import { ChatDelivery } from './chat-delivery.service';
@@ -15,7 +16,7 @@ import { RevocationWatcher } from './revocation-watcher.service';
 import { SessionRegistry } from './session-registry.service';
 
 @Module({
-  imports: [AuthModule.forInstance(INSTANCE_NAME), PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
+  imports: [AuthModule.forInstance(INSTANCE_NAME), HealthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
   controllers: [ChatEventsController],
   providers: [ChatDelivery, ChatGateway, ChatService, InstanceHeartbeat, RevocationWatcher, SessionRegistry],
 })

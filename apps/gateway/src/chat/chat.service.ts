@@ -19,6 +19,8 @@ import { ChatBus, Draft, HistoryService, Outcome, SubscriptionsService } from '@
 import { RedisEpoch } from '@app/redis';
 import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { serverFrame } from './frames';
@@ -40,6 +42,7 @@ export class ChatService {
     private readonly bus: ChatBus,
     private readonly epoch: RedisEpoch,
     private readonly history: HistoryService,
+    private readonly metrics: MetricsService,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
     private readonly subscriptions: SubscriptionsService,
@@ -70,6 +73,7 @@ export class ChatService {
 
   async send(session: ChatSession, text: string, cid?: string): Promise<Reply<Sent>> {
     const outcome = await this.publish(session, () => this.bus.publishMessage(session.room, { from: session.username, text, cid }));
+    if (outcome.status === 'ok') this.metrics.published('message');
     if (outcome.status === 'dup') return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
     return { id: outcome.id, room: session.room, ...(cid && { cid }) };
   }
@@ -79,6 +83,7 @@ export class ChatService {
     if (target === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
     const draft: Draft = { from: session.username, text, cid };
     const outcome = await this.publish(session, () => this.bus.publishDm(target, draft, session.id));
+    if (outcome.status === 'ok') this.metrics.published('dm');
     return { id: outcome.id, to: target, delivered: outcome.delivered, ...(cid && { cid }) };
   }
 
@@ -160,6 +165,7 @@ export class ChatService {
       throw new ChatError(ErrorCode.Internal, 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly');
     }
     if (outcome.status === 'rate') {
+      this.metrics.rateLimited();
       if (outcome.cutOff) setImmediate(() => session.close(CLOSE_POLICY, 'Too many messages: rate limit exceeded repeatedly'));
       throw new ChatError(ErrorCode.RateLimited, 'You are sending messages too fast: slow down and send this one again');
     }

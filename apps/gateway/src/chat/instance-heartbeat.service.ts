@@ -6,6 +6,8 @@ import { ChatBus } from '@app/pubsub';
 import { REDIS, RedisEpoch, warnIfNotPersistent } from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
 
@@ -27,6 +29,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     private readonly config: ConfigService,
     private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
+    private readonly metrics: MetricsService,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
@@ -66,6 +69,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
       this.delivery.checkQuiet(await this.bus.lastId());
     } catch (err) {
       this.resyncNeeded = true;
+      this.metrics.redisError();
       this.logger.debug(`Heartbeat failed: ${(err as Error).message}`);
     } finally {
       this.beating = false;

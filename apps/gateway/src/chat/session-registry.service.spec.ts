@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
+
 import { ChatSession } from './chat-session';
 import { SessionRegistry } from './session-registry.service';
 

@@ -65,9 +65,10 @@ export class SessionRegistry {
     }
   }
 
-  /** Room members get the message; local followers of its sender elsewhere get one copy marked `via`. */
-  deliverMessage(message: ChatMessage): void {
+  /** Room members get the message; local followers of its sender elsewhere get one copy marked `via`. Returns the recipients. */
+  deliverMessage(message: ChatMessage): number {
     const members = this.byRoom.get(message.room);
+    let count = members?.size ?? 0;
     if (members) {
       const ordinary = serverFrame(ServerEvent.Message, message);
       members.forEach((session) => session.deliver(ordinary, message.id, message.room));
@@ -78,15 +79,18 @@ export class SessionRegistry {
         if (session.room === message.room) continue;
         viaFrame ??= serverFrame(ServerEvent.Message, { ...message, via: 'subscription' });
         session.deliver(viaFrame, message.id);
+        count++;
       }
     }
+    return count;
   }
 
-  /** Every session of the recipient, and the sender's sessions but the one that sent it. */
-  deliverDm(dm: DirectMessage, origin?: string): void {
+  /** Every session of the recipient, and the sender's sessions but the one that sent it. Returns the recipients. */
+  deliverDm(dm: DirectMessage, origin?: string): number {
     const frame = serverFrame(ServerEvent.Dm, dm);
-    this.byUser.get(dm.to)?.forEach((session) => session.deliver(frame, dm.id));
-    this.byUser.get(dm.from)?.forEach((session) => session.id !== origin && session.deliver(frame, dm.id));
+    const recipients = [...(this.byUser.get(dm.to) ?? []), ...(this.byUser.get(dm.from) ?? [])].filter((session) => session.id !== origin);
+    recipients.forEach((session) => session.deliver(frame, dm.id));
+    return recipients.length;
   }
 
   deliverPresence(presence: Presence): void {

@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 
 import { ErrorCode } from '@app/protocol';
 
+import { MetricsService } from '../metrics/metrics.service';
+
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { ChatSocket } from './chat-ws.adapter';
@@ -19,7 +21,10 @@ export class SessionGuard implements CanActivate {
   private readonly perSecond: number;
   private readonly burst: number;
 
-  constructor(config: ConfigService) {
+  constructor(
+    config: ConfigService,
+    private readonly metrics: MetricsService,
+  ) {
     this.perSecond = config.getOrThrow<number>('RATE_LIMIT_PER_SECOND');
     this.burst = config.getOrThrow<number>('RATE_LIMIT_BURST');
   }
@@ -30,7 +35,10 @@ export class SessionGuard implements CanActivate {
     if (Date.now() >= session.expiresAt) throw new ChatError(ErrorCode.Unauthorized, 'Your login has expired: log in again');
     let bucket = this.buckets.get(session);
     if (!bucket) this.buckets.set(session, (bucket = new TokenBucket(this.perSecond, this.burst)));
-    if (!bucket.take()) throw new ChatError(ErrorCode.RateLimited, 'Too many frames: slow down and send this again');
+    if (!bucket.take()) {
+      this.metrics.rateLimited();
+      throw new ChatError(ErrorCode.RateLimited, 'Too many frames: slow down and send this again');
+    }
     return true;
   }
 }

@@ -159,6 +159,22 @@ export class Settings {
 
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], { message: 'must be one of error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';
+
+  /** Unset: JSON lines when stdout is not a terminal, readable lines on a terminal. */
+  @IsOptional()
+  @IsIn(['json', 'pretty'], { message: 'must be json or pretty (unset: json unless stdout is a terminal)' })
+  LOG_FORMAT?: 'json' | 'pretty';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters (leave it unset to serve /metrics without a token)' })
+  METRICS_TOKEN?: string;
+
+  @IntSetting(100, 60000, 'a whole number of milliseconds')
+  HEALTH_CANARY_INTERVAL_MS = 2000;
+
+  @IntSetting(0, 60000, 'a whole number of milliseconds')
+  SHUTDOWN_DRAIN_MS = 0;
 }
 
 export class SettingsError extends Error {}

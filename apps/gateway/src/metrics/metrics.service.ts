@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
+
+import { BusPattern } from '@app/pubsub';
+
+const LOGIN_RESULTS = ['failed', 'locked', 'ok'] as const;
+const MESSAGE_EVENTS = ['dm', 'message'] as const;
+
+export type LoginResult = (typeof LOGIN_RESULTS)[number];
+export type MessageEventType = (typeof MESSAGE_EVENTS)[number];
+
+/**
+ * This instance's Prometheus metrics. Labels are event types or outcomes only, never a user or a room:
+ * every label value multiplies the series a scrape returns.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly sessionsOpen = new Gauge({
+    name: 'chat_sessions',
+    help: 'WebSocket sessions open on this instance',
+    registers: [this.registry],
+  });
+  private readonly loginsTotal = new Counter({
+    name: 'chat_logins_total',
+    help: 'Logins by result: ok, failed (wrong password) or locked (too many failures)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly publishedTotal = new Counter({
+    name: 'chat_messages_published_total',
+    help: 'Messages this instance published to the bus, by event',
+    labelNames: ['event'],
+    registers: [this.registry],
+  });
+  private readonly deliveredTotal = new Counter({
+    name: 'chat_messages_delivered_total',
+    help: 'Message frames this instance sent to its local sessions, by event',
+    labelNames: ['event'],
+    registers: [this.registry],
+  });
+  private readonly rateLimitedTotal = new Counter({
+    name: 'chat_frames_rate_limited_total',
+    help: 'Client frames refused with RATE_LIMITED',
+    registers: [this.registry],
+  });
+  private readonly slowConsumersTotal = new Counter({
+    name: 'chat_slow_consumer_disconnects_total',
+    help: 'Sessions cut off for falling more than WS_MAX_BUFFERED_BYTES behind',
+    registers: [this.registry],
+  });
+  private readonly busLagSeconds = new Histogram({
+    name: 'chat_bus_lag_seconds',
+    help: 'Time from publishing an event to receiving it on this instance, by bus pattern',
+    labelNames: ['event'],
+    buckets: [
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+    ],
+    registers: [this.registry],
+  });
+  private readonly redisErrorsTotal = new Counter({
+    name: 'chat_redis_errors_total',
+    help: 'Redis connection errors and Redis commands that failed',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const result of LOGIN_RESULTS) this.loginsTotal.inc({ result }, 0);
+    for (const event of MESSAGE_EVENTS)
+      [this.publishedTotal, this.deliveredTotal].forEach((counter) =>
+        counter.inc({ event }, 0),
+      );
+  }
+
+  sessionOpened(): void {
+    this.sessionsOpen.inc();
+  }
+
+  sessionClosed(): void {
+    this.sessionsOpen.dec();
+  }
+
+  login(result: LoginResult): void {
+    this.loginsTotal.inc({ result });
+  }
+
+  published(event: MessageEventType): void {
+    this.publishedTotal.inc({ event });
+  }
+
+  delivered(event: MessageEventType, sessions: number): void {
+    if (sessions > 0) this.deliveredTotal.inc({ event }, sessions);
+  }
+
+  rateLimited(): void {
+    this.rateLimitedTotal.inc();
+  }
+
+  slowConsumerClosed(): void {
+    this.slowConsumersTotal.inc();
+  }
+
+  /** `ms` from publish to receipt, by the sender's clock (instances are assumed to share one, or NTP). */
+  busLag(pattern: BusPattern, ms: number): void {
+    if (Number.isFinite(ms))
+      this.busLagSeconds.observe({ event: pattern }, Math.max(0, ms) / 1000);
+  }
+
+  redisError(): void {
+    this.redisErrorsTotal.inc();
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

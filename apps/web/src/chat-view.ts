@@ -1,0 +1,159 @@
+import { ChatMessage, DirectMessage } from '@app/protocol';
+
+import { SocketState } from './chat-socket';
+
+export type NoticeKind = 'notice' | 'presence' | 'problem';
+
+const NICK_COLOURS = 8;
+
+/** `<tag class>text</tag>`: text is only ever set through textContent, so nothing a user sends is parsed as HTML. */
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function byId<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`The page has no #${id}`);
+  return node as T;
+}
+
+const clock = (ts: number): string =>
+  new Date(Number.isFinite(ts) ? ts : Date.now()).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+
+function nickClass(name: string): string {
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+  return `nick-${Math.abs(hash) % NICK_COLOURS}`;
+}
+
+/** Everything the page shows. Knows the DOM, not the protocol's flow. */
+export class ChatView {
+  readonly loginForm = byId<HTMLFormElement>('login-form');
+  readonly composer = byId<HTMLFormElement>('composer');
+  readonly logoutButton = byId<HTMLButtonElement>('logout');
+  private readonly loginSection = byId('login');
+  private readonly chatSection = byId('chat');
+  private readonly loginError = byId('login-error');
+  private readonly status = byId('status');
+  private readonly whoami = byId('whoami');
+  private readonly roomName = byId('room-name');
+  private readonly memberCount = byId('member-count');
+  private readonly members = byId<HTMLUListElement>('members');
+  private readonly log = byId<HTMLOListElement>('log');
+  private readonly input = byId<HTMLInputElement>('input');
+
+  get credentials(): { username: string; password: string } {
+    const field = (name: string): string =>
+      (this.loginForm.elements.namedItem(name) as HTMLInputElement).value;
+    return { username: field('username').trim(), password: field('password') };
+  }
+
+  showLogin(problem = ''): void {
+    this.chatSection.hidden = true;
+    this.logoutButton.hidden = true;
+    this.loginSection.hidden = false;
+    this.whoami.textContent = '';
+    this.loginError.textContent = problem;
+    (this.loginForm.elements.namedItem('password') as HTMLInputElement).value =
+      '';
+  }
+
+  showChat(username: string): void {
+    this.loginSection.hidden = true;
+    this.chatSection.hidden = false;
+    this.logoutButton.hidden = false;
+    this.whoami.textContent = `signed in as ${username}`;
+    this.log.replaceChildren();
+    this.input.focus();
+  }
+
+  setStatus(state: SocketState, text: string): void {
+    this.status.className = `status ${state}`;
+    this.status.textContent = text;
+  }
+
+  setRoom(room: string): void {
+    this.roomName.textContent = `#${room}`;
+    this.input.placeholder = `Message #${room} (/help for commands)`;
+  }
+
+  setMembers(names: Iterable<string>, self: string): void {
+    const sorted = [...names].sort();
+    this.memberCount.textContent = `${sorted.length} ${sorted.length === 1 ? 'person' : 'people'} here`;
+    this.members.replaceChildren(
+      ...sorted.map((name) => el('li', name === self ? 'self' : '', name)),
+    );
+  }
+
+  clearLog(): void {
+    this.log.replaceChildren();
+  }
+
+  /** Takes the typed line; the input keeps it when `keep` says so (it could not be sent). */
+  takeInput(keep: (line: string) => boolean): void {
+    const line = this.input.value;
+    if (!keep(line)) this.input.value = '';
+  }
+
+  message(m: ChatMessage, self: string): void {
+    const row = el('li', 'message');
+    row.append(
+      el('span', 'time', clock(m.ts)),
+      el(
+        'span',
+        `from ${m.from === self ? 'self' : nickClass(m.from)}`,
+        m.from,
+      ),
+      el('span', 'text', m.text),
+    );
+    if (m.via === 'subscription')
+      row.append(el('span', 'tag', `via subscription, #${m.room}`));
+    this.place(row, m.id);
+  }
+
+  dm(
+    d: Pick<DirectMessage, 'from' | 'to' | 'text' | 'ts'> & { id?: string },
+  ): void {
+    const row = el('li', 'dm');
+    row.append(
+      el('span', 'time', clock(d.ts)),
+      el('span', 'label', `DM ${d.from} → ${d.to}`),
+      el('span', 'text', d.text),
+    );
+    this.place(row, d.id);
+  }
+
+  notice(text: string, kind: NoticeKind = 'notice'): void {
+    this.place(el('li', kind, text));
+  }
+
+  /** Several aligned lines (help, room list) as one block. */
+  block(lines: string[]): void {
+    this.place(el('li', 'block', lines.join('\n')));
+  }
+
+  /** Messages go in id order (history may arrive after newer live messages); everything else at the end. */
+  private place(row: HTMLLIElement, id?: string): void {
+    const atBottom =
+      this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    const later =
+      id === undefined
+        ? undefined
+        : [...this.log.children].find(
+            (node) => ((node as HTMLElement).dataset.id ?? '') > id,
+          );
+    if (id !== undefined) row.dataset.id = id;
+    this.log.insertBefore(row, later ?? null);
+    if (atBottom) this.log.scrollTop = this.log.scrollHeight;
+  }
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Browser, chromium, Page } from 'playwright-core';
+
+import { GatewayProcess, ROOT } from './support/gateway-process';
+import { httpsText } from './support/https-text';
+import { TestRedis } from './support/redis-server';
+
+/** Debian's `chromium` package; playwright never downloads a browser here. */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+const XSS = '<img src=x onerror="window.__pwned = true">';
+const WAIT = { timeout: 10_000 };
+
+describe('the browser chat page', () => {
+  let redis: TestRedis;
+  const gateways: GatewayProcess[] = [];
+  let browser: Browser;
+  const problems: string[] = [];
+
+  /** A fresh browser context (no shared state) logged in as `username` on `gateway`. */
+  const open = async (
+    gateway: GatewayProcess,
+    username: string,
+  ): Promise<Page> => {
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1100, height: 640 },
+    });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`${username}: ${err.message}`));
+    page.on(
+      'console',
+      (message) =>
+        message.type() === 'error' &&
+        problems.push(`${username}: ${message.text()}`),
+    );
+    await page.goto(`${gateway.url}/`, WAIT);
+    if (username === 'ann')
+      await page.screenshot({ path: join(ARTIFACTS, 'browser-login.png') });
+    await page.fill('#username', username);
+    await page.fill('#password', 'pw');
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#status', { hasText: 'connected to' }).waitFor(WAIT);
+    return page;
+  };
+
+  const type = async (page: Page, line: string): Promise<void> => {
+    await page.fill('#input', line);
+    await page.press('#input', 'Enter');
+  };
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: install Debian's package with "apt-get install -y chromium" (.ci/run does)`,
+    );
+    redis = await TestRedis.start();
+    gateways.push(
+      await GatewayProcess.start(redis.url),
+      await GatewayProcess.start(redis.url),
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      timeout: 30_000,
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(
+      gateways.map((g) => g.stop('SIGKILL').catch(() => undefined)),
+    );
+    await redis?.stop();
+  });
+
+  it('serves the page with a Content-Security-Policy', async () => {
+    const page = await httpsText(gateways[0].port, '/');
+    assert.equal(page.status, 200);
+    assert.match(
+      String(page.headers['content-security-policy']),
+      /script-src 'self'/,
+    );
+    assert.match(page.text, /<title>securechat<\/title>/);
+  });
+
+  it(
+    'lets two users on two instances chat, and shows markup sent as text',
+    { timeout: 60_000 },
+    async () => {
+      const ann = await open(gateways[0], 'ann');
+      const bob = await open(gateways[1], 'bob');
+      await ann.screenshot({ path: join(ARTIFACTS, 'browser-connected.png') });
+
+      await type(ann, 'hello from the browser');
+      await bob
+        .locator('#log li.message', { hasText: 'hello from the browser' })
+        .waitFor(WAIT);
+
+      await type(bob, XSS);
+      const shown = ann.locator('#log li.message .text', {
+        hasText: 'onerror',
+      });
+      await shown.waitFor(WAIT);
+      assert.equal(await shown.textContent(), XSS);
+      assert.equal(
+        await ann.locator('#log img').count(),
+        0,
+        'no <img> element was made from the text',
+      );
+      assert.equal(
+        await ann.evaluate(() => (globalThis as { __pwned?: boolean }).__pwned),
+        undefined,
+        'the onerror handler never ran',
+      );
+      await ann.screenshot({
+        path: join(ARTIFACTS, 'browser-markup-as-text.png'),
+      });
+
+      await type(ann, '/join lab');
+      await type(bob, '/join lab');
+      await ann.locator('#members li', { hasText: 'bob' }).waitFor(WAIT);
+      assert.equal(await ann.locator('#room-name').textContent(), '#lab');
+      await type(bob, '/msg ann just for you');
+      await ann
+        .locator('#log li.dm', { hasText: 'just for you' })
+        .waitFor(WAIT);
+      await type(ann, '/rooms');
+      await ann.locator('#log li.block', { hasText: '#lab' }).waitFor(WAIT);
+      await type(ann, 'see you in the lab');
+      await bob
+        .locator('#log li.message', { hasText: 'see you in the lab' })
+        .waitFor(WAIT);
+      await ann.screenshot({ path: join(ARTIFACTS, 'browser-chat.png') });
+
+      assert.deepEqual(problems, [], 'no script errors and no CSP violations');
+    },
+  );
+
+  it(
+    'shows that it is reconnecting when its instance goes away, and carries on once it is back',
+    { timeout: 60_000 },
+    async () => {
+      const page = await open(gateways[0], 'cyd');
+      await gateways[0].stop('SIGTERM');
+      await page.locator('#status.reconnecting').waitFor(WAIT);
+      await page.screenshot({
+        path: join(ARTIFACTS, 'browser-reconnecting.png'),
+      });
+      gateways[0] = await GatewayProcess.start(redis.url, {}, [
+        '--port',
+        String(gateways[0].port),
+      ]);
+      await page.locator('#status.online').waitFor({ timeout: 20_000 });
+      await type(page, 'back again');
+      await page
+        .locator('#log li.message', { hasText: 'back again' })
+        .waitFor(WAIT);
+    },
+  );
+});
