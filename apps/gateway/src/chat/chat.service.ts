@@ -47,7 +47,7 @@ export class ChatService {
     @Inject(INSTANCE_ID) readonly instanceId: string,
   ) {}
 
-  /** Enters the lobby, then sends `welcome` and the DMs that arrived while the user was away. */
+  /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.move(session, '', LOBBY);
     const known = this.registry.hasUser(session.username);
@@ -56,10 +56,7 @@ export class ChatService {
     await this.announce(session.username, move, '', LOBBY);
     const unread = await this.history.unreadDms(session.username);
     session.send(serverFrame(ServerEvent.Welcome, { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: unread.length }));
-    for (const dm of unread) {
-      session.shown.add(dm.id);
-      session.send(serverFrame(ServerEvent.Dm, dm));
-    }
+    session.holdUnread(unread.map((dm) => ({ id: dm.id, frame: serverFrame(ServerEvent.Dm, dm) })));
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
