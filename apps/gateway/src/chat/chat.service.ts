@@ -147,14 +147,14 @@ export class ChatService {
     let outcome: Outcome;
     try {
       outcome = await attempt();
-    } catch (err) {
-      if (/timed out/i.test((err as Error).message)) {
-        throw new ChatError(
-          ErrorCode.Timeout,
-          'The chat store did not answer in time, so the message may or may not have been stored: send it again with the same cid, which never doubles it',
-        );
-      }
+    } catch {
       throw new ChatError(ErrorCode.Internal, 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly');
+    }
+    if (outcome.status === 'unknown') {
+      throw new ChatError(
+        ErrorCode.Timeout,
+        'The chat store did not answer in time, so the message may or may not have been stored: send it again with the same cid, which never doubles it',
+      );
     }
     if (outcome.status === 'rate') {
       if (outcome.cutOff) setImmediate(() => session.close(CLOSE_POLICY, 'Too many messages: rate limit exceeded repeatedly'));
