@@ -19,6 +19,9 @@ import { redisOptionsFromUrl } from './redis-options';
           connectionName: 'chat-state',
           lazyConnect: true,
           maxRetriesPerRequest: 1,
+          // A command in flight when the connection drops may have run already: sent again, a publish
+          // script would store the message twice. It fails instead (outcome unknown), and never runs twice.
+          autoResendUnfulfilledCommands: false,
           commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
           retryStrategy: (times) => Math.min(times * 200, config.getOrThrow<number>('REDIS_RETRY_DELAY_MS')),
         });
