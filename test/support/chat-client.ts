@@ -120,6 +120,7 @@ export class ChatClient {
     for (;;) {
       const found = this.frames.slice(since).find(match);
       if (found) return found;
+      if (this.closed) throw new Error(`${this.username}: socket closed (${JSON.stringify(this.closed)}) while waiting for ${what}`);
       if (Date.now() > deadline) {
         throw new Error(`${this.username}: timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-8))}`);
       }
@@ -160,5 +161,20 @@ export class ChatClient {
     const waiters = this.waiters;
     this.waiters = [];
     waiters.forEach((wake) => wake());
+  }
+}
+
+/** The clients a test file connects, so that its `after` closes every one of them. */
+export class ClientPool {
+  private readonly clients: ChatClient[] = [];
+
+  async connect(gateway: GatewayProcess, username: string): Promise<ChatClient> {
+    const client = await ChatClient.connect(gateway, username);
+    this.clients.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 }

@@ -14,6 +14,7 @@ const LISTENING = /Secure Server listening on [^\s]+:(\d+) \(TLS Enabled\)/;
 /** A real gateway process (`node dist/apps/gateway/src/main.js`) on a free port. */
 export class GatewayProcess {
   private output = '';
+  private paused = false;
   port = 0;
 
   private constructor(private readonly child: ChildProcess) {
@@ -65,9 +66,21 @@ export class GatewayProcess {
     return gateway;
   }
 
+  /** Freezes the process (SIGSTOP), as a long GC pause or a suspended VM would; `resume` thaws it. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+    this.paused = false;
+  }
+
   /** Stops the process with `signal` and resolves its exit code (null if killed by a signal). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (this.paused) this.resume();
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill(signal);
     const code = await Promise.race([exited, sleep(8000).then(() => 'timeout' as const)]);

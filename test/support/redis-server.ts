@@ -3,18 +3,25 @@ import { createConnection } from 'node:net';
 
 import { freePort, sleep, waitFor } from './ports';
 
-/** A private, disk-less redis-server on a free loopback port, for one test file. */
+/**
+ * A private redis-server on a free loopback port, for one test file: disk-less unless `args` say
+ * otherwise (later arguments win, e.g. `--appendonly yes --appendfsync always --dir <tmp>`, or
+ * `--enable-debug-command local`). A restart keeps the arguments, so an AOF is read back.
+ */
 export class TestRedis {
   private child?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly args: string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+  static async start(args: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), args);
     await redis.restart();
     return redis;
   }
@@ -22,17 +29,20 @@ export class TestRedis {
   async restart(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...this.args],
       { stdio: 'ignore' },
     );
     await waitFor(() => this.answers(), 5000, `redis-server on port ${this.port}`);
   }
 
-  async stop(): Promise<void> {
+  /** Ends the server: SIGKILL by default (a crash), SIGTERM for a clean shutdown. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return;
     child.kill('SIGKILL');
     await Promise.race([exited, sleep(3000)]);
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
 
 import { ChatKeys, defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
@@ -21,7 +21,9 @@ export type Outcome =
   /** The sender's message rate is exceeded; `cutOff` when that happened too often in the last minute. */
   | { status: 'rate'; cutOff: boolean }
   /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
-  | { status: 'late' };
+  | { status: 'late' }
+  /** Redis may or may not have run the script: no answer in time, or the connection dropped with it sent. */
+  | { status: 'unknown' };
 
 type ScriptReply = ['ok', string, number] | ['dup', string] | ['rate', number] | ['late'];
 
@@ -38,6 +40,8 @@ export class ChatBus {
   /** Redis's clock minus ours, so the deadline handed to the script is in Redis time. */
   private clockOffsetMs = 0;
   private readonly publishScript: LuaCommand<ScriptReply>;
+  /** Connections made so far: a script issued before a reconnect may have reached Redis on either one. */
+  private connections = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -53,6 +57,7 @@ export class ChatBus {
     };
     this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
     this.publishScript = defineLuaCommand(redis, 'chatPublish', readLuaFile(__dirname, 'publish.lua'));
+    redis.on('ready', () => this.connections++);
   }
 
   publishMessage(room: string, draft: Draft): Promise<Outcome> {
@@ -110,7 +115,16 @@ export class ChatBus {
     const deadline = Math.round(Date.now() + this.clockOffsetMs + this.timeoutMs - 50);
     const { cidTtl, rate, burst, strikes } = this.limits;
     const args = [kind, channel, body, extra, maxLength, cid ? cidTtl : 0, rate, burst, strikes, deadline, target];
-    const reply = await this.publishScript(keys, args);
+    const sent = { ready: this.redis.status === 'ready', connections: this.connections };
+    let reply: ScriptReply;
+    try {
+      reply = await this.publishScript(keys, args);
+    } catch (err) {
+      // Only a script that surely never reached Redis (queued while it was away, then dropped) failed for sure.
+      const reached = sent.ready || sent.connections !== this.connections || /timed out/i.test((err as Error).message);
+      if (reached && !(err instanceof ReplyError)) return { status: 'unknown' };
+      throw err;
+    }
     switch (reply[0]) {
       case 'ok':
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };

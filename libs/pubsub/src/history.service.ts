@@ -71,7 +71,7 @@ export class HistoryService {
       if (rangeError) throw rangeError;
       parse(entries as Entry[]).forEach((message) => byId.set(message.id, message));
       const [infoError, info] = replies[i + 1];
-      if (!infoError && BigInt(maxDeleted(info as unknown[])) > BigInt(since)) complete = false;
+      if (!infoError && lostAfter(info as unknown[], BigInt(since))) complete = false;
     }
     return { messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), complete };
   }
@@ -101,9 +101,17 @@ export class HistoryService {
   }
 }
 
-/** The `max-deleted-entry-id` of an XINFO STREAM reply, as the message id it stands for. */
-function maxDeleted(info: unknown[]): string {
-  const at = info.indexOf('max-deleted-entry-id');
-  const value = at >= 0 ? String(info[at + 1]) : '0-0';
-  return value.split('-')[0];
+/**
+ * Whether a stream may have lost entries above `since`, from its XINFO STREAM reply: an entry deleted
+ * above it (`max-deleted-entry-id`), or trimmed away by MAXLEN. Trimming removes the oldest entries and
+ * does not move `max-deleted-entry-id`: when entries were removed (`entries-added` > `length`) and the
+ * oldest one left is above `since + 1`, some of the removed ones may have been above `since`.
+ */
+function lostAfter(info: unknown[], since: bigint): boolean {
+  const field = (name: string): unknown => (info.includes(name) ? info[info.indexOf(name) + 1] : undefined);
+  const messageId = (entryId: unknown): bigint => BigInt(String(entryId ?? '0-0').split('-')[0]);
+  if (messageId(field('max-deleted-entry-id')) > since) return true;
+  if (!(Number(field('entries-added')) > Number(field('length')))) return false;
+  const first = field('first-entry') as [string, unknown] | null | undefined;
+  return first ? messageId(first[0]) > since + 1n : messageId(field('last-generated-id')) > since;
 }

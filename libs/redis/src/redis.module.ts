@@ -20,6 +20,9 @@ import { RedisOutageLog } from './redis-outage-log';
           connectionName: 'chat-state',
           lazyConnect: true,
           maxRetriesPerRequest: 1,
+          // A command in flight when the connection drops may have run already: sent again, a publish
+          // script would store the message twice. It fails instead (outcome unknown), and never runs twice.
+          autoResendUnfulfilledCommands: false,
           commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
           retryStrategy: (times) => Math.min(times * 200, config.getOrThrow<number>('REDIS_RETRY_DELAY_MS')),
         });

@@ -21,20 +21,36 @@ describe(ChatSession.name, () => {
     assert.deepEqual(sent, ['a', 'p', 'b']);
   });
 
-  it('puts a resume replay before held frames, without repeats, shown DMs or frames of the room it left', () => {
+  it('puts a resume replay before held frames, without repeats, unread DMs or frames of the room it left', () => {
     const { sut, sent } = make();
-    sut.shown.add('0001');
+    sut.holdUnread([{ frame: 'unread dm', id: '0004' }]);
     sut.deliver('old lobby', '0005', 'global');
     sut.deliver('covered', '0003', 'r1');
     sut.deliver('newer', '0007', 'r1');
     sut.room = 'r1';
     const count = sut.release([
-      { frame: 'dm shown at login', id: '0001' },
       { frame: 'r1 a', id: '0002' },
       { frame: 'covered', id: '0003' },
+      { frame: 'unread dm', id: '0004' },
     ]);
-    assert.deepEqual(sent, ['r1 a', 'covered', 'newer']);
-    assert.equal(count, 2);
+    assert.deepEqual(sent, ['r1 a', 'covered', 'unread dm', 'newer']);
+    assert.equal(count, 3);
     assert.equal(sut.holding, false);
+    assert.equal(sut.release(), 0);
+  });
+
+  it('shows unread DMs first when released without a resume, and never their live copies again', () => {
+    const { sut, sent } = make();
+    sut.deliver('held copy', '0004');
+    sut.deliver('room', '0005', 'global');
+    sut.holdUnread([
+      { frame: 'unread 3', id: '0003' },
+      { frame: 'unread 4', id: '0004' },
+      { frame: 'unread 6', id: '0006' },
+    ]);
+    sut.release();
+    sut.deliver('late copy', '0006');
+    sut.deliver('next', '0008', 'global');
+    assert.deepEqual(sent, ['unread 3', 'unread 4', 'unread 6', 'room', 'next']);
   });
 });

@@ -19,15 +19,17 @@ interface Held {
  *
  * Delivery keeps one rule: a session gets message ids in rising order, each once. Until the client's
  * first frame has been handled, live frames are held, because a first `resume` replays older messages
- * that must come before them (`release`).
+ * that must come before them (`release`). The DMs that arrived while the user was away are held too:
+ * without a resume they come first, outside the id order; a resume replays them in order instead.
  */
 export class ChatSession {
   room = LOBBY;
   queue: Promise<void> = Promise.resolve();
-  /** Ids shown outside the live order (unread DMs at login), which a resume must not repeat. */
-  readonly shown = new Set<string>();
   private lastId = '';
   private held: Held[] | undefined = [];
+  private unread: Array<{ frame: string; id: string }> = [];
+  /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
+  private readonly shown = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -60,33 +62,37 @@ export class ChatSession {
       return;
     }
     if (id !== undefined) {
-      if (id <= this.lastId) return;
+      if (id <= this.lastId || this.shown.delete(id)) return;
       this.lastId = id;
     }
     this.link.send(frame);
   }
 
+  /** The DMs stored while the user was away (oldest first), to be shown when the session is released. */
+  holdUnread(dms: Array<{ frame: string; id: string }>): void {
+    this.unread = dms;
+  }
+
   /**
-   * Stops holding. With `replay` (a resume's stored messages, in id order), held frames that the replay
-   * covers, or that belong to a room the session has left, are dropped; the rest follow the replay.
+   * Stops holding. Without `replay`, the unread DMs come first, then the held frames. With `replay` (a
+   * resume's stored messages, in id order, unread DMs included), held frames that the replay covers, or
+   * that belong to a room the session has left, are dropped; the rest follow the replay.
    */
   release(replay?: Array<{ frame: string; id: string }>): number {
-    const held = this.held ?? [];
+    if (!this.held) return 0;
+    const held = this.held;
     this.held = undefined;
-    let sent = 0;
-    if (replay) {
-      for (const { frame, id } of replay) {
-        if (this.shown.has(id)) continue;
-        this.deliver(frame, id);
-        sent++;
-      }
+    for (const { frame, id } of replay ? [] : this.unread) {
+      this.shown.add(id);
+      this.link.send(frame);
     }
+    this.unread = [];
+    replay?.forEach(({ frame, id }) => this.deliver(frame, id));
     for (const { frame, id, room } of held) {
       if (replay && room !== undefined && room !== this.room) continue;
       this.deliver(frame, id);
     }
-    this.shown.clear();
-    return sent;
+    return replay?.length ?? 0;
   }
 
   /** Runs `task` after every earlier frame of this session; a failure never blocks the next one. */

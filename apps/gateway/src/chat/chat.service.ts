@@ -50,7 +50,7 @@ export class ChatService {
     @Inject(INSTANCE_ID) readonly instanceId: string,
   ) {}
 
-  /** Enters the lobby, then sends `welcome` and the DMs that arrived while the user was away. */
+  /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.move(session, '', LOBBY);
     const known = this.registry.hasUser(session.username);
@@ -59,10 +59,7 @@ export class ChatService {
     await this.announce(session.username, move, '', LOBBY);
     const unread = await this.history.unreadDms(session.username);
     session.send(serverFrame(ServerEvent.Welcome, { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: unread.length }));
-    for (const dm of unread) {
-      session.shown.add(dm.id);
-      session.send(serverFrame(ServerEvent.Dm, dm));
-    }
+    session.holdUnread(unread.map((dm) => ({ id: dm.id, frame: serverFrame(ServerEvent.Dm, dm) })));
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
@@ -155,14 +152,14 @@ export class ChatService {
     let outcome: Outcome;
     try {
       outcome = await attempt();
-    } catch (err) {
-      if (/timed out/i.test((err as Error).message)) {
-        throw new ChatError(
-          ErrorCode.Timeout,
-          'The chat store did not answer in time, so the message may or may not have been stored: send it again with the same cid, which never doubles it',
-        );
-      }
+    } catch {
       throw new ChatError(ErrorCode.Internal, 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly');
+    }
+    if (outcome.status === 'unknown') {
+      throw new ChatError(
+        ErrorCode.Timeout,
+        'The chat store did not answer in time, so the message may or may not have been stored: send it again with the same cid, which never doubles it',
+      );
     }
     if (outcome.status === 'rate') {
       this.metrics.rateLimited();
