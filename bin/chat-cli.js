@@ -9,11 +9,18 @@ const root = join(__dirname, '..');
 const entry = join(root, 'dist', 'apps', 'chat-cli', 'src', 'main.js');
 
 if (!existsSync(entry)) {
-  process.stderr.write('chat-cli: first run, building the project (npm run build)...\n');
+  process.stderr.write(
+    'chat-cli: first run, building the project (npm run build)...\n',
+  );
   try {
-    execSync('npm run build', { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+    execSync('npm run build', {
+      cwd: root,
+      stdio: ['ignore', process.stderr, process.stderr],
+    });
   } catch (error) {
-    process.stderr.write(`chat-cli: the build failed (${error.message.split('\n')[0]}); run "npm run build" to see why\n`);
+    process.stderr.write(
+      `chat-cli: the build failed (${error.message.split('\n')[0]}); run "npm run build" to see why\n`,
+    );
     process.exit(1);
   }
 }

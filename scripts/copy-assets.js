@@ -10,7 +10,8 @@ function walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) walk(path);
-    else if (ASSET.test(entry.name)) cpSync(path, join(root, 'dist', relative(root, path)));
+    else if (ASSET.test(entry.name))
+      cpSync(path, join(root, 'dist', relative(root, path)));
   }
 }
 

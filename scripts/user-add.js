@@ -6,9 +6,19 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const compiled = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'user-add.js');
+const compiled = join(
+  __dirname,
+  '..',
+  'dist',
+  'apps',
+  'gateway',
+  'src',
+  'user-add.js',
+);
 if (!existsSync(compiled)) {
-  process.stderr.write('error: the gateway is not built yet: run "npm run build" first\n');
+  process.stderr.write(
+    'error: the gateway is not built yet: run "npm run build" first\n',
+  );
   process.exit(1);
 }
 require(compiled).run(process.argv.slice(2));

@@ -4,20 +4,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { assertGotExactly, deliveredIds, fullHistory, roomIds, sendAll, sortedIds } from './support/chat-checks';
-import { ChatClient, ClientPool, Frame, httpsJson, login } from './support/chat-client';
+import {
+  assertGotExactly,
+  deliveredIds,
+  fullHistory,
+  roomIds,
+  sendAll,
+  sortedIds,
+} from './support/chat-checks';
+import {
+  ChatClient,
+  ClientPool,
+  Frame,
+  httpsJson,
+  login,
+} from './support/chat-client';
 import { GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
-const ENV = { HEARTBEAT_INTERVAL_MS: '500', REDIS_RETRY_DELAY_MS: '200', REDIS_COMMAND_TIMEOUT_MS: '2000' };
+const ENV = {
+  HEARTBEAT_INTERVAL_MS: '500',
+  REDIS_RETRY_DELAY_MS: '200',
+  REDIS_COMMAND_TIMEOUT_MS: '2000',
+};
 
 /** The frames after `welcome` up to the `resumed` reply, and that reply. */
-function replayOf(client: ChatClient, resumedRef: string): { replay: Frame[]; resumed: Frame } {
+function replayOf(
+  client: ChatClient,
+  resumedRef: string,
+): { replay: Frame[]; resumed: Frame } {
   const start = client.frames.findIndex((f) => f.event === 'welcome');
-  const end = client.frames.findIndex((f) => f.event === 'resumed' && f.data.ref === resumedRef);
+  const end = client.frames.findIndex(
+    (f) => f.event === 'resumed' && f.data.ref === resumedRef,
+  );
   assert.ok(start >= 0 && end > start, 'welcome, then resumed');
-  return { replay: client.frames.slice(start + 1, end), resumed: client.frames[end] };
+  return {
+    replay: client.frames.slice(start + 1, end),
+    resumed: client.frames[end],
+  };
 }
 
 describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
@@ -26,22 +51,59 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
   let east: GatewayProcess;
   let west: GatewayProcess;
   const pool = new ClientPool();
-  const connect = (gateway: GatewayProcess, user: string): Promise<ChatClient> => pool.connect(gateway, user);
+  const connect = (
+    gateway: GatewayProcess,
+    user: string,
+  ): Promise<ChatClient> => pool.connect(gateway, user);
   /** Connects and resumes at once, as a client that reconnects does. */
-  const reconnect = async (gateway: GatewayProcess, user: string, since: string, room: string): Promise<{ client: ChatClient; ref: string }> => {
+  const reconnect = async (
+    gateway: GatewayProcess,
+    user: string,
+    since: string,
+    room: string,
+  ): Promise<{ client: ChatClient; ref: string }> => {
     const client = await connect(gateway, user);
     const ref = client.emit('resume', { since, room });
-    await client.next((f) => f.event === 'resumed' && f.data.ref === ref, 8000, 'resumed');
+    await client.next(
+      (f) => f.event === 'resumed' && f.data.ref === ref,
+      8000,
+      'resumed',
+    );
     return { client, ref };
   };
-  const lastSeen = (client: ChatClient): string => deliveredIds(client.frames).at(-1) ?? '0';
-  const waitLeft = (watcher: ChatClient, user: string, room: string, since = 0): Promise<Frame> =>
-    watcher.next((f) => f.event === 'presence' && f.data.user === user && f.data.room === room && f.data.action === 'leave', 5000, `${user} to leave ${room}`, since);
+  const lastSeen = (client: ChatClient): string =>
+    deliveredIds(client.frames).at(-1) ?? '0';
+  const waitLeft = (
+    watcher: ChatClient,
+    user: string,
+    room: string,
+    since = 0,
+  ): Promise<Frame> =>
+    watcher.next(
+      (f) =>
+        f.event === 'presence' &&
+        f.data.user === user &&
+        f.data.room === room &&
+        f.data.action === 'leave',
+      5000,
+      `${user} to leave ${room}`,
+      since,
+    );
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'durable-redis-'));
-    redis = await TestRedis.start(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]);
-    [east, west] = await Promise.all([GatewayProcess.start(redis.url, ENV), GatewayProcess.start(redis.url, ENV)]);
+    redis = await TestRedis.start([
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+    ]);
+    [east, west] = await Promise.all([
+      GatewayProcess.start(redis.url, ENV),
+      GatewayProcess.start(redis.url, ENV),
+    ]);
   });
 
   after(async () => {
@@ -77,8 +139,15 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       sendAll(star, 5, (i) => `star ${i}`),
       (async () => {
         for (let i = 0; i < 3; i++) {
-          const sent = await dora.request('dm', { to: 'xena', text: `dm ${i}` });
-          assert.equal(sent.data.delivered, false, 'xena has no session online');
+          const sent = await dora.request('dm', {
+            to: 'xena',
+            text: `dm ${i}`,
+          });
+          assert.equal(
+            sent.data.delivered,
+            false,
+            'xena has no session online',
+          );
           dms.push(sent.data.id);
         }
       })(),
@@ -95,51 +164,94 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       [],
       'only the missed frames come between welcome and resumed',
     );
-    assert.deepEqual(deliveredIds(replay), expected, 'exactly the missed frames, each once, in id order');
+    assert.deepEqual(
+      deliveredIds(replay),
+      expected,
+      'exactly the missed frames, each once, in id order',
+    );
     assert.deepEqual(resumed.data, { ref, since, count: 58, complete: true });
     for (const frame of replay) {
-      if (said.includes(frame.data.id)) assert.deepEqual([frame.event, frame.data.via, frame.data.room], ['message', 'subscription', 'stage']);
-      if (room.includes(frame.data.id)) assert.deepEqual([frame.event, frame.data.via, frame.data.room], ['message', undefined, 'durable']);
-      if (dms.includes(frame.data.id)) assert.deepEqual([frame.event, frame.data.to], ['dm', 'xena']);
+      if (said.includes(frame.data.id))
+        assert.deepEqual(
+          [frame.event, frame.data.via, frame.data.room],
+          ['message', 'subscription', 'stage'],
+        );
+      if (room.includes(frame.data.id))
+        assert.deepEqual(
+          [frame.event, frame.data.via, frame.data.room],
+          ['message', undefined, 'durable'],
+        );
+      if (dms.includes(frame.data.id))
+        assert.deepEqual([frame.event, frame.data.to], ['dm', 'xena']);
     }
     await sleep(500);
-    assert.deepEqual(deliveredIds(client.frames), expected, 'nothing more after resumed');
-    assert.equal((await client.request('who')).data.room, 'durable', 'resume moved the session to the room');
+    assert.deepEqual(
+      deliveredIds(client.frames),
+      expected,
+      'nothing more after resumed',
+    );
+    assert.equal(
+      (await client.request('who')).data.room,
+      'durable',
+      'resume moved the session to the room',
+    );
   });
 
   it('misses none and doubles none of the messages senders keep sending during a resume', async () => {
     const yuri = await connect(east, 'yuri');
     await yuri.request('join', { room: 'busy' });
     const senders = [await connect(west, 'cole'), await connect(east, 'cora')];
-    for (const sender of senders) await sender.request('join', { room: 'busy' });
+    for (const sender of senders)
+      await sender.request('join', { room: 'busy' });
     const sent: string[] = [];
     let sending = true;
     const loops = senders.map(async (sender) => {
       for (let i = 0; sending; i++) {
-        const reply = await sender.request('send', { text: `${sender.username} ${i}` });
+        const reply = await sender.request('send', {
+          text: `${sender.username} ${i}`,
+        });
         assert.equal(reply.event, 'sent', JSON.stringify(reply));
         sent.push(reply.data.id);
       }
     });
     let resumed: ChatClient;
     try {
-      await waitFor(() => roomIds(yuri, 'busy').length >= 10, 5000, 'yuri to see some messages');
+      await waitFor(
+        () => roomIds(yuri, 'busy').length >= 10,
+        5000,
+        'yuri to see some messages',
+      );
       await yuri.close();
       await sleep(200);
       resumed = (await reconnect(west, 'yuri', lastSeen(yuri), 'busy')).client;
       const count = sent.length;
-      await waitFor(() => sent.length >= count + 20, 5000, 'more messages after the resume');
+      await waitFor(
+        () => sent.length >= count + 20,
+        5000,
+        'more messages after the resume',
+      );
     } finally {
       sending = false;
       await Promise.all(loops);
     }
     const since = lastSeen(yuri);
-    assert.deepEqual(roomIds(yuri, 'busy'), sortedIds(sent.filter((id) => id <= since)), 'the first session missed nothing before it dropped');
-    await assertGotExactly(resumed, 'busy', sent.filter((id) => id > since));
+    assert.deepEqual(
+      roomIds(yuri, 'busy'),
+      sortedIds(sent.filter((id) => id <= since)),
+      'the first session missed nothing before it dropped',
+    );
+    await assertGotExactly(
+      resumed,
+      'busy',
+      sent.filter((id) => id > since),
+    );
   });
 
   it('answers complete:false when retention no longer reaches back to `since`', async () => {
-    const short = await GatewayProcess.start(redis.url, { ...ENV, HISTORY_MAX_PER_ROOM: '10' });
+    const short = await GatewayProcess.start(redis.url, {
+      ...ENV,
+      HISTORY_MAX_PER_ROOM: '10',
+    });
     try {
       const tom = await connect(short, 'tom');
       const rita = await connect(east, 'rita');
@@ -154,8 +266,15 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       const { replay, resumed } = replayOf(client, ref);
       assert.equal(resumed.data.complete, false);
       const ids = deliveredIds(replay);
-      assert.ok(ids.length >= 10 && ids.length < 150, `the retained tail only, got ${ids.length}`);
-      assert.deepEqual(ids, sent.slice(-ids.length), 'the newest retained messages, in order');
+      assert.ok(
+        ids.length >= 10 && ids.length < 150,
+        `the retained tail only, got ${ids.length}`,
+      );
+      assert.deepEqual(
+        ids,
+        sent.slice(-ids.length),
+        'the newest retained messages, in order',
+      );
       assert.equal(resumed.data.count, ids.length);
     } finally {
       await short.stop();
@@ -168,23 +287,55 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const quinn = await connect(west, 'quinn');
     await quinn.request('subscribe', { user: 'pat' });
     await quinn.request('subscribe', { user: 'olive' });
-    const away = await pat.request('dm', { to: 'olive', text: 'while you were away' });
+    const away = await pat.request('dm', {
+      to: 'olive',
+      text: 'while you were away',
+    });
     assert.equal(away.event, 'sent');
-    assert.deepEqual({ ...away.data, id: 0 }, { ref: away.data.ref, id: 0, to: 'olive', delivered: false });
+    assert.deepEqual(
+      { ...away.data, id: 0 },
+      { ref: away.data.ref, id: 0, to: 'olive', delivered: false },
+    );
 
-    const devices = [await connect(east, 'olive'), await connect(west, 'olive')];
+    const devices = [
+      await connect(east, 'olive'),
+      await connect(west, 'olive'),
+    ];
     for (const device of devices) {
       assert.equal(device.frames[0].data.unreadDms, 1);
       const dm = await device.next((f) => f.event === 'dm');
       assert.equal(device.frames[1], dm, 'right after welcome');
-      assert.deepEqual({ ...dm.data, ts: 0 }, { id: away.data.id, from: 'pat', to: 'olive', text: 'while you were away', ts: 0 });
+      assert.deepEqual(
+        { ...dm.data, ts: 0 },
+        {
+          id: away.data.id,
+          from: 'pat',
+          to: 'olive',
+          text: 'while you were away',
+          ts: 0,
+        },
+      );
     }
-    const live = await pat.request('dm', { to: 'olive', text: 'now you are here' });
+    const live = await pat.request('dm', {
+      to: 'olive',
+      text: 'now you are here',
+    });
     assert.equal(live.data.delivered, true);
-    for (const device of devices) await device.next((f) => f.event === 'dm' && f.data.id === live.data.id);
+    for (const device of devices)
+      await device.next((f) => f.event === 'dm' && f.data.id === live.data.id);
     await sleep(500);
-    for (const device of devices) assert.deepEqual(deliveredIds(device.frames), [away.data.id, live.data.id], 'each DM once per device');
-    assert.equal(quinn.all((f) => /while you were away|now you are here/.test(JSON.stringify(f))).length, 0);
+    for (const device of devices)
+      assert.deepEqual(
+        deliveredIds(device.frames),
+        [away.data.id, live.data.id],
+        'each DM once per device',
+      );
+    assert.equal(
+      quinn.all((f) =>
+        /while you were away|now you are here/.test(JSON.stringify(f)),
+      ).length,
+      0,
+    );
 
     const mark = pat.frames.length;
     await Promise.all(devices.map((d) => d.close()));
@@ -193,7 +344,11 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     assert.equal(later.frames[0].data.unreadDms, 0);
     await later.request('who');
     await sleep(300);
-    assert.deepEqual(deliveredIds(later.frames), [], 'DMs already shown are not shown again');
+    assert.deepEqual(
+      deliveredIds(later.frames),
+      [],
+      'DMs already shown are not shown again',
+    );
   });
 
   it('stores a repeated cid once and answers it with the same id; equal cids of different users do not collide', async () => {
@@ -201,56 +356,115 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const umaToo = await connect(west, 'uma');
     const vic = await connect(west, 'vic');
     const wes = await connect(west, 'wes');
-    for (const c of [uma, umaToo, vic, wes]) await c.request('join', { room: 'idem' });
+    for (const c of [uma, umaToo, vic, wes])
+      await c.request('join', { room: 'idem' });
 
     const first = await uma.request('send', { text: 'only once', cid: 'k1' });
-    assert.deepEqual({ ...first.data, id: 0 }, { ref: first.data.ref, id: 0, room: 'idem', cid: 'k1' });
+    assert.deepEqual(
+      { ...first.data, id: 0 },
+      { ref: first.data.ref, id: 0, room: 'idem', cid: 'k1' },
+    );
     const again = await uma.request('send', { text: 'only once', cid: 'k1' });
-    const elsewhere = await umaToo.request('send', { text: 'only once', cid: 'k1' });
+    const elsewhere = await umaToo.request('send', {
+      text: 'only once',
+      cid: 'k1',
+    });
     assert.equal(again.data.id, first.data.id);
     assert.equal(elsewhere.data.id, first.data.id);
     const other = await vic.request('send', { text: 'vic too', cid: 'k1' });
     assert.equal(other.event, 'sent');
     assert.notEqual(other.data.id, first.data.id);
 
-    const dm = await uma.request('dm', { to: 'wes', text: 'one dm', cid: 'd1' });
-    const dmAgain = await uma.request('dm', { to: 'wes', text: 'one dm', cid: 'd1' });
+    const dm = await uma.request('dm', {
+      to: 'wes',
+      text: 'one dm',
+      cid: 'd1',
+    });
+    const dmAgain = await uma.request('dm', {
+      to: 'wes',
+      text: 'one dm',
+      cid: 'd1',
+    });
     assert.equal(dmAgain.data.id, dm.data.id);
     assert.equal(dmAgain.data.delivered, true);
 
     await wes.next((f) => f.event === 'message' && f.data.id === other.data.id);
     await sleep(300);
     assert.deepEqual(roomIds(wes, 'idem'), [first.data.id, other.data.id]);
-    assert.deepEqual(deliveredIds(wes.frames.filter((f) => f.event === 'dm')), [dm.data.id]);
-    const stored = await fullHistory(wes, { room: 'idem' });
-    assert.deepEqual(stored.map((m) => [m.id, m.from, m.text]), [
-      [first.data.id, 'uma', 'only once'],
-      [other.data.id, 'vic', 'vic too'],
+    assert.deepEqual(deliveredIds(wes.frames.filter((f) => f.event === 'dm')), [
+      dm.data.id,
     ]);
+    const stored = await fullHistory(wes, { room: 'idem' });
+    assert.deepEqual(
+      stored.map((m) => [m.id, m.from, m.text]),
+      [
+        [first.data.id, 'uma', 'only once'],
+        [other.data.id, 'vic', 'vic too'],
+      ],
+    );
     const conversation = await fullHistory(wes, { with: 'uma' });
-    assert.deepEqual(conversation.map((m) => m.id), [dm.data.id]);
+    assert.deepEqual(
+      conversation.map((m) => m.id),
+      [dm.data.id],
+    );
   });
 
   it('pages room history with before/limit/more, keeps DM conversations apart, and names the members on join', async () => {
     const hal = await connect(east, 'hal');
     const joinedHal = await hal.request('join', { room: 'pages' });
-    assert.deepEqual(joinedHal.data, { ref: joinedHal.data.ref, room: 'pages', users: 1, members: ['hal'] });
+    assert.deepEqual(joinedHal.data, {
+      ref: joinedHal.data.ref,
+      room: 'pages',
+      users: 1,
+      members: ['hal'],
+    });
     const ids = await sendAll(hal, 7, (i) => `page ${i}`);
     const ivy = await connect(west, 'ivy');
     const joined = await ivy.request('join', { room: 'pages' });
-    assert.deepEqual(joined.data, { ref: joined.data.ref, room: 'pages', users: 2, members: ['hal', 'ivy'] });
+    assert.deepEqual(joined.data, {
+      ref: joined.data.ref,
+      room: 'pages',
+      users: 2,
+      members: ['hal', 'ivy'],
+    });
 
     const page1 = await ivy.request('history', { limit: 3 });
     assert.equal(page1.data.room, 'pages', 'the current room by default');
-    assert.deepEqual(page1.data.messages.map((m: { id: string }) => m.id), ids.slice(4));
+    assert.deepEqual(
+      page1.data.messages.map((m: { id: string }) => m.id),
+      ids.slice(4),
+    );
     assert.equal(page1.data.more, true);
-    assert.deepEqual(page1.data.messages[0], { id: ids[4], room: 'pages', from: 'hal', text: 'page 4', ts: page1.data.messages[0].ts });
-    const page2 = await ivy.request('history', { room: 'pages', limit: 3, before: ids[4] });
-    assert.deepEqual([page2.data.messages.map((m: { id: string }) => m.id), page2.data.more], [ids.slice(1, 4), true]);
-    const page3 = await ivy.request('history', { room: 'pages', limit: 3, before: ids[1] });
-    assert.deepEqual([page3.data.messages.map((m: { id: string }) => m.id), page3.data.more], [ids.slice(0, 1), false]);
+    assert.deepEqual(page1.data.messages[0], {
+      id: ids[4],
+      room: 'pages',
+      from: 'hal',
+      text: 'page 4',
+      ts: page1.data.messages[0].ts,
+    });
+    const page2 = await ivy.request('history', {
+      room: 'pages',
+      limit: 3,
+      before: ids[4],
+    });
+    assert.deepEqual(
+      [page2.data.messages.map((m: { id: string }) => m.id), page2.data.more],
+      [ids.slice(1, 4), true],
+    );
+    const page3 = await ivy.request('history', {
+      room: 'pages',
+      limit: 3,
+      before: ids[1],
+    });
+    assert.deepEqual(
+      [page3.data.messages.map((m: { id: string }) => m.id), page3.data.more],
+      [ids.slice(0, 1), false],
+    );
     const all = await hal.request('history', {});
-    assert.deepEqual([all.data.messages.map((m: { id: string }) => m.id), all.data.more], [ids, false]);
+    assert.deepEqual(
+      [all.data.messages.map((m: { id: string }) => m.id), all.data.more],
+      [ids, false],
+    );
 
     await connect(east, 'jon');
     const h1 = await hal.request('dm', { to: 'ivy', text: 'h1' });
@@ -259,15 +473,31 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const h2 = await hal.request('dm', { to: 'ivy', text: 'h2' });
     const talk = await ivy.request('history', { with: 'hal' });
     assert.equal(talk.data.with, 'hal');
-    assert.deepEqual(talk.data.messages.map((m: { id: string; text: string }) => [m.id, m.text]), [
-      [h1.data.id, 'h1'],
-      [i1.data.id, 'i1'],
-      [h2.data.id, 'h2'],
-    ]);
+    assert.deepEqual(
+      talk.data.messages.map((m: { id: string; text: string }) => [
+        m.id,
+        m.text,
+      ]),
+      [
+        [h1.data.id, 'h1'],
+        [i1.data.id, 'i1'],
+        [h2.data.id, 'h2'],
+      ],
+    );
     assert.equal(talk.data.more, false);
     const lastTwo = await hal.request('history', { with: 'ivy', limit: 2 });
-    assert.deepEqual([lastTwo.data.messages.map((m: { id: string }) => m.id), lastTwo.data.more], [[i1.data.id, h2.data.id], true]);
-    assert.deepEqual((await ivy.request('history', { with: 'jon' })).data.messages, [], "hal's DMs with jon are not ivy's");
+    assert.deepEqual(
+      [
+        lastTwo.data.messages.map((m: { id: string }) => m.id),
+        lastTwo.data.more,
+      ],
+      [[i1.data.id, h2.data.id], true],
+    );
+    assert.deepEqual(
+      (await ivy.request('history', { with: 'jon' })).data.messages,
+      [],
+      "hal's DMs with jon are not ivy's",
+    );
   });
 
   it('keeps accounts, subscriptions and every acknowledged message across a Redis restart with appendfsync always', async () => {
@@ -279,14 +509,33 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
 
     await redis.stop('SIGTERM');
     await redis.restart();
-    await waitFor(async () => (await kay.request('send', { text: 'back' }, 8000)).event === 'sent', 15000, 'sending to work again');
+    await waitFor(
+      async () =>
+        (await kay.request('send', { text: 'back' }, 8000)).event === 'sent',
+      15000,
+      'sending to work again',
+    );
 
-    assert.equal((await login(west, 'kay')).created, false, 'the account is still there');
-    assert.equal((await httpsJson(west.port, 'POST', '/auth/login', { username: 'kay', password: 'not-pw' })).status, 401);
+    assert.equal(
+      (await login(west, 'kay')).created,
+      false,
+      'the account is still there',
+    );
+    assert.equal(
+      (
+        await httpsJson(west.port, 'POST', '/auth/login', {
+          username: 'kay',
+          password: 'not-pw',
+        })
+      ).status,
+      401,
+    );
     await lee.close();
     const leeAgain = await connect(east, 'lee');
     const [said] = await sendAll(kay, 1, () => 'after the restart');
-    const copy = await leeAgain.next((f) => f.event === 'message' && f.data.id === said);
+    const copy = await leeAgain.next(
+      (f) => f.event === 'message' && f.data.id === said,
+    );
     assert.equal(copy.data.via, 'subscription', 'the subscription survived');
     const stored = (await fullHistory(kay, { room: 'keep' })).map((m) => m.id);
     assert.deepEqual(
@@ -304,7 +553,8 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const everyone = [ana, ben, cat, dan];
     for (const c of everyone) await c.request('join', { room: 'burst' });
     const outcome = new Map<string, Frame>();
-    const sendAs = (sender: ChatClient, text: string) => sender.request('send', { text, cid: text }, 15000);
+    const sendAs = (sender: ChatClient, text: string) =>
+      sender.request('send', { text, cid: text }, 15000);
     const burst = (sender: ChatClient): Promise<void> =>
       Promise.all(
         Array.from({ length: 120 }, async (_, i) => {
@@ -314,7 +564,12 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
         }),
       ).then(() => undefined);
     const bursts = Promise.all([burst(ana), burst(ben)]);
-    await waitFor(() => [...outcome.values()].filter((f) => f.event === 'sent').length >= 40, 5000, '40 acknowledged sends');
+    await waitFor(
+      () =>
+        [...outcome.values()].filter((f) => f.event === 'sent').length >= 40,
+      5000,
+      '40 acknowledged sends',
+    );
     await redis.stop('SIGKILL');
     await sleep(300);
     await redis.restart();
@@ -322,9 +577,20 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
 
     const codes = [...outcome.values()].map((f) => f.data.code ?? f.event);
     assert.equal(outcome.size, 240, 'every send was answered');
-    assert.deepEqual(codes.filter((code) => !['sent', 'INTERNAL', 'TIMEOUT'].includes(code)), []);
-    assert.ok(codes.includes('INTERNAL') || codes.includes('TIMEOUT'), 'some sends met the outage');
-    await waitFor(async () => (await ana.request('send', { text: 'probe' }, 8000)).event === 'sent', 15000, 'sending to work again');
+    assert.deepEqual(
+      codes.filter((code) => !['sent', 'INTERNAL', 'TIMEOUT'].includes(code)),
+      [],
+    );
+    assert.ok(
+      codes.includes('INTERNAL') || codes.includes('TIMEOUT'),
+      'some sends met the outage',
+    );
+    await waitFor(
+      async () =>
+        (await ana.request('send', { text: 'probe' }, 8000)).event === 'sent',
+      15000,
+      'sending to work again',
+    );
     // TIMEOUT: the outcome is unknown, and a retry with the same cid settles it without doubling the message.
     for (const [text, frame] of outcome) {
       if (frame.data.code !== 'TIMEOUT') continue;
@@ -333,16 +599,39 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       outcome.set(text, retry);
     }
 
-    const acked = [...outcome].filter(([, f]) => f.event === 'sent').map(([text, f]) => [text, f.data.id as string]);
-    const refused = [...outcome].filter(([, f]) => f.data.code === 'INTERNAL').map(([text]) => text);
+    const acked = [...outcome]
+      .filter(([, f]) => f.event === 'sent')
+      .map(([text, f]) => [text, f.data.id as string]);
+    const refused = [...outcome]
+      .filter(([, f]) => f.data.code === 'INTERNAL')
+      .map(([text]) => text);
     const stored = await fullHistory(cat, { room: 'burst' });
     const storedIds = new Map(stored.map((m) => [m.text, m.id]));
     assert.equal(storedIds.size, stored.length, 'no message is stored twice');
-    for (const [text, id] of acked) assert.equal(storedIds.get(text), id, `"${text}" got sent ${id}, so it is stored`);
-    for (const text of refused) assert.equal(storedIds.has(text), false, `"${text}" got INTERNAL, so it is not stored`);
+    for (const [text, id] of acked)
+      assert.equal(
+        storedIds.get(text),
+        id,
+        `"${text}" got sent ${id}, so it is stored`,
+      );
+    for (const text of refused)
+      assert.equal(
+        storedIds.has(text),
+        false,
+        `"${text}" got INTERNAL, so it is not stored`,
+      );
     for (const c of everyone) {
-      assert.deepEqual(c.messages().filter((m) => refused.includes(m.text)), [], `${c.username} got no message that was refused`);
+      assert.deepEqual(
+        c.messages().filter((m) => refused.includes(m.text)),
+        [],
+        `${c.username} got no message that was refused`,
+      );
     }
-    for (const c of [cat, dan]) await assertGotExactly(c, 'burst', stored.map((m) => m.id));
+    for (const c of [cat, dan])
+      await assertGotExactly(
+        c,
+        'burst',
+        stored.map((m) => m.id),
+      );
   });
 });

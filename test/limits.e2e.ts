@@ -8,7 +8,10 @@ import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
 /** A client's round trip for `who`, many times, as a list of milliseconds. */
-async function roundTrips(client: ChatClient, count: number): Promise<number[]> {
+async function roundTrips(
+  client: ChatClient,
+  count: number,
+): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = process.hrtime.bigint();
@@ -18,7 +21,8 @@ async function roundTrips(client: ChatClient, count: number): Promise<number[]> 
   return times;
 }
 
-const p99 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
+const p99 = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
 
 describe('limits: rate, slow consumers, dead connections, expensive frames, drain', () => {
   let redis: TestRedis;
@@ -26,7 +30,10 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
   let strict: GatewayProcess;
   let strict2: GatewayProcess;
   const clients: ChatClient[] = [];
-  const connect = async (gw: GatewayProcess, user: string): Promise<ChatClient> => {
+  const connect = async (
+    gw: GatewayProcess,
+    user: string,
+  ): Promise<ChatClient> => {
     const client = await ChatClient.connect(gw, user);
     clients.push(client);
     return client;
@@ -34,9 +41,17 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
 
   before(async () => {
     redis = await TestRedis.start();
-    const strictEnv = { RATE_LIMIT_BURST: '5', RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_STRIKES: '3' };
+    const strictEnv = {
+      RATE_LIMIT_BURST: '5',
+      RATE_LIMIT_PER_SECOND: '1',
+      RATE_LIMIT_STRIKES: '3',
+    };
     [gateway, strict, strict2] = await Promise.all([
-      GatewayProcess.start(redis.url, { WS_PING_INTERVAL_MS: '1000', WS_PING_TIMEOUT_MS: '1000', WS_MAX_BUFFERED_BYTES: '65536' }),
+      GatewayProcess.start(redis.url, {
+        WS_PING_INTERVAL_MS: '1000',
+        WS_PING_TIMEOUT_MS: '1000',
+        WS_MAX_BUFFERED_BYTES: '65536',
+      }),
       GatewayProcess.start(redis.url, strictEnv),
       GatewayProcess.start(redis.url, strictEnv),
     ]);
@@ -53,15 +68,26 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     const second = await connect(strict2, 'flooder');
     const control = await connect(strict2, 'calm');
     const replies = [];
-    for (let i = 0; i < 3; i++) replies.push(await first.request('send', { text: `a${i}` }));
-    for (let i = 0; i < 2; i++) replies.push(await second.request('send', { text: `b${i}` }));
-    assert.deepEqual(replies.map((r) => r.event), ['sent', 'sent', 'sent', 'sent', 'sent'], 'the burst is shared by both sessions');
+    for (let i = 0; i < 3; i++)
+      replies.push(await first.request('send', { text: `a${i}` }));
+    for (let i = 0; i < 2; i++)
+      replies.push(await second.request('send', { text: `b${i}` }));
+    assert.deepEqual(
+      replies.map((r) => r.event),
+      ['sent', 'sent', 'sent', 'sent', 'sent'],
+      'the burst is shared by both sessions',
+    );
     const limited = await second.request('send', { text: 'one too many' });
     assert.equal(limited.data.code, 'RATE_LIMITED');
     await second.request('send', { text: 'two too many' });
-    await second.request('send', { text: 'three too many' }).catch(() => undefined);
+    await second
+      .request('send', { text: 'three too many' })
+      .catch(() => undefined);
     assert.equal((await second.waitClosed()).code, 1008);
-    assert.equal((await control.request('send', { text: 'still fine' })).event, 'sent');
+    assert.equal(
+      (await control.request('send', { text: 'still fine' })).event,
+      'sent',
+    );
   });
 
   it('closes a client that stops reading with 1013, and the others carry on', async () => {
@@ -79,13 +105,37 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
   it('cuts off a client that stops answering pings; its user leaves the room', async () => {
     const watcher = await connect(gateway, 'pinger');
     const { token } = await login(gateway, 'mute');
-    const mute = new WebSocket(gateway.wsUrl, { ca: CA, headers: { authorization: `Bearer ${token}` }, autoPong: false });
-    await new Promise((resolve, reject) => mute.once('open', resolve).once('error', reject));
-    await waitFor(async () => (await watcher.request('who')).data.users.includes('mute'), 5000, 'mute to be online');
-    const closed = new Promise<number>((resolve) => mute.once('close', resolve));
-    await watcher.next((f) => f.event === 'presence' && f.data.user === 'mute' && f.data.action === 'leave', 6000);
-    assert.equal(await Promise.race([closed, sleep(3000).then(() => -1)]), 1006);
-    assert.equal((await watcher.request('who')).data.users.includes('mute'), false);
+    const mute = new WebSocket(gateway.wsUrl, {
+      ca: CA,
+      headers: { authorization: `Bearer ${token}` },
+      autoPong: false,
+    });
+    await new Promise((resolve, reject) =>
+      mute.once('open', resolve).once('error', reject),
+    );
+    await waitFor(
+      async () => (await watcher.request('who')).data.users.includes('mute'),
+      5000,
+      'mute to be online',
+    );
+    const closed = new Promise<number>((resolve) =>
+      mute.once('close', resolve),
+    );
+    await watcher.next(
+      (f) =>
+        f.event === 'presence' &&
+        f.data.user === 'mute' &&
+        f.data.action === 'leave',
+      6000,
+    );
+    assert.equal(
+      await Promise.race([closed, sleep(3000).then(() => -1)]),
+      1006,
+    );
+    assert.equal(
+      (await watcher.request('who')).data.users.includes('mute'),
+      false,
+    );
   });
 
   it('refuses deeply nested frames and lone surrogates with BAD_REQUEST, cheaply, and logs no stack', async () => {
@@ -93,10 +143,16 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     const control = await connect(gateway, 'bystander');
     const deep = `{"event":"send","data":{"text":"x","ref":"deep","pad":${'['.repeat(30000)}${']'.repeat(30000)}}}`;
     attacker.sendRaw(deep);
-    const refused = await attacker.next((f) => f.event === 'error' && /deeper/.test(f.data.message));
+    const refused = await attacker.next(
+      (f) => f.event === 'error' && /deeper/.test(f.data.message),
+    );
     assert.equal(refused.data.code, 'BAD_REQUEST');
-    attacker.sendRaw('{"event":"send","data":{"ref":"sur","text":"bad \\ud800 text"}}');
-    const surrogate = await attacker.next((f) => f.event === 'error' && f.data.ref === 'sur');
+    attacker.sendRaw(
+      '{"event":"send","data":{"ref":"sur","text":"bad \\ud800 text"}}',
+    );
+    const surrogate = await attacker.next(
+      (f) => f.event === 'error' && f.data.ref === 'sur',
+    );
     assert.equal(surrogate.data.code, 'BAD_REQUEST');
     assert.match(surrogate.data.message, /data\.text .*surrogate/);
 
@@ -110,8 +166,13 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     const times = await roundTrips(control, 100);
     flooding = false;
     await flood;
-    process.stdout.write(`# control p99 while flooded with deep frames: ${p99(times).toFixed(1)} ms\n`);
-    assert.equal((await control.request('send', { text: 'fine' })).event, 'sent');
+    process.stdout.write(
+      `# control p99 while flooded with deep frames: ${p99(times).toFixed(1)} ms\n`,
+    );
+    assert.equal(
+      (await control.request('send', { text: 'fine' })).event,
+      'sent',
+    );
     assert.doesNotMatch(gateway.log, /RangeError|Maximum call stack|\n\s+at /);
   });
 
@@ -123,12 +184,26 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     await leaver.request('join', { room: 'drainroom' });
     let presenceBeforeClose = false;
     watcher.onFrame = (f) => {
-      if (f.event === 'presence' && f.data.user === 'drained' && f.data.action === 'leave') presenceBeforeClose = !leaver.closed;
+      if (
+        f.event === 'presence' &&
+        f.data.user === 'drained' &&
+        f.data.action === 'leave'
+      )
+        presenceBeforeClose = !leaver.closed;
     };
     assert.equal(await draining.stop('SIGTERM'), 0);
     assert.equal((await leaver.waitClosed()).code, 1001);
-    await watcher.next((f) => f.event === 'presence' && f.data.user === 'drained' && f.data.action === 'leave');
-    assert.equal(presenceBeforeClose, true, 'others were told before the socket closed');
+    await watcher.next(
+      (f) =>
+        f.event === 'presence' &&
+        f.data.user === 'drained' &&
+        f.data.action === 'leave',
+    );
+    assert.equal(
+      presenceBeforeClose,
+      true,
+      'others were told before the socket closed',
+    );
     assert.deepEqual((await watcher.request('who')).data.users, ['drainwatch']);
   });
 });

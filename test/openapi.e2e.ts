@@ -24,22 +24,26 @@ function routesOf(app: INestApplication): string[] {
   const express = app.getHttpAdapter().getInstance() as {
     router: { stack: RouterLayer[] };
   };
-  return express.router.stack
-    .flatMap(({ route }) =>
-      route
-        ? [route.path]
-            .flat()
-            .flatMap((path) =>
-              Object.keys(route.methods).map((method) => ({ path, method })),
-            )
-        : [],
-    )
-    // Wildcard mounts are middleware (CORS for /auth/*), not endpoints.
-    .filter(({ path }) => !path.startsWith(`/${DOCS_PATH}`) && !path.includes('*'))
-    .map(
-      ({ method, path }) =>
-        `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`,
-    );
+  return (
+    express.router.stack
+      .flatMap(({ route }) =>
+        route
+          ? [route.path]
+              .flat()
+              .flatMap((path) =>
+                Object.keys(route.methods).map((method) => ({ path, method })),
+              )
+          : [],
+      )
+      // Wildcard mounts are middleware (CORS for /auth/*), not endpoints.
+      .filter(
+        ({ path }) => !path.startsWith(`/${DOCS_PATH}`) && !path.includes('*'),
+      )
+      .map(
+        ({ method, path }) =>
+          `${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`,
+      )
+  );
 }
 
 describe('OpenAPI description', () => {

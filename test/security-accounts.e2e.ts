@@ -8,7 +8,12 @@ import * as argon2 from 'argon2';
 import Redis from 'ioredis';
 
 import { ChatClient, httpsJson, HttpReply, login } from './support/chat-client';
-import { ADMIN_TOKEN, CA, GatewayProcess, ROOT } from './support/gateway-process';
+import {
+  ADMIN_TOKEN,
+  CA,
+  GatewayProcess,
+  ROOT,
+} from './support/gateway-process';
 import { sleep } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -18,11 +23,19 @@ const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const ORIGIN = 'https://chat.example.com';
 const OPEN = { ALLOWED_ORIGINS: ORIGIN, HTTP_HEADERS_TIMEOUT_MS: '1500' };
 
-const post = (gateway: GatewayProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpReply> =>
-  httpsJson(gateway.port, 'POST', path, body, headers);
+const post = (
+  gateway: GatewayProcess,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> => httpsJson(gateway.port, 'POST', path, body, headers);
 
 const assertRetryAfter = (reply: HttpReply): void => {
-  assert.match(String(reply.headers['retry-after']), /^[1-9]\d*$/, `Retry-After on ${reply.status} ${JSON.stringify(reply.body)}`);
+  assert.match(
+    String(reply.headers['retry-after']),
+    /^[1-9]\d*$/,
+    `Retry-After on ${reply.status} ${JSON.stringify(reply.body)}`,
+  );
 };
 
 describe('accounts and logins hold against guessing, bursts and foreign pages', () => {
@@ -36,17 +49,26 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   const clients: ChatClient[] = [];
   const tokens: string[] = [];
 
-  const connect = async (gateway: GatewayProcess, user: string): Promise<ChatClient> => {
+  const connect = async (
+    gateway: GatewayProcess,
+    user: string,
+  ): Promise<ChatClient> => {
     const client = await ChatClient.connect(gateway, user, PW);
     clients.push(client);
     return client;
   };
   const clearThrottles = async (): Promise<void> => {
-    const keys = [...(await store.keys('chat:login-failures*')), ...(await store.keys('chat:registrations-from:*'))];
+    const keys = [
+      ...(await store.keys('chat:login-failures*')),
+      ...(await store.keys('chat:registrations-from:*')),
+    ];
     if (keys.length > 0) await store.del(...keys);
   };
   const assertControlStillChats = async (): Promise<void> => {
-    assert.equal((await control.request('send', { text: 'still here' })).event, 'sent');
+    assert.equal(
+      (await control.request('send', { text: 'still here' })).event,
+      'sent',
+    );
   };
 
   before(async () => {
@@ -61,7 +83,10 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
         HASH_CONCURRENCY: '1',
         HASH_QUEUE_LIMIT: '2',
       }),
-      GatewayProcess.start(redis.url, { LOGIN_MAX_FAILURES_PER_ADDRESS: '5', REGISTRATIONS_PER_ADDRESS: '3' }),
+      GatewayProcess.start(redis.url, {
+        LOGIN_MAX_FAILURES_PER_ADDRESS: '5',
+        REGISTRATIONS_PER_ADDRESS: '3',
+      }),
     ]);
     control = await connect(open, 'control');
   });
@@ -79,51 +104,113 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     const again = await login(open2, 'Alice', PW);
     assert.deepEqual([again.username, again.created], ['alice', false]);
     tokens.push(first.token, again.token);
-    const impostor = await post(open, '/auth/login', { username: 'ALICE', password: 'another-password' });
+    const impostor = await post(open, '/auth/login', {
+      username: 'ALICE',
+      password: 'another-password',
+    });
     assert.equal(impostor.status, 401);
 
     const bob = await connect(open2, 'Bob');
     const welcome = bob.frames.find((f) => f.event === 'welcome')!;
     assert.equal(welcome.data.username, 'Bob');
     const alice = await connect(open, 'ALICE');
-    assert.equal(alice.frames.find((f) => f.event === 'welcome')!.data.username, 'alice');
+    assert.equal(
+      alice.frames.find((f) => f.event === 'welcome')!.data.username,
+      'alice',
+    );
     const sent = await alice.request('dm', { to: 'bob', text: 'psst' });
     assert.equal(sent.event, 'sent');
     assert.equal(sent.data.to, 'Bob');
-    await bob.next((f) => f.event === 'dm' && f.data.from === 'alice' && f.data.to === 'Bob');
-    assert.equal((await alice.request('subscribe', { user: 'BOB' })).data.user, 'Bob');
-    assert.equal((await alice.request('dm', { to: 'Alice', text: 'me' })).data.code, 'BAD_REQUEST');
-    assert.deepEqual((await store.keys('chat:user:*alice*')).sort(), ['chat:user:alice']);
+    await bob.next(
+      (f) => f.event === 'dm' && f.data.from === 'alice' && f.data.to === 'Bob',
+    );
+    assert.equal(
+      (await alice.request('subscribe', { user: 'BOB' })).data.user,
+      'Bob',
+    );
+    assert.equal(
+      (await alice.request('dm', { to: 'Alice', text: 'me' })).data.code,
+      'BAD_REQUEST',
+    );
+    assert.deepEqual((await store.keys('chat:user:*alice*')).sort(), [
+      'chat:user:alice',
+    ]);
     await assertControlStillChats();
   });
 
   it('with REGISTRATION=closed, answers an unknown user exactly as a wrong password, and only an admin creates accounts', async () => {
-    const unknown = await post(closed, '/auth/login', { username: 'newbie', password: PW });
+    const unknown = await post(closed, '/auth/login', {
+      username: 'newbie',
+      password: PW,
+    });
     assert.equal(unknown.status, 401);
     assert.equal(await store.exists('chat:user:newbie'), 0);
 
-    assert.equal((await post(closed, '/admin/users', { username: 'Dana', password: PW })).status, 401);
-    assert.equal((await post(closed, '/admin/users', { username: 'Dana', password: PW }, { authorization: 'Bearer wrong-admin-token' })).status, 401);
-    const created = await post(closed, '/admin/users', { username: 'Dana', password: PW }, ADMIN);
-    assert.deepEqual([created.status, created.body], [201, { username: 'Dana' }]);
-    const taken = await post(closed, '/admin/users', { username: 'dana', password: PW }, ADMIN);
+    assert.equal(
+      (await post(closed, '/admin/users', { username: 'Dana', password: PW }))
+        .status,
+      401,
+    );
+    assert.equal(
+      (
+        await post(
+          closed,
+          '/admin/users',
+          { username: 'Dana', password: PW },
+          { authorization: 'Bearer wrong-admin-token' },
+        )
+      ).status,
+      401,
+    );
+    const created = await post(
+      closed,
+      '/admin/users',
+      { username: 'Dana', password: PW },
+      ADMIN,
+    );
+    assert.deepEqual(
+      [created.status, created.body],
+      [201, { username: 'Dana' }],
+    );
+    const taken = await post(
+      closed,
+      '/admin/users',
+      { username: 'dana', password: PW },
+      ADMIN,
+    );
     assert.equal(taken.status, 409);
     assert.match(taken.body.message, /exists already/);
-    const short = await post(closed, '/admin/users', { username: 'Eli', password: 'short' }, ADMIN);
+    const short = await post(
+      closed,
+      '/admin/users',
+      { username: 'Eli', password: 'short' },
+      ADMIN,
+    );
     assert.equal(short.status, 400);
     assert.match(short.body.message, /at least 8 characters/);
 
-    const wrong = await post(closed, '/auth/login', { username: 'dana', password: 'not-her-password' });
-    assert.deepEqual([wrong.status, wrong.body], [unknown.status, unknown.body], 'same status and body');
+    const wrong = await post(closed, '/auth/login', {
+      username: 'dana',
+      password: 'not-her-password',
+    });
+    assert.deepEqual(
+      [wrong.status, wrong.body],
+      [unknown.status, unknown.body],
+      'same status and body',
+    );
     assert.equal((await login(closed, 'DANA', PW)).username, 'Dana');
 
-    const added = spawnSync(process.execPath, [join(ROOT, 'scripts', 'user-add.js'), 'Carl', '--password-stdin'], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: redis.url, PASSWORD_MIN_LENGTH: '8' },
-      input: `${PW}\n`,
-      encoding: 'utf8',
-      timeout: 15000,
-    });
+    const added = spawnSync(
+      process.execPath,
+      [join(ROOT, 'scripts', 'user-add.js'), 'Carl', '--password-stdin'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, REDIS_URL: redis.url, PASSWORD_MIN_LENGTH: '8' },
+        input: `${PW}\n`,
+        encoding: 'utf8',
+        timeout: 15000,
+      },
+    );
     assert.equal(added.status, 0, added.stderr);
     assert.equal(added.stdout.trim(), 'Created user "Carl"');
     assert.equal((await login(closed, 'carl', PW)).username, 'Carl');
@@ -131,22 +218,54 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   });
 
   it('refuses a password over 1024 bytes (UTF-8) with 400, before hashing', async () => {
-    const tooLong = await post(open, '/auth/login', { username: 'longpw', password: 'é'.repeat(513) });
+    const tooLong = await post(open, '/auth/login', {
+      username: 'longpw',
+      password: 'é'.repeat(513),
+    });
     assert.equal(tooLong.status, 400);
     assert.match(tooLong.body.message, /at most 1024 bytes/);
     assert.equal(await store.exists('chat:user:longpw'), 0);
-    assert.equal((await post(open, '/auth/login', { username: 'longpw', password: 'é'.repeat(512) })).status, 200);
+    assert.equal(
+      (
+        await post(open, '/auth/login', {
+          username: 'longpw',
+          password: 'é'.repeat(512),
+        })
+      ).status,
+      200,
+    );
     await assertControlStillChats();
   });
 
   it('verifies hashes made with older parameters, and old mixed-case accounts, redoing the hash at that login', async () => {
-    await store.hset('chat:user:veteran', 'name', 'veteran', 'hash', await argon2.hash(PW, { type: argon2.argon2id }));
-    await store.hset('chat:user:OldTimer', 'hash', await argon2.hash(PW, { type: argon2.argon2id }), 'createdAt', 1);
+    await store.hset(
+      'chat:user:veteran',
+      'name',
+      'veteran',
+      'hash',
+      await argon2.hash(PW, { type: argon2.argon2id }),
+    );
+    await store.hset(
+      'chat:user:OldTimer',
+      'hash',
+      await argon2.hash(PW, { type: argon2.argon2id }),
+      'createdAt',
+      1,
+    );
     assert.equal((await login(open, 'veteran', PW)).username, 'veteran');
-    assert.match((await store.hget('chat:user:veteran', 'hash'))!, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    assert.match(
+      (await store.hget('chat:user:veteran', 'hash'))!,
+      /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/,
+    );
     assert.equal((await login(open, 'OldTimer', PW)).username, 'OldTimer');
-    assert.equal((await login(open, 'oldtimer', PW)).username, 'OldTimer', 'found in any case once moved');
-    assert.deepEqual(await store.hmget('chat:user:oldtimer', 'name'), ['OldTimer']);
+    assert.equal(
+      (await login(open, 'oldtimer', PW)).username,
+      'OldTimer',
+      'found in any case once moved',
+    );
+    assert.deepEqual(await store.hmget('chat:user:oldtimer', 'name'), [
+      'OldTimer',
+    ]);
     await assertControlStillChats();
   });
 
@@ -154,37 +273,90 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     await clearThrottles();
     await login(open, 'target', PW);
     const guesses = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => post(i % 2 ? open : open2, '/auth/login', { username: 'target', password: `guess-${i}` })),
+      Array.from({ length: 100 }, (_, i) =>
+        post(i % 2 ? open : open2, '/auth/login', {
+          username: 'target',
+          password: `guess-${i}`,
+        }),
+      ),
     );
     const statuses = guesses.map((g) => g.status);
-    assert.equal(statuses.filter((s) => s === 401).length, 10, `statuses: ${statuses.join(' ')}`);
+    assert.equal(
+      statuses.filter((s) => s === 401).length,
+      10,
+      `statuses: ${statuses.join(' ')}`,
+    );
     assert.equal(statuses.filter((s) => s === 429).length, 90);
     guesses.filter((g) => g.status === 429).forEach(assertRetryAfter);
 
-    const locked = await post(open, '/auth/login', { username: 'target', password: PW });
+    const locked = await post(open, '/auth/login', {
+      username: 'target',
+      password: PW,
+    });
     assert.equal(locked.status, 429, 'even the right password waits');
-    assert.match(locked.body.message, /Too many failed logins for "target": try again in \d+ s/);
+    assert.match(
+      locked.body.message,
+      /Too many failed logins for "target": try again in \d+ s/,
+    );
     assertRetryAfter(locked);
-    assert.match(open.log + open2.log, /lockout user=target address=\S+ instance=\S+/);
+    assert.match(
+      open.log + open2.log,
+      /lockout user=target address=\S+ instance=\S+/,
+    );
     await assertControlStillChats();
   });
 
   it('limits failed logins per address across names, and new accounts per address, with Retry-After', async () => {
     await clearThrottles();
     for (const name of ['fa', 'fb', 'fc', 'fd', 'fe']) {
-      assert.equal((await post(tight, '/admin/users', { username: name, password: PW }, ADMIN)).status, 201);
-      assert.equal((await post(tight, '/auth/login', { username: name, password: 'guess' })).status, 401);
+      assert.equal(
+        (
+          await post(
+            tight,
+            '/admin/users',
+            { username: name, password: PW },
+            ADMIN,
+          )
+        ).status,
+        201,
+      );
+      assert.equal(
+        (
+          await post(tight, '/auth/login', {
+            username: name,
+            password: 'guess',
+          })
+        ).status,
+        401,
+      );
     }
-    const sixth = await post(tight, '/auth/login', { username: 'ff', password: 'guess' });
+    const sixth = await post(tight, '/auth/login', {
+      username: 'ff',
+      password: 'guess',
+    });
     assert.equal(sixth.status, 429);
-    assert.match(sixth.body.message, /Too many failed logins from your address: try again in \d+ s/);
+    assert.match(
+      sixth.body.message,
+      /Too many failed logins from your address: try again in \d+ s/,
+    );
     assertRetryAfter(sixth);
 
     await clearThrottles();
-    for (const name of ['ra', 'rb', 'rc']) assert.equal((await post(tight, '/auth/login', { username: name, password: PW })).status, 200);
-    const fourth = await post(tight, '/auth/login', { username: 'rd', password: PW });
+    for (const name of ['ra', 'rb', 'rc'])
+      assert.equal(
+        (await post(tight, '/auth/login', { username: name, password: PW }))
+          .status,
+        200,
+      );
+    const fourth = await post(tight, '/auth/login', {
+      username: 'rd',
+      password: PW,
+    });
     assert.equal(fourth.status, 429);
-    assert.match(fourth.body.message, /Too many new accounts from your address: try again in \d+ s/);
+    assert.match(
+      fourth.body.message,
+      /Too many new accounts from your address: try again in \d+ s/,
+    );
     assertRetryAfter(fourth);
     assert.equal(await store.exists('chat:user:rd'), 0);
     await clearThrottles();
@@ -192,57 +364,124 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   });
 
   it('answers a login burst beyond the hashing queue with 503 and Retry-After, never 500', async () => {
-    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => post(closed, '/auth/login', { username: `burst${i}`, password: PW })));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post(closed, '/auth/login', { username: `burst${i}`, password: PW }),
+      ),
+    );
     const statuses = burst.map((b) => b.status);
     assert.ok(statuses.includes(503), `statuses: ${statuses.join(' ')}`);
-    assert.ok(statuses.every((s) => s === 401 || s === 503), `statuses: ${statuses.join(' ')}`);
-    burst.filter((b) => b.status === 503).forEach((b) => {
-      assertRetryAfter(b);
-      assert.match(b.body.message, /busy .* try again in \d+ s/);
-    });
-    assert.equal((await login(closed, 'Dana', PW)).username, 'Dana', 'the queue drains');
+    assert.ok(
+      statuses.every((s) => s === 401 || s === 503),
+      `statuses: ${statuses.join(' ')}`,
+    );
+    burst
+      .filter((b) => b.status === 503)
+      .forEach((b) => {
+        assertRetryAfter(b);
+        assert.match(b.body.message, /busy .* try again in \d+ s/);
+      });
+    assert.equal(
+      (await login(closed, 'Dana', PW)).username,
+      'Dana',
+      'the queue drains',
+    );
     await assertControlStillChats();
   });
 
   it('refuses logins from foreign pages with 403, and answers listed origins and its own with CORS (never *)', async () => {
-    const foreign = await post(open, '/auth/login', { username: 'alice', password: PW }, { origin: 'https://evil.example' });
+    const foreign = await post(
+      open,
+      '/auth/login',
+      { username: 'alice', password: PW },
+      { origin: 'https://evil.example' },
+    );
     assert.equal(foreign.status, 403);
     assert.match(foreign.body.message, /ALLOWED_ORIGINS/);
     assert.equal(foreign.headers['access-control-allow-origin'], undefined);
 
-    const listed = await post(open, '/auth/login', { username: 'alice', password: PW }, { origin: ORIGIN });
+    const listed = await post(
+      open,
+      '/auth/login',
+      { username: 'alice', password: PW },
+      { origin: ORIGIN },
+    );
     assert.equal(listed.status, 200);
     assert.equal(listed.headers['access-control-allow-origin'], ORIGIN);
     assert.match(String(listed.headers.vary), /Origin/);
     const own = `https://localhost:${open.port}`;
-    const preflight = await httpsJson(open.port, 'OPTIONS', '/auth/login', undefined, { origin: own, 'access-control-request-method': 'POST' });
+    const preflight = await httpsJson(
+      open.port,
+      'OPTIONS',
+      '/auth/login',
+      undefined,
+      { origin: own, 'access-control-request-method': 'POST' },
+    );
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], own);
-    assert.match(String(preflight.headers['access-control-allow-headers']), /Authorization/);
-    assert.equal((await post(open, '/auth/login', { username: 'alice', password: PW })).status, 200, 'no Origin: chat-cli, curl');
+    assert.match(
+      String(preflight.headers['access-control-allow-headers']),
+      /Authorization/,
+    );
+    assert.equal(
+      (await post(open, '/auth/login', { username: 'alice', password: PW }))
+        .status,
+      200,
+      'no Origin: chat-cli, curl',
+    );
     await assertControlStillChats();
   });
 
   it('cuts off clients that dribble their headers, while others still log in', async () => {
     const dribblers = await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
-        const socket = tlsConnect({ host: 'localhost', port: open.port, ca: CA }, () => resolve(socket));
-        socket.once('error', reject);
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+            const socket = tlsConnect(
+              { host: 'localhost', port: open.port, ca: CA },
+              () => resolve(socket),
+            );
+            socket.once('error', reject);
+          }),
+      ),
     );
-    const ended = dribblers.map((socket) => new Promise<string>((resolve) => {
-      let reply = '';
-      socket.on('data', (d) => (reply += d));
-      socket.on('error', () => undefined);
-      socket.on('close', () => resolve(reply));
-    }));
-    dribblers.forEach((socket) => socket.write('POST /auth/login HTTP/1.1\r\nHost: localhost\r\n'));
-    const timer = setInterval(() => dribblers.forEach((socket) => socket.writable && socket.write('X-Slow: 1\r\n')), 300);
+    const ended = dribblers.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let reply = '';
+          socket.on('data', (d) => (reply += d));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(reply));
+        }),
+    );
+    dribblers.forEach((socket) =>
+      socket.write('POST /auth/login HTTP/1.1\r\nHost: localhost\r\n'),
+    );
+    const timer = setInterval(
+      () =>
+        dribblers.forEach(
+          (socket) => socket.writable && socket.write('X-Slow: 1\r\n'),
+        ),
+      300,
+    );
     try {
-      assert.equal((await login(open, 'alice', PW)).username, 'alice', 'a new client gets through meanwhile');
-      const replies = await Promise.race([Promise.all(ended), sleep(10000).then(() => null)]);
+      assert.equal(
+        (await login(open, 'alice', PW)).username,
+        'alice',
+        'a new client gets through meanwhile',
+      );
+      const replies = await Promise.race([
+        Promise.all(ended),
+        sleep(10000).then(() => null),
+      ]);
       assert.ok(replies, 'every dribbling connection was closed');
-      assert.ok(replies.every((reply) => reply === '' || reply.startsWith('HTTP/1.1 408')), replies.join('|'));
+      assert.ok(
+        replies.every(
+          (reply) => reply === '' || reply.startsWith('HTTP/1.1 408'),
+        ),
+        replies.join('|'),
+      );
     } finally {
       clearInterval(timer);
       dribblers.forEach((socket) => socket.destroy());
@@ -255,21 +494,30 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     assert.match(logs, /login ok user=alice address=\S+ instance=\S+/);
     assert.match(logs, /login failed user=target address=\S+ instance=\S+/);
     assert.match(logs, /registration user=Bob address=\S+ instance=\S+/);
-    assert.match(logs, /registration \(admin\) user=Dana address=\S+ instance=\S+/);
+    assert.match(
+      logs,
+      /registration \(admin\) user=Dana address=\S+ instance=\S+/,
+    );
     assert.ok(!logs.includes(PW), 'no password in a log');
-    for (const token of tokens) assert.ok(!logs.includes(token) && !logs.includes(token.split('.')[2]), 'no token in a log');
+    for (const token of tokens)
+      assert.ok(
+        !logs.includes(token) && !logs.includes(token.split('.')[2]),
+        'no token in a log',
+      );
 
     const keys = await store.keys('*');
     const values: string[] = [];
     for (const key of keys) {
       const type = await store.type(key);
       if (type === 'string') values.push(String(await store.get(key)));
-      if (type === 'hash') values.push(...Object.values(await store.hgetall(key)));
+      if (type === 'hash')
+        values.push(...Object.values(await store.hgetall(key)));
       if (type === 'set') values.push(...(await store.smembers(key)));
     }
     const everything = [...keys, ...values].join('\n');
     assert.ok(!everything.includes(PW), 'no password in Redis');
-    for (const token of tokens) assert.ok(!everything.includes(token.split('.')[2]), 'no token in Redis');
+    for (const token of tokens)
+      assert.ok(!everything.includes(token.split('.')[2]), 'no token in Redis');
     await assertControlStillChats();
   });
 });

@@ -32,23 +32,92 @@ interface Option {
 
 /** Every numeric or list option: flag `--name`, environment `BENCH_<NAME>`, its full-run default and its `--quick` default. */
 const OPTIONS: Record<string, Option> = {
-  rates: { env: 'BENCH_RATES', full: '2000,5000,8000', quick: '2000,5000', help: 'offered sends per second, all senders together, one step each' },
-  seconds: { env: 'BENCH_SECONDS', full: '10', quick: '3', help: 'length of each measured step' },
-  warmup: { env: 'BENCH_WARMUP', full: '5', quick: '2', help: 'seconds of unmeasured sending at the first rate before the steps' },
-  drain: { env: 'BENCH_DRAIN', full: '5', help: 'at most this many seconds after a step for its last deliveries' },
-  repeat: { env: 'BENCH_REPEAT', full: '1', help: 'measured runs of each rate (prints every run\'s p99)' },
+  rates: {
+    env: 'BENCH_RATES',
+    full: '2000,5000,8000',
+    quick: '2000,5000',
+    help: 'offered sends per second, all senders together, one step each',
+  },
+  seconds: {
+    env: 'BENCH_SECONDS',
+    full: '10',
+    quick: '3',
+    help: 'length of each measured step',
+  },
+  warmup: {
+    env: 'BENCH_WARMUP',
+    full: '5',
+    quick: '2',
+    help: 'seconds of unmeasured sending at the first rate before the steps',
+  },
+  drain: {
+    env: 'BENCH_DRAIN',
+    full: '5',
+    help: 'at most this many seconds after a step for its last deliveries',
+  },
+  repeat: {
+    env: 'BENCH_REPEAT',
+    full: '1',
+    help: "measured runs of each rate (prints every run's p99)",
+  },
   rooms: { env: 'BENCH_ROOMS', full: '20', help: 'rooms (R)' },
-  members: { env: 'BENCH_MEMBERS', full: '10', help: 'members per room (K), spread over the instances' },
-  senders: { env: 'BENCH_SENDERS', full: '1', help: 'members per room that send' },
-  instances: { env: 'BENCH_INSTANCES', full: '2', help: 'server processes per system, sharing one redis-server' },
-  idle: { env: 'BENCH_IDLE', full: '2000', quick: '500', help: 'idle authenticated connections for the memory and upgrade measurement (0 skips it)' },
-  concurrency: { env: 'BENCH_CONCURRENCY', full: '50', help: 'upgrades in flight at once' },
-  'idle-users': { env: 'BENCH_IDLE_USERS', full: '10', help: 'users whose tokens the idle connections share' },
-  'text-bytes': { env: 'BENCH_TEXT_BYTES', full: '64', help: 'length of each message text' },
-  systems: { env: 'BENCH_SYSTEMS', full: SYSTEMS.join(','), help: 'systems to measure, in order: floor, gateway' },
-  profile: { env: 'BENCH_PROFILE', full: '', help: 'directory for a .cpuprofile per process, from the upgrades on (a profiled run\'s numbers are not for the table)' },
-  json: { env: 'BENCH_JSON', full: '', help: 'also write every measurement to this JSON file' },
-  'time-limit': { env: 'BENCH_TIME_LIMIT', full: '900', quick: '240', help: 'seconds after which the whole run stops itself and fails' },
+  members: {
+    env: 'BENCH_MEMBERS',
+    full: '10',
+    help: 'members per room (K), spread over the instances',
+  },
+  senders: {
+    env: 'BENCH_SENDERS',
+    full: '1',
+    help: 'members per room that send',
+  },
+  instances: {
+    env: 'BENCH_INSTANCES',
+    full: '2',
+    help: 'server processes per system, sharing one redis-server',
+  },
+  idle: {
+    env: 'BENCH_IDLE',
+    full: '2000',
+    quick: '500',
+    help: 'idle authenticated connections for the memory and upgrade measurement (0 skips it)',
+  },
+  concurrency: {
+    env: 'BENCH_CONCURRENCY',
+    full: '50',
+    help: 'upgrades in flight at once',
+  },
+  'idle-users': {
+    env: 'BENCH_IDLE_USERS',
+    full: '10',
+    help: 'users whose tokens the idle connections share',
+  },
+  'text-bytes': {
+    env: 'BENCH_TEXT_BYTES',
+    full: '64',
+    help: 'length of each message text',
+  },
+  systems: {
+    env: 'BENCH_SYSTEMS',
+    full: SYSTEMS.join(','),
+    help: 'systems to measure, in order: floor, gateway',
+  },
+  profile: {
+    env: 'BENCH_PROFILE',
+    full: '',
+    help: "directory for a .cpuprofile per process, from the upgrades on (a profiled run's numbers are not for the table)",
+  },
+  json: {
+    env: 'BENCH_JSON',
+    full: '',
+    help: 'also write every measurement to this JSON file',
+  },
+  'time-limit': {
+    env: 'BENCH_TIME_LIMIT',
+    full: '900',
+    quick: '240',
+    help: 'seconds after which the whole run stops itself and fails',
+  },
 };
 
 export const USAGE = [
@@ -56,38 +125,58 @@ export const USAGE = [
   '  --quick             a ~1 minute smoke run (the values in brackets)',
   '  --help              this text',
   ...Object.entries(OPTIONS).map(
-    ([name, o]) => `  --${name.padEnd(12)} ${o.env.padEnd(18)} ${o.help}; default ${o.full || '(none)'}${o.quick ? ` [${o.quick}]` : ''}`,
+    ([name, o]) =>
+      `  --${name.padEnd(12)} ${o.env.padEnd(18)} ${o.help}; default ${o.full || '(none)'}${o.quick ? ` [${o.quick}]` : ''}`,
   ),
 ].join('\n');
 
 const positive = (name: string, value: string): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} ${value} is invalid: give a number of 0 or more`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(
+      `--${name} ${value} is invalid: give a number of 0 or more`,
+    );
   return n;
 };
 
 /** The options from flags, then BENCH_* variables, then the --quick or full defaults. Throws on a bad value. */
-export function benchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
+export function benchOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
-      ...Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
+      ...Object.fromEntries(
+        Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }]),
+      ),
     },
   });
   if (values.help) return 'help';
   const quick = values.quick === true || env.BENCH_QUICK === '1';
   const raw = (name: string): string => {
     const o = OPTIONS[name];
-    return ((values as Record<string, unknown>)[name] as string | undefined) ?? env[o.env] ?? (quick ? o.quick : undefined) ?? o.full;
+    return (
+      ((values as Record<string, unknown>)[name] as string | undefined) ??
+      env[o.env] ??
+      (quick ? o.quick : undefined) ??
+      o.full
+    );
   };
   const num = (name: string): number => positive(name, raw(name));
-  const rates = raw('rates').split(',').map((r) => positive('rates', r));
-  if (rates.some((r) => r === 0)) throw new Error('--rates needs rates above 0, e.g. 2000,5000');
+  const rates = raw('rates')
+    .split(',')
+    .map((r) => positive('rates', r));
+  if (rates.some((r) => r === 0))
+    throw new Error('--rates needs rates above 0, e.g. 2000,5000');
   const systems = raw('systems').split(',') as SystemName[];
   const unknown = systems.find((s) => !SYSTEMS.includes(s));
-  if (unknown) throw new Error(`--systems ${unknown} is unknown: use ${SYSTEMS.join(', ')}`);
+  if (unknown)
+    throw new Error(
+      `--systems ${unknown} is unknown: use ${SYSTEMS.join(', ')}`,
+    );
   return {
     rates,
     seconds: num('seconds'),

@@ -1,10 +1,24 @@
 /** What the harness asks of the load generator process (one command at a time, over the fork IPC channel). */
 export type LoadCommand =
-  | { kind: 'setup'; ports: number[]; rooms: number; members: number; sendersPerRoom: number; idleUsers: number; textBytes: number }
+  | {
+      kind: 'setup';
+      ports: number[];
+      rooms: number;
+      members: number;
+      sendersPerRoom: number;
+      idleUsers: number;
+      textBytes: number;
+    }
   | { kind: 'idle'; count: number; concurrency: number }
   | { kind: 'closeIdle' }
   | { kind: 'join' }
-  | { kind: 'step'; tag: number; rate: number; seconds: number; drainSeconds: number }
+  | {
+      kind: 'step';
+      tag: number;
+      rate: number;
+      seconds: number;
+      drainSeconds: number;
+    }
   | { kind: 'stop' };
 
 export interface IdleResult {

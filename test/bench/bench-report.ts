@@ -27,23 +27,32 @@ export interface IdleRow {
 const DISTURBING_OTHERS_PERCENT = 20;
 const DISTURBING_SEND_LAG_MS = 5;
 
-const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-const int = (n: number): string => (Number.isFinite(n) ? String(Math.round(n)) : '-');
+const fixed = (n: number, digits = 1): string =>
+  Number.isFinite(n) ? n.toFixed(digits) : '-';
+const int = (n: number): string =>
+  Number.isFinite(n) ? String(Math.round(n)) : '-';
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
 };
 
 function table(header: string[], rows: string[][]): string {
-  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  return [header, header.map(() => '---'), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
 }
 
-const perDeliveryUs = (row: StepRow, seconds: number): number => (seconds * 1e6) / row.step.received;
+const perDeliveryUs = (row: StepRow, seconds: number): number =>
+  (seconds * 1e6) / row.step.received;
 
 /** One row per system, rate and run; `×floor` divides by the floor's median over its runs at the same rate. */
 export function stepTable(rows: StepRow[]): string {
   const floorUs = (rate: number): number =>
-    median(rows.filter((r) => r.system === 'floor' && r.step.rate === rate).map((r) => perDeliveryUs(r, r.cpu.servers)));
+    median(
+      rows
+        .filter((r) => r.system === 'floor' && r.step.rate === rate)
+        .map((r) => perDeliveryUs(r, r.cpu.servers)),
+    );
   return table(
     [
       'system',
@@ -98,12 +107,18 @@ export function disturbances(rows: StepRow[]): string {
     .map((r) => {
       const others = (r.cpu.others / r.wallSeconds) * 100;
       const why = [
-        others > DISTURBING_OTHERS_PERCENT && `other processes used ${Math.round(others)}% of a core`,
-        r.step.sendLag.p99 > DISTURBING_SEND_LAG_MS && `the generator sent up to ${fixed(r.step.sendLag.p99)} ms late (p99)`,
-        r.step.closedSockets > 0 && `${r.step.closedSockets} member sockets were closed by the server`,
-        r.step.late > 0 && `${r.step.late} deliveries of the step before arrived during this one (and used its CPU)`,
+        others > DISTURBING_OTHERS_PERCENT &&
+          `other processes used ${Math.round(others)}% of a core`,
+        r.step.sendLag.p99 > DISTURBING_SEND_LAG_MS &&
+          `the generator sent up to ${fixed(r.step.sendLag.p99)} ms late (p99)`,
+        r.step.closedSockets > 0 &&
+          `${r.step.closedSockets} member sockets were closed by the server`,
+        r.step.late > 0 &&
+          `${r.step.late} deliveries of the step before arrived during this one (and used its CPU)`,
       ].filter(Boolean);
-      return why.length ? `- ${r.system} at ${r.step.rate} sends/s, run ${r.run}: ${why.join('; ')}` : '';
+      return why.length
+        ? `- ${r.system} at ${r.step.rate} sends/s, run ${r.run}: ${why.join('; ')}`
+        : '';
     })
     .filter(Boolean)
     .join('\n');
@@ -112,7 +127,11 @@ export function disturbances(rows: StepRow[]): string {
 /** For repeated runs: every run's p99 per system and rate, and the worst. */
 export function repeatSummary(rows: StepRow[]): string {
   const groups = new Map<string, StepRow[]>();
-  for (const row of rows) groups.set(`${row.system} ${row.step.rate}`, [...(groups.get(`${row.system} ${row.step.rate}`) ?? []), row]);
+  for (const row of rows)
+    groups.set(`${row.system} ${row.step.rate}`, [
+      ...(groups.get(`${row.system} ${row.step.rate}`) ?? []),
+      row,
+    ]);
   return [...groups.entries()]
     .map(([key, runs]) => {
       const p99s = runs.map((r) => r.step.latency.p99);
@@ -122,7 +141,8 @@ export function repeatSummary(rows: StepRow[]): string {
 }
 
 export function idleTable(rows: IdleRow[]): string {
-  const kb = (bytes: number, r: IdleRow): number => bytes / 1024 / r.idle.welcomed;
+  const kb = (bytes: number, r: IdleRow): number =>
+    bytes / 1024 / r.idle.welcomed;
   const floor = rows.find((r) => r.system === 'floor');
   return table(
     [

@@ -44,16 +44,27 @@ class FloorProcess implements BenchServer {
     return this.output;
   }
 
-  static async start(redisUrl: string, env: Record<string, string>, control: string): Promise<FloorProcess> {
-    const child = spawn(process.execPath, [FLOOR_MAIN, '--port', '0', '--redis', redisUrl], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  static async start(
+    redisUrl: string,
+    env: Record<string, string>,
+    control: string,
+  ): Promise<FloorProcess> {
+    const child = spawn(
+      process.execPath,
+      [FLOOR_MAIN, '--port', '0', '--redis', redisUrl],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const floor = new FloorProcess(child, control);
     const match = await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`floor server exited with ${child.exitCode}:\n${floor.output}`);
+        if (child.exitCode !== null)
+          throw new Error(
+            `floor server exited with ${child.exitCode}:\n${floor.output}`,
+          );
         return LISTENING.exec(floor.output);
       },
       15000,
@@ -67,7 +78,11 @@ class FloorProcess implements BenchServer {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
-    if ((await Promise.race([exited, sleep(5000).then(() => 'timeout')])) === 'timeout') this.child.kill('SIGKILL');
+    if (
+      (await Promise.race([exited, sleep(5000).then(() => 'timeout')])) ===
+      'timeout'
+    )
+      this.child.kill('SIGKILL');
   }
 }
 
@@ -83,19 +98,28 @@ export async function startServers(
   controlDir: string,
   profileDir?: string,
 ): Promise<BenchServer[]> {
-  const controlOf = (i: number): string => join(controlDir, `${system}-${i + 1}.sock`);
+  const controlOf = (i: number): string =>
+    join(controlDir, `${system}-${i + 1}.sock`);
   const envOf = (i: number): Record<string, string> => ({
     ...env,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${HOOKS}`.trim(),
     BENCH_CONTROL: controlOf(i),
-    ...(profileDir && { BENCH_CPU_PROFILE: join(profileDir, `${system}-${i + 1}.cpuprofile`) }),
+    ...(profileDir && {
+      BENCH_CPU_PROFILE: join(profileDir, `${system}-${i + 1}.cpuprofile`),
+    }),
   });
   const start = (i: number): Promise<BenchServer> =>
     system === 'gateway'
-      ? GatewayProcess.start(redisUrl, envOf(i)).then((gateway) => asBenchServer(gateway, controlOf(i)))
+      ? GatewayProcess.start(redisUrl, envOf(i)).then((gateway) =>
+          asBenchServer(gateway, controlOf(i)),
+        )
       : FloorProcess.start(redisUrl, envOf(i), controlOf(i));
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(i)));
-  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) => start(i)),
+  );
+  const servers = started.flatMap((s) =>
+    s.status === 'fulfilled' ? [s.value] : [],
+  );
   const failed = started.find((s) => s.status === 'rejected');
   if (!failed) return servers;
   await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
@@ -120,7 +144,13 @@ function control<T>(server: BenchServer, command: string): Promise<T> {
     const socket = createConnection(server.control);
     let answer = '';
     socket.setEncoding('utf8');
-    socket.setTimeout(10_000, () => socket.destroy(new Error(`process ${server.pid} did not answer "${command}" within 10 s`)));
+    socket.setTimeout(10_000, () =>
+      socket.destroy(
+        new Error(
+          `process ${server.pid} did not answer "${command}" within 10 s`,
+        ),
+      ),
+    );
     socket.on('data', (chunk) => (answer += chunk));
     socket.on('end', () => resolve(JSON.parse(answer)));
     socket.on('error', reject);
@@ -129,9 +159,13 @@ function control<T>(server: BenchServer, command: string): Promise<T> {
 }
 
 /** The server's `process.memoryUsage()` right after two forced full GCs. */
-export const memoryAfterGc = (server: BenchServer): Promise<NodeJS.MemoryUsage> => control(server, 'memory');
+export const memoryAfterGc = (
+  server: BenchServer,
+): Promise<NodeJS.MemoryUsage> => control(server, 'memory');
 
 /** The server's event-loop delay and GC pauses since the last call. */
-export const pausesSinceLast = (server: BenchServer): Promise<Pauses> => control(server, 'pauses');
+export const pausesSinceLast = (server: BenchServer): Promise<Pauses> =>
+  control(server, 'pauses');
 
-export const startProfile = (server: BenchServer): Promise<unknown> => control(server, 'profile');
+export const startProfile = (server: BenchServer): Promise<unknown> =>
+  control(server, 'profile');

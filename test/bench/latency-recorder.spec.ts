@@ -8,7 +8,13 @@ describe(LatencyRecorder.name, () => {
     const sut = new LatencyRecorder();
     sut.begin(1, 4);
     for (let ms = 100; ms >= 1; ms--) sut.record(1, ms, 1000 + ms);
-    assert.deepEqual(sut.summary(), { count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
+    assert.deepEqual(sut.summary(), {
+      count: 100,
+      p50: 50,
+      p90: 90,
+      p99: 99,
+      max: 100,
+    });
     assert.equal(sut.lastAt, 1001, 'the time of the last delivery recorded');
   });
 

@@ -9,8 +9,19 @@ export interface Percentiles {
 /** The nearest-rank percentiles of `values` (sorted in place). */
 export function percentiles(values: Float64Array): Percentiles {
   values.sort();
-  const at = (p: number): number => (values.length ? values[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] : NaN);
-  return { count: values.length, p50: at(50), p90: at(90), p99: at(99), max: values.length ? values[values.length - 1] : NaN };
+  const at = (p: number): number =>
+    values.length
+      ? values[
+          Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)
+        ]
+      : NaN;
+  return {
+    count: values.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: values.length ? values[values.length - 1] : NaN,
+  };
 }
 
 /**

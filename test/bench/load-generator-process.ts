@@ -18,11 +18,25 @@ export class LoadGeneratorProcess {
   static start(profile?: { dir: string; name: string }): LoadGeneratorProcess {
     /* A larger young generation means fewer scavenges in the generator, so its own pauses do not pass for server latency. */
     const execArgv = ['--max-semi-space-size=32'];
-    if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}`);
-    return new LoadGeneratorProcess(fork(MAIN, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    if (profile)
+      execArgv.push(
+        '--cpu-prof',
+        `--cpu-prof-dir=${profile.dir}`,
+        `--cpu-prof-name=${profile.name}`,
+      );
+    return new LoadGeneratorProcess(
+      fork(MAIN, [], {
+        execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
   }
 
-  call<K extends LoadReply['kind']>(command: LoadCommand, expect: K, timeoutMs: number): Promise<Extract<LoadReply, { kind: K }>> {
+  call<K extends LoadReply['kind']>(
+    command: LoadCommand,
+    expect: K,
+    timeoutMs: number,
+  ): Promise<Extract<LoadReply, { kind: K }>> {
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -31,16 +45,30 @@ export class LoadGeneratorProcess {
       };
       const onReply = (reply: LoadReply): void => {
         done();
-        if (reply.kind === expect) resolve(reply as Extract<LoadReply, { kind: K }>);
-        else reject(new Error(`load generator, ${command.kind}: ${reply.kind === 'error' ? reply.message : `unexpected ${reply.kind}`}`));
+        if (reply.kind === expect)
+          resolve(reply as Extract<LoadReply, { kind: K }>);
+        else
+          reject(
+            new Error(
+              `load generator, ${command.kind}: ${reply.kind === 'error' ? reply.message : `unexpected ${reply.kind}`}`,
+            ),
+          );
       };
       const onExit = (code: number | null): void => {
         done();
-        reject(new Error(`the load generator exited with ${code} during ${command.kind}`));
+        reject(
+          new Error(
+            `the load generator exited with ${code} during ${command.kind}`,
+          ),
+        );
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`the load generator did not finish ${command.kind} within ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `the load generator did not finish ${command.kind} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.child.on('message', onReply);
       this.child.once('exit', onExit);
@@ -51,7 +79,13 @@ export class LoadGeneratorProcess {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    await this.call({ kind: 'stop' }, 'done', 10_000).catch(() => this.child.kill('SIGKILL'));
-    if ((await Promise.race([exited, sleep(5000).then(() => 'timeout')])) === 'timeout') this.child.kill('SIGKILL');
+    await this.call({ kind: 'stop' }, 'done', 10_000).catch(() =>
+      this.child.kill('SIGKILL'),
+    );
+    if (
+      (await Promise.race([exited, sleep(5000).then(() => 'timeout')])) ===
+      'timeout'
+    )
+      this.child.kill('SIGKILL');
   }
 }

@@ -11,7 +11,12 @@ import { ClientOptions, RawData, WebSocket } from 'ws';
 
 import { CA } from '../support/gateway-process';
 import { LatencyRecorder, percentiles } from './latency-recorder';
-import { IdleResult, LoadCommand, LoadReply, StepResult } from './bench-protocol';
+import {
+  IdleResult,
+  LoadCommand,
+  LoadReply,
+  StepResult,
+} from './bench-protocol';
 
 interface User {
   name: string;
@@ -47,26 +52,48 @@ function login(user: User): Promise<string> {
   const body = JSON.stringify({ username: user.name, password: PASSWORD });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: user.port, path: '/auth/login', method: 'POST', agent, timeout: 30_000, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port: user.port,
+        path: '/auth/login',
+        method: 'POST',
+        agent,
+        timeout: 30_000,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text).token) : reject(new Error(`login of ${user.name}: ${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(text).token)
+            : reject(
+                new Error(`login of ${user.name}: ${res.statusCode} ${text}`),
+              ),
+        );
       },
     );
     req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`login of ${user.name} timed out`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`login of ${user.name} timed out`)),
+    );
     req.end(body);
   });
 }
 
 /** Runs `task` for 0..count-1 with at most `concurrency` at once. */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+async function pool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) await task(next++);
   };
-  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.min(count, concurrency) }, worker),
+  );
 }
 
 /** Opens an authenticated socket and resolves it once `welcome` arrived; `onOpen` marks the HTTP 101. */
@@ -88,10 +115,17 @@ function connect(user: User, onOpen?: () => void): Promise<WebSocket> {
       ws.terminate();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`no welcome within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`no welcome within ${CONNECT_TIMEOUT_MS} ms`)),
+      CONNECT_TIMEOUT_MS,
+    );
     ws.on('error', fail);
-    ws.once('unexpected-response', (_req, res) => fail(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
-    ws.once('close', (code) => fail(new Error(`closed with ${code} before welcome`)));
+    ws.once('unexpected-response', (_req, res) =>
+      fail(new Error(`upgrade refused: HTTP ${res.statusCode}`)),
+    );
+    ws.once('close', (code) =>
+      fail(new Error(`closed with ${code} before welcome`)),
+    );
     if (onOpen) ws.once('open', onOpen);
     const onWelcome = (raw: RawData): void => {
       if (settled || !raw.toString().startsWith('{"event":"welcome"')) return;
@@ -124,17 +158,29 @@ function sendFrame(tag: number, due: number): string {
   return `{"event":"send","data":{"text":"${text.padEnd(textBytes, 'x')}"}}`;
 }
 
-async function setup(cmd: Extract<LoadCommand, { kind: 'setup' }>): Promise<LoadReply> {
+async function setup(
+  cmd: Extract<LoadCommand, { kind: 'setup' }>,
+): Promise<LoadReply> {
   textBytes = cmd.textBytes;
   roomSize = cmd.members;
   ports = cmd.ports;
   const portOf = (i: number): number => ports[i % ports.length];
   members = [];
   for (let m = 0; m < cmd.members; m++) {
-    for (let r = 0; r < cmd.rooms; r++) members.push({ name: `r${r}m${m}`, port: portOf(r + m), token: '', room: `bench${r}` });
+    for (let r = 0; r < cmd.rooms; r++)
+      members.push({
+        name: `r${r}m${m}`,
+        port: portOf(r + m),
+        token: '',
+        room: `bench${r}`,
+      });
   }
   senders = members.slice(0, cmd.rooms * cmd.sendersPerRoom);
-  idleUsers = Array.from({ length: cmd.idleUsers }, (_, i) => ({ name: `idle${i}`, port: portOf(i), token: '' }));
+  idleUsers = Array.from({ length: cmd.idleUsers }, (_, i) => ({
+    name: `idle${i}`,
+    port: portOf(i),
+    token: '',
+  }));
   const everyone: User[] = [...members, ...idleUsers];
   const started = performance.now();
   await pool(everyone.length, LOGIN_CONCURRENCY, async (i) => {
@@ -144,12 +190,22 @@ async function setup(cmd: Extract<LoadCommand, { kind: 'setup' }>): Promise<Load
 }
 
 async function idle(count: number, concurrency: number): Promise<IdleResult> {
-  const result: IdleResult = { kind: 'idle', opened: 0, welcomed: 0, failed: 0, upgradeSeconds: 0, welcomeSeconds: 0 };
+  const result: IdleResult = {
+    kind: 'idle',
+    opened: 0,
+    welcomed: 0,
+    failed: 0,
+    upgradeSeconds: 0,
+    welcomeSeconds: 0,
+  };
   const started = performance.now();
   let lastOpen = started;
   let lastWelcome = started;
   await pool(count, concurrency, async (i) => {
-    const user = { ...idleUsers[i % idleUsers.length], port: ports[i % ports.length] };
+    const user = {
+      ...idleUsers[i % idleUsers.length],
+      port: ports[i % ports.length],
+    };
     try {
       const ws = await connect(user, () => {
         result.opened++;
@@ -195,7 +251,15 @@ async function joinRooms(): Promise<LoadReply> {
     const ws = await connect(member);
     member.ws = ws;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${member.name}: no reply to join within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${member.name}: no reply to join within ${CONNECT_TIMEOUT_MS} ms`,
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
       const onJoined = (raw: RawData): void => {
         if (!raw.toString().startsWith('{"event":"joined"')) return;
         clearTimeout(timer);
@@ -212,13 +276,21 @@ async function joinRooms(): Promise<LoadReply> {
 }
 
 /** Sends `rate` per second for `seconds` by the clock, round-robin over the senders (so over the rooms). */
-function sendOnSchedule(tag: number, rate: number, total: number, lags: Float64Array): Promise<number> {
+function sendOnSchedule(
+  tag: number,
+  rate: number,
+  total: number,
+  lags: Float64Array,
+): Promise<number> {
   const interval = 1000 / rate;
   const start = performance.now() + 5;
   let sent = 0;
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+      const due = Math.min(
+        total,
+        Math.floor((performance.now() - start) / interval) + 1,
+      );
       for (; sent < due; sent++) {
         const dueAt = start + sent * interval;
         senders[sent % senders.length].ws!.send(sendFrame(tag, dueAt));
@@ -231,7 +303,9 @@ function sendOnSchedule(tag: number, rate: number, total: number, lags: Float64A
   });
 }
 
-async function step(cmd: Extract<LoadCommand, { kind: 'step' }>): Promise<StepResult> {
+async function step(
+  cmd: Extract<LoadCommand, { kind: 'step' }>,
+): Promise<StepResult> {
   const total = Math.round(cmd.rate * cmd.seconds);
   const expected = total * roomSize;
   const closedBefore = closedSockets;
@@ -242,9 +316,14 @@ async function step(cmd: Extract<LoadCommand, { kind: 'step' }>): Promise<StepRe
   const drainUntil = performance.now() + cmd.drainSeconds * 1000;
   let seen = -1;
   let quietSince = performance.now();
-  while (recorder.count < expected && performance.now() < drainUntil && performance.now() - quietSince < 2000) {
+  while (
+    recorder.count < expected &&
+    performance.now() < drainUntil &&
+    performance.now() - quietSince < 2000
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    if (recorder.count !== seen) [seen, quietSince] = [recorder.count, performance.now()];
+    if (recorder.count !== seen)
+      [seen, quietSince] = [recorder.count, performance.now()];
   }
   const lag = percentiles(lags);
   return {
@@ -278,7 +357,10 @@ async function handle(cmd: LoadCommand): Promise<LoadReply> {
     case 'step':
       return step(cmd);
     case 'stop':
-      await closeAll([...idleSockets, ...members.flatMap((m) => (m.ws ? [m.ws] : []))]);
+      await closeAll([
+        ...idleSockets,
+        ...members.flatMap((m) => (m.ws ? [m.ws] : [])),
+      ]);
       agent.destroy();
       return { kind: 'done' };
   }
@@ -286,8 +368,13 @@ async function handle(cmd: LoadCommand): Promise<LoadReply> {
 
 process.on('message', (cmd: LoadCommand) => {
   handle(cmd).then(
-    (reply) => process.send!(reply, () => cmd.kind === 'stop' && process.exit(0)),
-    (err: Error) => process.send!({ kind: 'error', message: err.stack ?? err.message } satisfies LoadReply),
+    (reply) =>
+      process.send!(reply, () => cmd.kind === 'stop' && process.exit(0)),
+    (err: Error) =>
+      process.send!({
+        kind: 'error',
+        message: err.stack ?? err.message,
+      } satisfies LoadReply),
   );
 });
 /* The harness went away without saying stop: do not linger. */

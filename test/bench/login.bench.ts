@@ -23,8 +23,12 @@ const LOGINS = Number(values.logins);
 const PARALLEL = Number(values.parallel);
 const PASSWORD = `bench-${randomUUID()}`;
 
-const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
-const percentile = (values: number[], p: number): number => sorted(values)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const sorted = (values: number[]): number[] =>
+  [...values].sort((a, b) => a - b);
+const percentile = (values: number[], p: number): number =>
+  sorted(values)[
+    Math.min(values.length - 1, Math.floor((p / 100) * values.length))
+  ];
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
@@ -33,9 +37,20 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-async function attempt(gateway: GatewayProcess, username: string, password: string, expected: number): Promise<void> {
-  const reply = await httpsJson(gateway.port, 'POST', '/auth/login', { username, password });
-  if (reply.status !== expected) throw new Error(`login of ${username}: ${reply.status} ${JSON.stringify(reply.body)}`);
+async function attempt(
+  gateway: GatewayProcess,
+  username: string,
+  password: string,
+  expected: number,
+): Promise<void> {
+  const reply = await httpsJson(gateway.port, 'POST', '/auth/login', {
+    username,
+    password,
+  });
+  if (reply.status !== expected)
+    throw new Error(
+      `login of ${username}: ${reply.status} ${JSON.stringify(reply.body)}`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -48,19 +63,30 @@ async function main(): Promise<void> {
   });
   try {
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    const created = await httpsJson(gateway.port, 'POST', '/admin/users', { username: 'bench', password: PASSWORD }, admin);
-    if (created.status !== 201) throw new Error(`could not create the user: ${created.status}`);
+    const created = await httpsJson(
+      gateway.port,
+      'POST',
+      '/admin/users',
+      { username: 'bench', password: PASSWORD },
+      admin,
+    );
+    if (created.status !== 201)
+      throw new Error(`could not create the user: ${created.status}`);
     await login(gateway, 'bench', PASSWORD);
 
     const single: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) single.push(await timed(() => login(gateway, 'bench', PASSWORD)));
+    for (let i = 0; i < SAMPLES; i++)
+      single.push(await timed(() => login(gateway, 'bench', PASSWORD)));
 
     let next = 0;
     const parallelLatencies: number[] = [];
     const started = performance.now();
     await Promise.all(
       Array.from({ length: PARALLEL }, async () => {
-        while (next++ < LOGINS) parallelLatencies.push(await timed(() => login(gateway, 'bench', PASSWORD)));
+        while (next++ < LOGINS)
+          parallelLatencies.push(
+            await timed(() => login(gateway, 'bench', PASSWORD)),
+          );
       }),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -68,8 +94,12 @@ async function main(): Promise<void> {
     const unknown: number[] = [];
     const wrong: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      unknown.push(await timed(() => attempt(gateway, `nobody${i}`, PASSWORD, 401)));
-      wrong.push(await timed(() => attempt(gateway, 'bench', `wrong-${i}`, 401)));
+      unknown.push(
+        await timed(() => attempt(gateway, `nobody${i}`, PASSWORD, 401)),
+      );
+      wrong.push(
+        await timed(() => attempt(gateway, 'bench', `wrong-${i}`, 401)),
+      );
     }
 
     const lines = [

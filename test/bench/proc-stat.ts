@@ -5,7 +5,11 @@ import { cpus } from 'node:os';
 /** Clock ticks per second of the times in /proc (USER_HZ), usually 100. */
 export const CLOCK_TICKS = ((): number => {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return (
+      Number(
+        execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim(),
+      ) || 100
+    );
   } catch {
     return 100;
   }
@@ -29,7 +33,9 @@ export function cpuTicks(pid: number): number {
 
 /** Resident set size of a process in bytes (VmRSS of `/proc/<pid>/status`). */
 export function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
   return match ? Number(match[1]) * 1024 : 0;
 }
 
@@ -40,7 +46,12 @@ export interface MachineTicks {
 
 /** Busy and total clock ticks of every core together, from the first line of `/proc/stat`. */
 export function parseMachineTicks(procStat: string): MachineTicks {
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = procStat.split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = procStat
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const busy = user + nice + system + irq + softirq + (steal ?? 0);
   return { busy, total: busy + idle + iowait };
 }

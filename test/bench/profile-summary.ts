@@ -35,15 +35,22 @@ function add(map: Map<string, number>, key: string, value: number): void {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-  if (positionals.length === 0) throw new Error('Name one or more .cpuprofile files');
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '25' } },
+  });
+  if (positionals.length === 0)
+    throw new Error('Name one or more .cpuprofile files');
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busyMs = 0;
   let totalMs = 0;
   for (const file of positionals) {
     const profile: Profile = JSON.parse(readFileSync(file, 'utf8'));
-    const msPerSample = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+    const msPerSample =
+      (profile.endTime - profile.startTime) /
+      1000 /
+      Math.max(1, profile.samples.length);
     totalMs += (profile.endTime - profile.startTime) / 1000;
     for (const node of profile.nodes) {
       const ms = (node.hitCount ?? 0) * msPerSample;
@@ -51,14 +58,21 @@ function main(): void {
       busyMs += ms;
       const frame = node.callFrame;
       add(byArea, areaOf(frame), ms);
-      add(byFunction, `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules|dist)\//, '')}:${frame.lineNumber + 1}`, ms);
+      add(
+        byFunction,
+        `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules|dist)\//, '')}:${frame.lineNumber + 1}`,
+        ms,
+      );
     }
   }
   const top = (map: Map<string, number>, n: number): string[] =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([key, ms]) => `${((ms / busyMs) * 100).toFixed(1).padStart(5)}%  ${key}`);
+      .map(
+        ([key, ms]) =>
+          `${((ms / busyMs) * 100).toFixed(1).padStart(5)}%  ${key}`,
+      );
   process.stdout.write(
     [
       `${positionals.length} profile(s), ${(totalMs / 1000).toFixed(1)} s recorded, ${(busyMs / 1000).toFixed(1)} s busy in JavaScript, GC and native calls`,

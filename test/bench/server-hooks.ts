@@ -36,7 +36,11 @@ new PerformanceObserver((list) => {
 function pauses(): Pauses {
   /* The histogram holds the timer's whole interval; the delay is what came on top of the 10 ms asked for. */
   const late = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_TIMER_MS);
-  const result = { loopDelayP99Ms: late(loopDelay.percentile(99)), loopDelayMaxMs: late(loopDelay.max), gc: gcPauses };
+  const result = {
+    loopDelayP99Ms: late(loopDelay.percentile(99)),
+    loopDelayMaxMs: late(loopDelay.max),
+    gc: gcPauses,
+  };
   loopDelay.reset();
   gcPauses = { count: 0, totalMs: 0, longestMs: 0 };
   return result;
@@ -82,7 +86,9 @@ if (controlPath) {
       line += chunk;
       if (!line.includes('\n')) return;
       const command = commands[line.trim()];
-      socket.end(`${JSON.stringify(command ? command() : { error: `unknown command ${line.trim()}` })}\n`);
+      socket.end(
+        `${JSON.stringify(command ? command() : { error: `unknown command ${line.trim()}` })}\n`,
+      );
     });
   });
   server.listen(controlPath);

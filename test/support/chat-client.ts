@@ -18,32 +18,78 @@ export interface HttpReply {
 }
 
 /** A JSON request over HTTPS that trusts only the development certificate. */
-export function httpsJson(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply> {
+export function httpsJson(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: 'localhost', port, path, method, ca: CA, headers: { 'content-type': 'application/json', ...headers }, timeout: 5000 },
+      {
+        host: 'localhost',
+        port,
+        path,
+        method,
+        ca: CA,
+        headers: { 'content-type': 'application/json', ...headers },
+        timeout: 5000,
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, headers: res.headers }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text ? JSON.parse(text) : undefined,
+            headers: res.headers,
+          }),
+        );
       },
     );
     req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${path} timed out`)),
+    );
+    req.end(
+      body === undefined
+        ? undefined
+        : typeof body === 'string'
+          ? body
+          : JSON.stringify(body),
+    );
   });
 }
 
-export async function login(gateway: GatewayProcess, username: string, password = 'pw'): Promise<LoginResponse> {
-  const reply = await httpsJson(gateway.port, 'POST', '/auth/login', { username, password });
-  if (reply.status !== 200) throw new Error(`login of ${username} failed: ${reply.status} ${JSON.stringify(reply.body)}`);
+export async function login(
+  gateway: GatewayProcess,
+  username: string,
+  password = 'pw',
+): Promise<LoginResponse> {
+  const reply = await httpsJson(gateway.port, 'POST', '/auth/login', {
+    username,
+    password,
+  });
+  if (reply.status !== 200)
+    throw new Error(
+      `login of ${username} failed: ${reply.status} ${JSON.stringify(reply.body)}`,
+    );
   return reply.body as LoginResponse;
 }
 
 /** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
-export function upgradeStatus(gateway: GatewayProcess, headers: Record<string, string>, query = ''): Promise<number | 'open'> {
+export function upgradeStatus(
+  gateway: GatewayProcess,
+  headers: Record<string, string>,
+  query = '',
+): Promise<number | 'open'> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl + query, { ca: CA, headers, handshakeTimeout: 5000 });
+    const ws = new WebSocket(gateway.wsUrl + query, {
+      ca: CA,
+      headers,
+      handshakeTimeout: 5000,
+    });
     ws.once('open', () => {
       ws.terminate();
       resolve('open');
@@ -52,7 +98,11 @@ export function upgradeStatus(gateway: GatewayProcess, headers: Record<string, s
       resolve(res.statusCode ?? 0);
       ws.terminate();
     });
-    ws.once('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
+    ws.once('error', (err) =>
+      err.message.includes('Unexpected server response')
+        ? undefined
+        : reject(err),
+    );
   });
 }
 
@@ -81,20 +131,33 @@ export class ChatClient {
     });
   }
 
-  static async connect(gateway: GatewayProcess, username: string, password = 'pw'): Promise<ChatClient> {
+  static async connect(
+    gateway: GatewayProcess,
+    username: string,
+    password = 'pw',
+  ): Promise<ChatClient> {
     const { token } = await login(gateway, username, password);
     const client = await ChatClient.open(gateway, username, token);
     await client.next((f) => f.event === 'welcome');
     return client;
   }
 
-  static open(gateway: GatewayProcess, username: string, token: string): Promise<ChatClient> {
-    const ws = new WebSocket(gateway.wsUrl, { ca: CA, headers: { authorization: `Bearer ${token}` } });
+  static open(
+    gateway: GatewayProcess,
+    username: string,
+    token: string,
+  ): Promise<ChatClient> {
+    const ws = new WebSocket(gateway.wsUrl, {
+      ca: CA,
+      headers: { authorization: `Bearer ${token}` },
+    });
     const client = new ChatClient(username, ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
     });
   }
 
@@ -109,23 +172,44 @@ export class ChatClient {
   }
 
   /** Sends a frame and resolves the direct reply (or `error`) that carries its ref. */
-  async request(event: string, data: Record<string, unknown> = {}, timeoutMs = 5000): Promise<Frame> {
+  async request(
+    event: string,
+    data: Record<string, unknown> = {},
+    timeoutMs = 5000,
+  ): Promise<Frame> {
     const ref = this.emit(event, data);
-    return this.next((f) => f.data?.ref === ref, timeoutMs, `reply to ${event} ${ref}`);
+    return this.next(
+      (f) => f.data?.ref === ref,
+      timeoutMs,
+      `reply to ${event} ${ref}`,
+    );
   }
 
   /** The first frame (from the start of the log, or after `since`) that matches. */
-  async next(match: (f: Frame) => boolean, timeoutMs = 5000, what = 'frame', since = 0): Promise<Frame> {
+  async next(
+    match: (f: Frame) => boolean,
+    timeoutMs = 5000,
+    what = 'frame',
+    since = 0,
+  ): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.frames.slice(since).find(match);
       if (found) return found;
-      if (this.closed) throw new Error(`${this.username}: socket closed (${JSON.stringify(this.closed)}) while waiting for ${what}`);
+      if (this.closed)
+        throw new Error(
+          `${this.username}: socket closed (${JSON.stringify(this.closed)}) while waiting for ${what}`,
+        );
       if (Date.now() > deadline) {
-        throw new Error(`${this.username}: timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-8))}`);
+        throw new Error(
+          `${this.username}: timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-8))}`,
+        );
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 5);
+        const timer = setTimeout(
+          resolve,
+          Math.max(0, deadline - Date.now()) + 5,
+        );
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -142,10 +226,15 @@ export class ChatClient {
     return this.frames.filter((f) => f.event === 'message').map((f) => f.data);
   }
 
-  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  async waitClosed(
+    timeoutMs = 5000,
+  ): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
-      if (Date.now() > deadline) throw new Error(`${this.username}: socket did not close within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.username}: socket did not close within ${timeoutMs} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return this.closed;
@@ -168,7 +257,10 @@ export class ChatClient {
 export class ClientPool {
   private readonly clients: ChatClient[] = [];
 
-  async connect(gateway: GatewayProcess, username: string): Promise<ChatClient> {
+  async connect(
+    gateway: GatewayProcess,
+    username: string,
+  ): Promise<ChatClient> {
     const client = await ChatClient.connect(gateway, username);
     this.clients.push(client);
     return client;

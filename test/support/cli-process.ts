@@ -37,7 +37,9 @@ export class CliProcess {
     this.child.stdout?.on('data', (d) => this.collect('out', String(d)));
     this.child.stderr?.on('data', (d) => this.collect('err', String(d)));
     this.exited = new Promise((resolve) =>
-      this.child.once('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr })),
+      this.child.once('close', (code) =>
+        resolve({ code, stdout: this.stdout, stderr: this.stderr }),
+      ),
     );
   }
 
@@ -73,7 +75,9 @@ export class CliProcess {
 
   async exit(timeoutMs = 10000): Promise<Exit> {
     const timeout = sleep(timeoutMs).then(() => {
-      throw new Error(`${this.name}: chat-cli did not exit within ${timeoutMs} ms\n${this.transcript()}`);
+      throw new Error(
+        `${this.name}: chat-cli did not exit within ${timeoutMs} ms\n${this.transcript()}`,
+      );
     });
     return Promise.race([this.exited, timeout]);
   }
@@ -86,12 +90,20 @@ export class CliProcess {
     return `--- ${this.name} stdout:\n${this.stdout}--- ${this.name} stderr:\n${this.stderr}`;
   }
 
-  private async waitIn(lines: string[], pattern: RegExp, timeoutMs: number, since: number): Promise<string> {
+  private async waitIn(
+    lines: string[],
+    pattern: RegExp,
+    timeoutMs: number,
+    since: number,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = lines.slice(since).find((line) => pattern.test(line));
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`${this.name}: no line matching ${pattern} within ${timeoutMs} ms\n${this.transcript()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.name}: no line matching ${pattern} within ${timeoutMs} ms\n${this.transcript()}`,
+        );
       await sleep(25);
     }
   }
@@ -109,16 +121,30 @@ export class CliProcess {
 export class CliFleet {
   private readonly clients: CliProcess[] = [];
 
-  start(name: string, args: string[], env: Record<string, string> = {}): CliProcess {
+  start(
+    name: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): CliProcess {
     const client = new CliProcess(name, args, env);
     this.clients.push(client);
     return client;
   }
 
   /** A logged-in client given everything by flags and CHAT_PASSWORD, once it says it is connected. */
-  async session(user: string, ports: number[], password = 'pw'): Promise<CliProcess> {
-    const client = this.start(user, ['--port', ports.join(','), '--user', user], { CHAT_PASSWORD: password });
-    await client.line(new RegExp(`^connected to localhost:${ports[0]} \\(#global\\)$`));
+  async session(
+    user: string,
+    ports: number[],
+    password = 'pw',
+  ): Promise<CliProcess> {
+    const client = this.start(
+      user,
+      ['--port', ports.join(','), '--user', user],
+      { CHAT_PASSWORD: password },
+    );
+    await client.line(
+      new RegExp(`^connected to localhost:${ports[0]} \\(#global\\)$`),
+    );
     return client;
   }
 

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { sleep, waitFor } from './ports';
 
 export const ROOT = join(__dirname, '..', '..', '..');
-export const GATEWAY_MAIN = join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js');
+export const GATEWAY_MAIN = join(
+  ROOT,
+  'dist',
+  'apps',
+  'gateway',
+  'src',
+  'main.js',
+);
 export const CA = readFileSync(join(ROOT, 'certs', 'server.crt'));
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -38,25 +45,36 @@ export class GatewayProcess {
     return this.output;
   }
 
-  static async start(redisUrl: string, env: Record<string, string> = {}, args: string[] = []): Promise<GatewayProcess> {
-    const child = spawn(process.execPath, [GATEWAY_MAIN, '--port', '0', '--host', '127.0.0.1', ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl,
-        CHAT_ADMIN_TOKEN: ADMIN_TOKEN,
-        RATE_LIMIT_PER_SECOND: '1000',
-        RATE_LIMIT_BURST: '1000',
-        LOGIN_MAX_FAILURES_PER_ADDRESS: '10000',
-        REGISTRATIONS_PER_ADDRESS: '10000',
-        ...env,
+  static async start(
+    redisUrl: string,
+    env: Record<string, string> = {},
+    args: string[] = [],
+  ): Promise<GatewayProcess> {
+    const child = spawn(
+      process.execPath,
+      [GATEWAY_MAIN, '--port', '0', '--host', '127.0.0.1', ...args],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl,
+          CHAT_ADMIN_TOKEN: ADMIN_TOKEN,
+          RATE_LIMIT_PER_SECOND: '1000',
+          RATE_LIMIT_BURST: '1000',
+          LOGIN_MAX_FAILURES_PER_ADDRESS: '10000',
+          REGISTRATIONS_PER_ADDRESS: '10000',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     const gateway = new GatewayProcess(child);
     const match = await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${gateway.output}`);
+        if (child.exitCode !== null)
+          throw new Error(
+            `gateway exited with ${child.exitCode}:\n${gateway.output}`,
+          );
         return LISTENING.exec(gateway.output);
       },
       15000,
@@ -79,14 +97,22 @@ export class GatewayProcess {
 
   /** Stops the process with `signal` and resolves its exit code (null if killed by a signal). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null)
+      return this.child.exitCode;
     if (this.paused) this.resume();
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      this.child.once('exit', (code) => resolve(code)),
+    );
     this.child.kill(signal);
-    const code = await Promise.race([exited, sleep(8000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([
+      exited,
+      sleep(8000).then(() => 'timeout' as const),
+    ]);
     if (code === 'timeout') {
       this.child.kill('SIGKILL');
-      throw new Error(`gateway did not exit within 8 s of ${signal}:\n${this.output}`);
+      throw new Error(
+        `gateway did not exit within 8 s of ${signal}:\n${this.output}`,
+      );
     }
     return code;
   }

@@ -29,7 +29,8 @@ export async function waitFor<T>(
   for (;;) {
     const value = await check();
     if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
   }
 }

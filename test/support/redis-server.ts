@@ -29,10 +29,26 @@ export class TestRedis {
   async restart(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...this.args],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--loglevel',
+        'warning',
+        ...this.args,
+      ],
       { stdio: 'ignore' },
     );
-    await waitFor(() => this.answers(), 5000, `redis-server on port ${this.port}`);
+    await waitFor(
+      () => this.answers(),
+      5000,
+      `redis-server on port ${this.port}`,
+    );
   }
 
   /** Ends the server: SIGKILL by default (a crash), SIGTERM for a clean shutdown. */
@@ -42,7 +58,13 @@ export class TestRedis {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
-    if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return;
+    if (
+      await Promise.race([
+        exited.then(() => true),
+        sleep(5000).then(() => false),
+      ])
+    )
+      return;
     child.kill('SIGKILL');
     await Promise.race([exited, sleep(3000)]);
   }

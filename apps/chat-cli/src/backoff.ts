@@ -4,7 +4,11 @@ export interface BackoffSettings {
   attempts: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffSettings = { baseMs: 400, maxMs: 10_000, attempts: 12 };
+export const DEFAULT_BACKOFF: BackoffSettings = {
+  baseMs: 400,
+  maxMs: 10_000,
+  attempts: 12,
+};
 
 /** Exponential backoff with "equal jitter": attempt n waits between half and all of min(max, base * 2^n). */
 export class Backoff {
@@ -20,7 +24,10 @@ export class Backoff {
   /** The wait before attempt `attempt` (0-based), or undefined when there are no attempts left. */
   delay(attempt: number): number | undefined {
     if (attempt >= this.settings.attempts) return undefined;
-    const ceiling = Math.min(this.settings.maxMs, this.settings.baseMs * 2 ** attempt);
+    const ceiling = Math.min(
+      this.settings.maxMs,
+      this.settings.baseMs * 2 ** attempt,
+    );
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 }

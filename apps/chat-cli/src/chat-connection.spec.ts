@@ -17,12 +17,17 @@ interface Pems {
 }
 
 async function devCertificate(): Promise<Pems> {
-  const selfsigned = require('selfsigned') as { generate(attrs: unknown, options: unknown): Promise<Pems> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- selfsigned ships no type declarations
+  const selfsigned = require('selfsigned') as {
+    generate(attrs: unknown, options: unknown): Promise<Pems>;
+  };
   return selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
+    extensions: [
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] },
+    ],
   });
 }
 
@@ -34,8 +39,15 @@ class TokenBook {
 
   issue(username: string): string {
     const iat = Date.now() / 1000;
-    const claims = { sub: username, iat, exp: iat + this.lifeSeconds, n: ++this.issued };
-    const token = ['{"alg":"HS256"}', JSON.stringify(claims), 'signature'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+    const claims = {
+      sub: username,
+      iat,
+      exp: iat + this.lifeSeconds,
+      n: ++this.issued,
+    };
+    const token = ['{"alg":"HS256"}', JSON.stringify(claims), 'signature']
+      .map((part) => Buffer.from(part).toString('base64url'))
+      .join('.');
     this.valid.add(token);
     return token;
   }
@@ -62,7 +74,10 @@ class FakeGateway {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const [status, reply] = req.url === '/auth/refresh' ? this.refresh(req.headers.authorization) : this.login(JSON.parse(body));
+        const [status, reply] =
+          req.url === '/auth/refresh'
+            ? this.refresh(req.headers.authorization)
+            : this.login(JSON.parse(body));
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(reply));
       });
@@ -79,11 +94,31 @@ class FakeGateway {
         ws.on('close', () => this.sockets.delete(ws));
         ws.on('message', (raw) => {
           const frame = JSON.parse(raw.toString());
-          ws.send(JSON.stringify({ event: 'rooms', data: { ref: frame.data.ref, rooms: [] } }));
+          ws.send(
+            JSON.stringify({
+              event: 'rooms',
+              data: { ref: frame.data.ref, rooms: [] },
+            }),
+          );
         });
         // The welcome and a presence frame in one go, to check nothing after the welcome is lost.
-        ws.send(JSON.stringify({ event: 'welcome', data: { username: 'a', instance: this.name, room: 'global', unreadDms: 0 } }));
-        ws.send(JSON.stringify({ event: 'presence', data: { room: 'global', user: 'b', action: 'join' } }));
+        ws.send(
+          JSON.stringify({
+            event: 'welcome',
+            data: {
+              username: 'a',
+              instance: this.name,
+              room: 'global',
+              unreadDms: 0,
+            },
+          }),
+        );
+        ws.send(
+          JSON.stringify({
+            event: 'presence',
+            data: { room: 'global', user: 'b', action: 'join' },
+          }),
+        );
       });
     });
   }
@@ -92,7 +127,11 @@ class FakeGateway {
     return (this.server.address() as AddressInfo).port;
   }
 
-  static async start(pems: Pems, name: string, tokens: TokenBook): Promise<FakeGateway> {
+  static async start(
+    pems: Pems,
+    name: string,
+    tokens: TokenBook,
+  ): Promise<FakeGateway> {
     const server = createServer({ cert: pems.cert, key: pems.private });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -110,22 +149,36 @@ class FakeGateway {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
-  private login(login: { username: string; password: string }): [number, object] {
+  private login(login: {
+    username: string;
+    password: string;
+  }): [number, object] {
     this.logins.push(login);
-    if (login.password !== 'right') return [401, { message: 'Wrong username or password' }];
-    return [200, { token: this.tokens.issue(login.username), username: login.username, created: false }];
+    if (login.password !== 'right')
+      return [401, { message: 'Wrong username or password' }];
+    return [
+      200,
+      {
+        token: this.tokens.issue(login.username),
+        username: login.username,
+        created: false,
+      },
+    ];
   }
 
   private refresh(authorization: string | undefined): [number, object] {
     const token = bearer(authorization);
     this.refreshes.push(token);
-    if (!this.tokens.valid.has(token)) return [401, { message: 'Unauthorized' }];
+    if (!this.tokens.valid.has(token))
+      return [401, { message: 'Unauthorized' }];
     return [200, { token: this.tokens.issue('a') }];
   }
 }
 
 function bearer(authorization: string | undefined): string {
-  return authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : '';
+  return authorization?.startsWith('Bearer ')
+    ? authorization.slice('Bearer '.length)
+    : '';
 }
 
 describe(ChatConnection.name, () => {
@@ -135,7 +188,9 @@ describe(ChatConnection.name, () => {
   const tokens = new TokenBook();
   const connections: ChatConnection[] = [];
 
-  const connect = (overrides: Partial<ConnectionSettings> = {}): ChatConnection => {
+  const connect = (
+    overrides: Partial<ConnectionSettings> = {},
+  ): ChatConnection => {
     const sut = new ChatConnection({
       host: 'localhost',
       ports: [east.port],
@@ -150,16 +205,31 @@ describe(ChatConnection.name, () => {
     return sut;
   };
   const within = <T>(promise: Promise<T>, ms = 5000): Promise<T> =>
-    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
-  const until = async (check: () => boolean, what: string, ms = 5000): Promise<void> => {
+    Promise.race([
+      promise,
+      new Promise<T>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`timed out after ${ms} ms`)),
+          ms,
+        ).unref(),
+      ),
+    ]);
+  const until = async (
+    check: () => boolean,
+    what: string,
+    ms = 5000,
+  ): Promise<void> => {
     const deadline = Date.now() + ms;
     while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${ms} ms waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
   /** A connection to east that fails over to west, once it is up. */
-  const failingOver = async (overrides: Partial<ConnectionSettings> = {}): Promise<{ sut: ChatConnection; token: string }> => {
+  const failingOver = async (
+    overrides: Partial<ConnectionSettings> = {},
+  ): Promise<{ sut: ChatConnection; token: string }> => {
     const sut = connect({ ports: [east.port, west.port], ...overrides });
     const established = await within(sut.open());
     return { sut, token: established.login?.token ?? '' };
@@ -167,7 +237,10 @@ describe(ChatConnection.name, () => {
 
   before(async () => {
     pems = await devCertificate();
-    [east, west] = await Promise.all([FakeGateway.start(pems, 'east', tokens), FakeGateway.start(pems, 'west', tokens)]);
+    [east, west] = await Promise.all([
+      FakeGateway.start(pems, 'east', tokens),
+      FakeGateway.start(pems, 'west', tokens),
+    ]);
   });
 
   after(async () => {
@@ -181,27 +254,47 @@ describe(ChatConnection.name, () => {
     const established = await within(sut.open());
     assert.equal(established.login?.username, 'a');
     assert.equal(east.upgrades.at(-1), established.login?.token);
-    assert.deepEqual(established.welcome, { username: 'a', instance: 'east', room: 'global', unreadDms: 0 });
-    assert.deepEqual((await within(firstFrame))[0], { event: 'presence', data: { room: 'global', user: 'b', action: 'join' } });
+    assert.deepEqual(established.welcome, {
+      username: 'a',
+      instance: 'east',
+      room: 'global',
+      unreadDms: 0,
+    });
+    assert.deepEqual((await within(firstFrame))[0], {
+      event: 'presence',
+      data: { room: 'global', user: 'b', action: 'join' },
+    });
     assert.equal(sut.connected, true);
     assert.equal(sut.send({ event: 'rooms', data: { ref: 'r1' } }), true);
-    assert.deepEqual((await within(once(sut, 'frame')))[0], { event: 'rooms', data: { ref: 'r1', rooms: [] } });
+    assert.deepEqual((await within(once(sut, 'frame')))[0], {
+      event: 'rooms',
+      data: { ref: 'r1', rooms: [] },
+    });
     await sut.close();
     assert.equal(sut.send({ event: 'rooms', data: {} }), false);
   });
 
   it('refuses an untrusted certificate with a line naming --ca, before any request (and password) is sent', async () => {
     const before = east.requests;
-    const sut = connect({ tls: { ca: [...rootCertificates], rejectUnauthorized: true } });
+    const sut = connect({
+      tls: { ca: [...rootCertificates], rejectUnauthorized: true },
+    });
     const error = await within(sut.open().catch((e: unknown) => e));
     assert.ok(error instanceof ConnectError);
     assert.equal(error.failure, 'untrusted');
-    assert.match(error.message, /^The certificate of localhost:\d+ is not trusted \(.+\): pass --ca FILE/);
+    assert.match(
+      error.message,
+      /^The certificate of localhost:\d+ is not trusted \(.+\): pass --ca FILE/,
+    );
     assert.equal(east.requests, before);
   });
 
   it('reports a wrong password as a fatal login failure', async () => {
-    const error = await within(connect({ password: 'wrong' }).open().catch((e: unknown) => e));
+    const error = await within(
+      connect({ password: 'wrong' })
+        .open()
+        .catch((e: unknown) => e),
+    );
     assert.ok(error instanceof ConnectError);
     assert.equal(error.failure, 'login');
     assert.equal(error.fatal, true);
@@ -212,11 +305,20 @@ describe(ChatConnection.name, () => {
     const closed = await FakeGateway.start(pems, 'gone', tokens);
     const port = closed.port;
     await closed.stop();
-    const error = await within(connect({ ports: [port] }).open().catch((e: unknown) => e));
+    const error = await within(
+      connect({ ports: [port] })
+        .open()
+        .catch((e: unknown) => e),
+    );
     assert.ok(error instanceof ConnectError);
     assert.equal(error.failure, 'refused');
-    assert.equal(error.message, `Cannot connect to localhost:${port}: connection refused (is the gateway running on that port?)`);
-    const established = await within(connect({ ports: [port, west.port] }).open());
+    assert.equal(
+      error.message,
+      `Cannot connect to localhost:${port}: connection refused (is the gateway running on that port?)`,
+    );
+    const established = await within(
+      connect({ ports: [port, west.port] }).open(),
+    );
     assert.equal(established.welcome.instance, 'west');
   });
 
@@ -262,7 +364,9 @@ describe(ChatConnection.name, () => {
     east.dropAll(4401);
     const [established] = await within(up);
     assert.ok(established.login);
-    assert.deepEqual(west.upgrades.slice(upgradesBefore), [established.login.token]);
+    assert.deepEqual(west.upgrades.slice(upgradesBefore), [
+      established.login.token,
+    ]);
     assert.notEqual(established.login.token, token);
   });
 
@@ -270,7 +374,10 @@ describe(ChatConnection.name, () => {
     tokens.lifeSeconds = 5;
     try {
       const { sut, token } = await failingOver({ refreshShare: 0.05 });
-      await until(() => east.refreshes.includes(token), 'a refresh of the first token');
+      await until(
+        () => east.refreshes.includes(token),
+        'a refresh of the first token',
+      );
       const up = once(sut, 'up');
       east.dropAll(1001);
       await within(up);
@@ -289,7 +396,10 @@ describe(ChatConnection.name, () => {
     const failed = once(sut, 'failed');
     await lonely.stop();
     const [error] = (await within(failed)) as [ConnectError];
-    assert.match(error.message, /^Gave up reconnecting after 3 attempts: Cannot connect to localhost:\d+: connection refused/);
+    assert.match(
+      error.message,
+      /^Gave up reconnecting after 3 attempts: Cannot connect to localhost:\d+: connection refused/,
+    );
     assert.equal(sut.connected, false);
   });
 });

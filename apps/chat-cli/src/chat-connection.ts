@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 
-import { CLOSE_UNAUTHORIZED, Frame, LoginResponse, ServerEvent, ServerFrame, Welcome, WS_PATH } from '@app/protocol';
+import {
+  CLOSE_UNAUTHORIZED,
+  Frame,
+  LoginResponse,
+  ServerEvent,
+  ServerFrame,
+  Welcome,
+  WS_PATH,
+} from '@app/protocol';
 
 import { address, AuthClient, Endpoint } from './auth-client';
 import { Backoff } from './backoff';
@@ -72,7 +80,10 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     this.backoff = settings.backoff ?? new Backoff();
-    this.tokens = new TokenKeeper((token) => this.auth.refresh(this.current ?? this.firstEndpoint(), token), settings.refreshShare);
+    this.tokens = new TokenKeeper(
+      (token) => this.auth.refresh(this.current ?? this.firstEndpoint(), token),
+      settings.refreshShare,
+    );
   }
 
   get connected(): boolean {
@@ -90,17 +101,28 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       try {
         return await this.establish({ host: this.settings.host, port });
       } catch (error) {
-        const failure = ConnectError.from(error, address({ host: this.settings.host, port }));
+        const failure = ConnectError.from(
+          error,
+          address({ host: this.settings.host, port }),
+        );
         if (failure.fatal || this.closing) throw failure;
         errors.push(failure);
       }
     }
     if (errors.length === 1) throw errors[0];
     if (errors.every((e) => e.failure === 'refused')) {
-      const all = this.settings.ports.map((port) => address({ host: this.settings.host, port })).join(', ');
-      throw new ConnectError('refused', `Cannot connect to any of ${all}: connection refused (is a gateway running there?)`);
+      const all = this.settings.ports
+        .map((port) => address({ host: this.settings.host, port }))
+        .join(', ');
+      throw new ConnectError(
+        'refused',
+        `Cannot connect to any of ${all}: connection refused (is a gateway running there?)`,
+      );
     }
-    throw new ConnectError(errors[0].failure, errors.map((e) => e.message).join('; '));
+    throw new ConnectError(
+      errors[0].failure,
+      errors.map((e) => e.message).join('; '),
+    );
   }
 
   /** Sends one frame; false when there is no open socket (the caller queues it). */
@@ -118,7 +140,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     const socket = this.socket;
     this.socket = undefined;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      socket.once('close', () => resolve()),
+    );
     socket.close(1000, 'bye');
     const timer = setTimeout(() => socket.terminate(), 1000);
     await closed;
@@ -131,14 +155,23 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       try {
         return { endpoint, welcome: await this.openSocket(endpoint, kept) };
       } catch (error) {
-        if (!(error instanceof ConnectError && error.failure === 'token')) throw error;
+        if (!(error instanceof ConnectError && error.failure === 'token'))
+          throw error;
         this.tokens.forget(kept);
       }
     }
-    const login = await this.auth.login(endpoint, this.settings.username, this.settings.password);
+    const login = await this.auth.login(
+      endpoint,
+      this.settings.username,
+      this.settings.password,
+    );
     if (this.closing) throw new ConnectError('network', 'closed');
     this.tokens.keep(login.token);
-    return { endpoint, login, welcome: await this.openSocket(endpoint, login.token) };
+    return {
+      endpoint,
+      login,
+      welcome: await this.openSocket(endpoint, login.token),
+    };
   }
 
   private firstEndpoint(): Endpoint {
@@ -149,16 +182,24 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
    * Takes over a welcomed socket synchronously inside its first 'message' callback, so frames that
    * arrive in the same chunk as the welcome are kept; they are released once the caller has heard of it.
    */
-  private adopt(socket: WebSocket & { alive?: boolean }, endpoint: Endpoint, token: string): void {
+  private adopt(
+    socket: WebSocket & { alive?: boolean },
+    endpoint: Endpoint,
+    token: string,
+  ): void {
     const held: string[] = [];
     let holding = true;
     this.socket = socket;
     this.socketToken = token;
     this.current = endpoint;
-    socket.on('message', (raw) => (holding ? held.push(raw.toString()) : this.receive(raw.toString())));
+    socket.on('message', (raw) =>
+      holding ? held.push(raw.toString()) : this.receive(raw.toString()),
+    );
     socket.on('pong', () => (socket.alive = true));
     socket.on('error', () => undefined);
-    socket.once('close', (code, reason) => this.dropped(socket, code, reason.toString()));
+    socket.once('close', (code, reason) =>
+      this.dropped(socket, code, reason.toString()),
+    );
     this.startPing(socket);
     setImmediate(() => {
       holding = false;
@@ -182,19 +223,47 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         socket.terminate();
         reject(error);
       };
-      const timer = setTimeout(() => fail(new ConnectError('network', `${where} sent no welcome within ${timeoutMs / 1000} s`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ConnectError(
+              'network',
+              `${where} sent no welcome within ${timeoutMs / 1000} s`,
+            ),
+          ),
+        timeoutMs,
+      );
       socket.once('unexpected-response', (_req, res) =>
         fail(
           res.statusCode === 401
-            ? new ConnectError('token', `${where} refused the login token: HTTP 401`)
-            : new ConnectError('protocol', `${where} refused the chat connection: HTTP ${res.statusCode}`),
+            ? new ConnectError(
+                'token',
+                `${where} refused the login token: HTTP 401`,
+              )
+            : new ConnectError(
+                'protocol',
+                `${where} refused the chat connection: HTTP ${res.statusCode}`,
+              ),
         ),
       );
       socket.once('error', (error) => fail(ConnectError.from(error, where)));
-      socket.once('close', (code) => fail(new ConnectError('network', `${where} closed the connection (code ${code}) before its welcome`)));
+      socket.once('close', (code) =>
+        fail(
+          new ConnectError(
+            'network',
+            `${where} closed the connection (code ${code}) before its welcome`,
+          ),
+        ),
+      );
       socket.once('message', (raw) => {
         const frame = this.parse(raw.toString());
-        if (frame?.event !== ServerEvent.Welcome) return fail(new ConnectError('protocol', `${where} did not start with a welcome frame`));
+        if (frame?.event !== ServerEvent.Welcome)
+          return fail(
+            new ConnectError(
+              'protocol',
+              `${where} did not start with a welcome frame`,
+            ),
+          );
         clearTimeout(timer);
         socket.removeAllListeners();
         if (this.closing) return fail(new ConnectError('network', 'closed'));
@@ -212,7 +281,12 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private parse(text: string): ServerFrame | undefined {
     try {
       const frame = JSON.parse(text);
-      if (typeof frame?.event === 'string' && frame.data && typeof frame.data === 'object') return frame as ServerFrame;
+      if (
+        typeof frame?.event === 'string' &&
+        frame.data &&
+        typeof frame.data === 'object'
+      )
+        return frame as ServerFrame;
     } catch {
       // A malformed frame is ignored: the server never sends one.
     }
@@ -223,9 +297,15 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.stopPing();
     if (this.socket !== socket || this.closing) return;
     this.socket = undefined;
-    if (code === CLOSE_UNAUTHORIZED && this.socketToken) this.tokens.forget(this.socketToken);
+    if (code === CLOSE_UNAUTHORIZED && this.socketToken)
+      this.tokens.forget(this.socketToken);
     const endpoint = this.current ?? this.firstEndpoint();
-    this.emit('down', { endpoint, code, reason: code === CLOSE_UNAUTHORIZED ? reason || 'session expired' : reason });
+    this.emit('down', {
+      endpoint,
+      code,
+      reason:
+        code === CLOSE_UNAUTHORIZED ? reason || 'session expired' : reason,
+    });
     void this.reconnect(endpoint);
   }
 
@@ -233,11 +313,15 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     if (this.reconnecting) return;
     this.reconnecting = true;
     const ports = this.settings.ports;
-    const start = Math.max(0, ports.indexOf(from.port)) + (ports.length > 1 ? 1 : 0);
+    const start =
+      Math.max(0, ports.indexOf(from.port)) + (ports.length > 1 ? 1 : 0);
     try {
       const established = await new RetryLoop({
         backoff: this.backoff,
-        target: (attempt) => ({ host: this.settings.host, port: ports[(start + attempt) % ports.length] }),
+        target: (attempt) => ({
+          host: this.settings.host,
+          port: ports[(start + attempt) % ports.length],
+        }),
         connect: (endpoint) => this.establish(endpoint),
         sleep: (ms) => this.sleep(ms),
         onRetry: (retrying) => this.emit('retry', retrying),

@@ -5,8 +5,14 @@ import { describe, it } from 'node:test';
 import { ChatConsole } from './chat-console';
 
 /** A stream that says it is a terminal, and records what is written to it. */
-function terminal(columns = 20): PassThrough & { isTTY: boolean; columns: number; written: string } {
-  const stream = Object.assign(new PassThrough(), { isTTY: true, columns, written: '' });
+function terminal(
+  columns = 20,
+): PassThrough & { isTTY: boolean; columns: number; written: string } {
+  const stream = Object.assign(new PassThrough(), {
+    isTTY: true,
+    columns,
+    written: '',
+  });
   stream.on('data', (chunk) => (stream.written += String(chunk)));
   return stream;
 }
@@ -18,7 +24,9 @@ describe(ChatConsole.name, () => {
     const sut = new ChatConsole({ input, output, error: new PassThrough() });
     const lines: string[] = [];
     input.end('one\ntwo\n');
-    await new Promise<void>((resolve) => sut.start('> ', (line) => lines.push(line), resolve));
+    await new Promise<void>((resolve) =>
+      sut.start('> ', (line) => lines.push(line), resolve),
+    );
     assert.deepEqual(lines, ['one', 'two']);
     assert.equal(sut.terminal, false);
     sut.close();
@@ -30,11 +38,15 @@ describe(ChatConsole.name, () => {
     const sut = new ChatConsole({ input, output, error: new PassThrough() });
     let written = '';
     const typed = new Promise<void>((resolve) =>
-      sut.start('a@global> ', () => {
-        written = output.written;
-        sut.eraseTyped();
-        resolve();
-      }, () => undefined),
+      sut.start(
+        'a@global> ',
+        () => {
+          written = output.written;
+          sut.eraseTyped();
+          resolve();
+        },
+        () => undefined,
+      ),
     );
     input.write(`${'x'.repeat(25)}\r`);
     await typed;

@@ -1,4 +1,10 @@
-import { clearScreenDown, createInterface, cursorTo, Interface, moveCursor } from 'node:readline';
+import {
+  clearScreenDown,
+  createInterface,
+  cursorTo,
+  Interface,
+  moveCursor,
+} from 'node:readline';
 import { Writable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 
@@ -30,7 +36,13 @@ export class ChatConsole {
   /** Terminal rows of the prompt and line just entered, while its handler runs. */
   private typedRows = 0;
 
-  constructor(private readonly streams: ConsoleStreams = { input: process.stdin, output: process.stdout, error: process.stderr }) {
+  constructor(
+    private readonly streams: ConsoleStreams = {
+      input: process.stdin,
+      output: process.stdout,
+      error: process.stderr,
+    },
+  ) {
     this.terminal = Boolean(streams.input.isTTY && streams.output.isTTY);
     this.rl = createInterface({
       input: streams.input,
@@ -40,7 +52,9 @@ export class ChatConsole {
     });
     this.rl.on('line', (line) => this.received(line));
     this.rl.on('close', () => this.closed());
-    this.rl.on('SIGINT', () => (this.interruptHandler ? this.interruptHandler() : process.exit(130)));
+    this.rl.on('SIGINT', () =>
+      this.interruptHandler ? this.interruptHandler() : process.exit(130),
+    );
   }
 
   /**
@@ -71,7 +85,11 @@ export class ChatConsole {
   }
 
   /** Hands every further line (buffered ones first) to `handler`, and shows the prompt on a terminal. */
-  start(prompt: string, handler: (line: string) => void, onEnd: () => void): void {
+  start(
+    prompt: string,
+    handler: (line: string) => void,
+    onEnd: () => void,
+  ): void {
     this.lineHandler = handler;
     this.endHandler = onEnd;
     this.prompting = this.terminal;
@@ -133,7 +151,9 @@ export class ChatConsole {
     if (!this.lineHandler) return void this.lines.push(line);
     // readline has echoed the prompt and the line, then moved to the next row.
     const width = stripVTControlCharacters(this.rl.getPrompt() + line).length;
-    this.typedRows = this.prompting ? Math.max(1, Math.ceil(width / (this.streams.output.columns || 80))) : 0;
+    this.typedRows = this.prompting
+      ? Math.max(1, Math.ceil(width / (this.streams.output.columns || 80)))
+      : 0;
     try {
       this.lineHandler(line);
     } finally {
@@ -171,7 +191,9 @@ export class ChatConsole {
     }) as Writable & { isTTY: boolean; columns?: number };
     proxy.isTTY = true;
     Object.defineProperty(proxy, 'columns', { get: () => real.columns });
-    (real as unknown as NodeJS.EventEmitter).on('resize', () => proxy.emit('resize'));
+    (real as unknown as NodeJS.EventEmitter).on('resize', () =>
+      proxy.emit('resize'),
+    );
     return proxy;
   }
 }

@@ -21,7 +21,11 @@ class FakeConsole implements ReplConsole {
   private onEnd?: () => void;
   private interrupt?: () => void;
 
-  start(prompt: string, onLine: (line: string) => void, onEnd: () => void): void {
+  start(
+    prompt: string,
+    onLine: (line: string) => void,
+    onEnd: () => void,
+  ): void {
     this.prompt = prompt;
     this.onLine = onLine;
     this.onEnd = onEnd;
@@ -77,7 +81,11 @@ class FakeConnection extends EventEmitter implements ReplConnection {
   }
   drop(port = 8000): void {
     this.connected = false;
-    this.emit('down', { endpoint: { host: 'localhost', port }, code: 1006, reason: '' });
+    this.emit('down', {
+      endpoint: { host: 'localhost', port },
+      code: 1006,
+      reason: '',
+    });
   }
   restore(port = 8081, unreadDms = 0): void {
     this.connected = true;
@@ -85,39 +93,83 @@ class FakeConnection extends EventEmitter implements ReplConnection {
   }
 }
 
-const established = (port = 8000, unreadDms = 0, login = true): Established => ({
+const established = (
+  port = 8000,
+  unreadDms = 0,
+  login = true,
+): Established => ({
   endpoint: { host: 'localhost', port },
   welcome: { username: 'a', instance: 'i1', room: 'global', unreadDms },
   ...(login && { login: { token: 't', username: 'a', created: true } }),
 });
 
 const ts = new Date(2026, 0, 2, 12, 0, 1).getTime();
-const message = (id: string, text: string, from = 'b', room = 'global'): ChatMessage => ({ id, room, from, text, ts });
-const dm = (id: string, text: string, from = 'b', to = 'a'): DirectMessage => ({ id, from, to, text, ts });
+const message = (
+  id: string,
+  text: string,
+  from = 'b',
+  room = 'global',
+): ChatMessage => ({ id, room, from, text, ts });
+const dm = (id: string, text: string, from = 'b', to = 'a'): DirectMessage => ({
+  id,
+  from,
+  to,
+  text,
+  ts,
+});
 const id = (n: number): string => String(n).padStart(16, '0');
 
 describe(ChatRepl.name, () => {
   const running: FakeConsole[] = [];
 
   /** A REPL past its start: `who` and the lobby's history answered (history: none unless given). */
-  const setup = (options: { unreadDms?: number; earlier?: ChatMessage[]; timings?: { replyTimeoutMs: number; echoGraceMs: number } } = {}) => {
+  const setup = (
+    options: {
+      unreadDms?: number;
+      earlier?: ChatMessage[];
+      timings?: { replyTimeoutMs: number; echoGraceMs: number };
+    } = {},
+  ) => {
     const io = new FakeConsole();
     const connection = new FakeConnection();
     running.push(io);
-    const timings = options.timings ?? { replyTimeoutMs: 2000, echoGraceMs: 100 };
-    const sut = new ChatRepl('a', io, connection, new EventRenderer(false), undefined, timings);
+    const timings = options.timings ?? {
+      replyTimeoutMs: 2000,
+      echoGraceMs: 100,
+    };
+    const sut = new ChatRepl(
+      'a',
+      io,
+      connection,
+      new EventRenderer(false),
+      undefined,
+      timings,
+    );
     const exit = sut.run(established(8000, options.unreadDms));
     connection.reply('who', { room: 'global', users: ['a', 'b'] });
-    connection.reply('history', { room: 'global', messages: options.earlier ?? [], more: false });
+    connection.reply('history', {
+      room: 'global',
+      messages: options.earlier ?? [],
+      more: false,
+    });
     return { io, connection, sut, exit };
   };
 
   afterEach(() => running.splice(0).forEach((io) => io.ctrlC()));
 
   it('says who logged in and where, who is in the lobby, and its earlier messages under a header', () => {
-    const { io, connection } = setup({ earlier: [message(id(1), 'old one'), message(id(2), 'old two', 'a')] });
-    assert.deepEqual(connection.sent.map((f) => f.event), ['who', 'history']);
-    assert.deepEqual(connection.sent[1].data, { room: 'global', limit: 20, ref: '2' });
+    const { io, connection } = setup({
+      earlier: [message(id(1), 'old one'), message(id(2), 'old two', 'a')],
+    });
+    assert.deepEqual(
+      connection.sent.map((f) => f.event),
+      ['who', 'history'],
+    );
+    assert.deepEqual(connection.sent[1].data, {
+      room: 'global',
+      limit: 20,
+      ref: '2',
+    });
     assert.deepEqual(io.out, [
       'logged in as a (new account created)',
       'connected to localhost:8000 (#global)',
@@ -133,9 +185,14 @@ describe(ChatRepl.name, () => {
     const io = new FakeConsole();
     const connection = new FakeConnection();
     running.push(io);
-    void new ChatRepl('a', io, connection, new EventRenderer(false)).run(established());
+    void new ChatRepl('a', io, connection, new EventRenderer(false)).run(
+      established(),
+    );
     connection.reply('who', { room: 'global', users: ['a'] });
-    connection.reply('error', { code: 'UNKNOWN_EVENT', message: 'Unknown event "history"' });
+    connection.reply('error', {
+      code: 'UNKNOWN_EVENT',
+      message: 'Unknown event "history"',
+    });
     io.type('hi');
     assert.equal(connection.last().event, 'send');
     assert.deepEqual(io.err, []);
@@ -157,22 +214,48 @@ describe(ChatRepl.name, () => {
     assert.equal(frame.data.text, 'hello');
     assert.match(String(frame.data.cid), /^[\w-]+-1$/);
     assert.equal(io.erased, 1);
-    connection.server({ event: 'message', data: message(id(10), 'hello', 'a') });
+    connection.server({
+      event: 'message',
+      data: message(id(10), 'hello', 'a'),
+    });
     connection.reply('sent', { id: id(10), room: 'global' });
-    connection.server({ event: 'message', data: message(id(10), 'hello', 'a') });
-    assert.deepEqual(io.out.filter((line) => line.endsWith('hello')), ['[12:00:01] #global <a> hello']);
+    connection.server({
+      event: 'message',
+      data: message(id(10), 'hello', 'a'),
+    });
+    assert.deepEqual(
+      io.out.filter((line) => line.endsWith('hello')),
+      ['[12:00:01] #global <a> hello'],
+    );
   });
 
   it('sends one request at a time: a /join, its earlier messages, then the next line', () => {
     const { io, connection } = setup();
     io.type('/join room1', 'hi room');
     assert.equal(connection.last().event, 'join');
-    connection.reply('joined', { room: 'room1', users: 2, members: ['a', 'b'] });
-    assert.deepEqual(io.out.slice(-2), ['joined #room1 (2 users)', 'users in #room1 (2): a, b']);
+    connection.reply('joined', {
+      room: 'room1',
+      users: 2,
+      members: ['a', 'b'],
+    });
+    assert.deepEqual(io.out.slice(-2), [
+      'joined #room1 (2 users)',
+      'users in #room1 (2): a, b',
+    ]);
     assert.equal(io.prompt, 'a@room1> ');
-    assert.deepEqual(connection.last(), { event: 'history', data: { room: 'room1', limit: 20, ref: '4' } });
-    connection.reply('history', { room: 'room1', messages: [message(id(3), 'before you came', 'b', 'room1')], more: true });
-    assert.deepEqual(io.out.slice(-2), ['-- earlier messages --', '[12:00:01] #room1 <b> before you came']);
+    assert.deepEqual(connection.last(), {
+      event: 'history',
+      data: { room: 'room1', limit: 20, ref: '4' },
+    });
+    connection.reply('history', {
+      room: 'room1',
+      messages: [message(id(3), 'before you came', 'b', 'room1')],
+      more: true,
+    });
+    assert.deepEqual(io.out.slice(-2), [
+      '-- earlier messages --',
+      '[12:00:01] #room1 <b> before you came',
+    ]);
     assert.equal(connection.last().event, 'send');
     assert.equal(connection.last().data.text, 'hi room');
   });
@@ -181,25 +264,51 @@ describe(ChatRepl.name, () => {
     const { io, connection } = setup();
     io.type('/join room1');
     connection.reply('joined', { room: 'room1', users: 1, members: ['a'] });
-    connection.server({ event: 'message', data: message(id(5), 'live', 'b', 'room1') });
-    connection.reply('history', { room: 'room1', messages: [message(id(4), 'older', 'b', 'room1'), message(id(5), 'live', 'b', 'room1')], more: false });
-    assert.deepEqual(io.out.slice(-3), ['[12:00:01] #room1 <b> live', '-- earlier messages --', '[12:00:01] #room1 <b> older']);
+    connection.server({
+      event: 'message',
+      data: message(id(5), 'live', 'b', 'room1'),
+    });
+    connection.reply('history', {
+      room: 'room1',
+      messages: [
+        message(id(4), 'older', 'b', 'room1'),
+        message(id(5), 'live', 'b', 'room1'),
+      ],
+      more: false,
+    });
+    assert.deepEqual(io.out.slice(-3), [
+      '[12:00:01] #room1 <b> live',
+      '-- earlier messages --',
+      '[12:00:01] #room1 <b> older',
+    ]);
   });
 
   it('prints a sent DM from its reply, and says when the recipient is offline', () => {
     const { io, connection } = setup();
     io.type('/msg b psst');
-    assert.deepEqual({ ...connection.last().data, cid: undefined }, { to: 'b', text: 'psst', ref: '3', cid: undefined });
+    assert.deepEqual(
+      { ...connection.last().data, cid: undefined },
+      { to: 'b', text: 'psst', ref: '3', cid: undefined },
+    );
     connection.reply('sent', { id: id(9), to: 'b', delivered: false });
     assert.match(io.out.at(-2) ?? '', /^\[\d\d:\d\d:\d\d\] DM <a -> b> psst$/);
-    assert.equal(io.out.at(-1), 'b is offline: they will see it when they log in');
+    assert.equal(
+      io.out.at(-1),
+      'b is offline: they will see it when they log in',
+    );
   });
 
   it('prints a server error and the line that was not sent, then moves on', () => {
     const { io, connection } = setup();
     io.type('/msg x hi', '/rooms');
-    connection.reply('error', { code: 'NOT_FOUND', message: 'User "x" does not exist' });
-    assert.deepEqual(io.err, ['error: NOT_FOUND: User "x" does not exist', 'not sent: "/msg x hi"']);
+    connection.reply('error', {
+      code: 'NOT_FOUND',
+      message: 'User "x" does not exist',
+    });
+    assert.deepEqual(io.err, [
+      'error: NOT_FOUND: User "x" does not exist',
+      'not sent: "/msg x hi"',
+    ]);
     assert.equal(connection.last().event, 'rooms');
     connection.reply('rooms', { rooms: [{ name: 'global', users: 2 }] });
     assert.deepEqual(io.out.slice(-2), ['ROOM    USERS', 'global      2']);
@@ -209,8 +318,14 @@ describe(ChatRepl.name, () => {
     const { io, connection } = setup();
     io.type('important');
     const first = connection.last();
-    connection.reply('error', { code: 'TIMEOUT', message: 'The chat store did not answer in time' });
-    assert.match(io.err.at(-1) ?? '', /no answer in time for "important": sending it again/);
+    connection.reply('error', {
+      code: 'TIMEOUT',
+      message: 'The chat store did not answer in time',
+    });
+    assert.match(
+      io.err.at(-1) ?? '',
+      /no answer in time for "important": sending it again/,
+    );
     assert.equal(connection.last().data.cid, first.data.cid);
     assert.notEqual(connection.last().data.ref, first.data.ref);
   });
@@ -219,17 +334,41 @@ describe(ChatRepl.name, () => {
     const { io, connection } = setup();
     io.type('/join', '/nope', '/history 0');
     assert.equal(connection.sent.length, 2);
-    assert.deepEqual(io.err, ['Usage: /join ROOM', 'Unknown command "/nope": type /help for the list of commands', 'Count "0" is invalid: use 1 to 200']);
+    assert.deepEqual(io.err, [
+      'Usage: /join ROOM',
+      'Unknown command "/nope": type /help for the list of commands',
+      'Count "0" is invalid: use 1 to 200',
+    ]);
   });
 
   it('pages back through the room with /history, from the oldest message shown', () => {
-    const { io, connection } = setup({ earlier: [message(id(20), 'twenty'), message(id(21), 'twenty-one')] });
+    const { io, connection } = setup({
+      earlier: [message(id(20), 'twenty'), message(id(21), 'twenty-one')],
+    });
     io.type('/history 2');
-    assert.deepEqual(connection.last().data, { room: 'global', before: id(20), limit: 2, ref: '3' });
-    connection.reply('history', { room: 'global', messages: [message(id(18), 'eighteen'), message(id(19), 'nineteen')], more: true });
-    assert.deepEqual(io.out.slice(-3), ['-- earlier messages --', '[12:00:01] #global <b> eighteen', '[12:00:01] #global <b> nineteen']);
+    assert.deepEqual(connection.last().data, {
+      room: 'global',
+      before: id(20),
+      limit: 2,
+      ref: '3',
+    });
+    connection.reply('history', {
+      room: 'global',
+      messages: [message(id(18), 'eighteen'), message(id(19), 'nineteen')],
+      more: true,
+    });
+    assert.deepEqual(io.out.slice(-3), [
+      '-- earlier messages --',
+      '[12:00:01] #global <b> eighteen',
+      '[12:00:01] #global <b> nineteen',
+    ]);
     io.type('/history');
-    assert.deepEqual(connection.last().data, { room: 'global', before: id(18), limit: 20, ref: '4' });
+    assert.deepEqual(connection.last().data, {
+      room: 'global',
+      before: id(18),
+      limit: 20,
+      ref: '4',
+    });
     connection.reply('history', { room: 'global', messages: [], more: false });
     assert.equal(io.out.at(-1), 'no earlier messages in #global');
   });
@@ -237,15 +376,33 @@ describe(ChatRepl.name, () => {
   it('shows the DM conversation with a user with /history USER', () => {
     const { io, connection } = setup();
     io.type('/history b');
-    assert.deepEqual(connection.last().data, { with: 'b', limit: 20, ref: '3' });
-    connection.reply('history', { with: 'b', messages: [dm(id(2), 'hi a'), dm(id(3), 'hi b', 'a', 'b')], more: false });
-    assert.deepEqual(io.out.slice(-3), ['-- earlier messages with b --', '[12:00:01] DM <b -> a> hi a', '[12:00:01] DM <a -> b> hi b']);
+    assert.deepEqual(connection.last().data, {
+      with: 'b',
+      limit: 20,
+      ref: '3',
+    });
+    connection.reply('history', {
+      with: 'b',
+      messages: [dm(id(2), 'hi a'), dm(id(3), 'hi b', 'a', 'b')],
+      more: false,
+    });
+    assert.deepEqual(io.out.slice(-3), [
+      '-- earlier messages with b --',
+      '[12:00:01] DM <b -> a> hi a',
+      '[12:00:01] DM <a -> b> hi b',
+    ]);
   });
 
   it('shows presence and subscription copies', () => {
     const { io, connection } = setup();
-    connection.server({ event: 'presence', data: { room: 'global', user: 'b', action: 'join' } });
-    connection.server({ event: 'message', data: { ...message(id(2), 'yo', 'b', 'room1'), via: 'subscription' } });
+    connection.server({
+      event: 'presence',
+      data: { room: 'global', user: 'b', action: 'join' },
+    });
+    connection.server({
+      event: 'message',
+      data: { ...message(id(2), 'yo', 'b', 'room1'), via: 'subscription' },
+    });
     assert.match(io.out.at(-2) ?? '', /\* b joined #global$/);
     assert.equal(io.out.at(-1), '[12:00:01] #room1 <b> yo (via subscription)');
   });
@@ -255,19 +412,42 @@ describe(ChatRepl.name, () => {
       const { io, connection } = setup();
       io.type('/join room1');
       connection.reply('joined', { room: 'room1', users: 1, members: ['a'] });
-      connection.reply('history', { room: 'room1', messages: [message(id(40), 'seen', 'b', 'room1')], more: false });
-      connection.server({ event: 'message', data: message(id(41), 'seen live', 'b', 'room1') });
+      connection.reply('history', {
+        room: 'room1',
+        messages: [message(id(40), 'seen', 'b', 'room1')],
+        more: false,
+      });
+      connection.server({
+        event: 'message',
+        data: message(id(41), 'seen live', 'b', 'room1'),
+      });
       connection.drop();
-      assert.match(io.err.at(-1) ?? '', /^connection to localhost:8000 lost \(code 1006\); reconnecting\.\.\.$/);
+      assert.match(
+        io.err.at(-1) ?? '',
+        /^connection to localhost:8000 lost \(code 1006\); reconnecting\.\.\.$/,
+      );
       assert.equal(io.prompt, 'a@room1 (offline)> ');
       connection.restore();
       assert.equal(io.out.at(-1), 'reconnected to localhost:8081 (#room1)');
-      assert.deepEqual(connection.last(), { event: 'resume', data: { since: id(41), room: 'room1', ref: '5' } });
-      connection.server({ event: 'message', data: message(id(41), 'seen live', 'b', 'room1') });
-      connection.server({ event: 'message', data: message(id(42), 'missed', 'b', 'room1') });
+      assert.deepEqual(connection.last(), {
+        event: 'resume',
+        data: { since: id(41), room: 'room1', ref: '5' },
+      });
+      connection.server({
+        event: 'message',
+        data: message(id(41), 'seen live', 'b', 'room1'),
+      });
+      connection.server({
+        event: 'message',
+        data: message(id(42), 'missed', 'b', 'room1'),
+      });
       connection.server({ event: 'dm', data: dm(id(43), 'missed dm') });
       connection.reply('resumed', { since: id(41), count: 3, complete: true });
-      assert.deepEqual(io.out.slice(-3), ['[12:00:01] #room1 <b> missed', '[12:00:01] DM <b -> a> missed dm', '(caught up: 3 messages while you were away)']);
+      assert.deepEqual(io.out.slice(-3), [
+        '[12:00:01] #room1 <b> missed',
+        '[12:00:01] DM <b -> a> missed dm',
+        '(caught up: 3 messages while you were away)',
+      ]);
       assert.equal(io.prompt, 'a@room1> ');
     });
 
@@ -277,15 +457,25 @@ describe(ChatRepl.name, () => {
       const inFlight = connection.last();
       connection.drop();
       io.type('typed offline');
-      assert.match(io.err.at(-1) ?? '', /not connected: "typed offline" will be sent after reconnecting/);
+      assert.match(
+        io.err.at(-1) ?? '',
+        /not connected: "typed offline" will be sent after reconnecting/,
+      );
       connection.restore();
       assert.equal(connection.last().event, 'resume');
       connection.reply('resumed', { since: id(1), count: 0, complete: true });
-      assert.deepEqual(connection.last().data, { text: 'in flight', cid: inFlight.data.cid, ref: '5' });
+      assert.deepEqual(connection.last().data, {
+        text: 'in flight',
+        cid: inFlight.data.cid,
+        ref: '5',
+      });
       connection.reply('sent', { id: id(2), room: 'global' });
       assert.equal(connection.last().data.text, 'typed offline');
       assert.match(String(connection.last().data.cid), /-2$/);
-      assert.equal(io.err.some((line) => line.includes('may not have been delivered')), false);
+      assert.equal(
+        io.err.some((line) => line.includes('may not have been delivered')),
+        false,
+      );
     });
 
     it('warns when the server could not replay everything', () => {
@@ -293,25 +483,48 @@ describe(ChatRepl.name, () => {
       connection.drop();
       connection.restore();
       connection.reply('resumed', { since: id(1), count: 4, complete: false });
-      assert.equal(io.err.at(-1), 'warning: caught up on 4 messages, but older ones from while you were away are no longer kept by the server');
+      assert.equal(
+        io.err.at(-1),
+        'warning: caught up on 4 messages, but older ones from while you were away are no longer kept by the server',
+      );
     });
 
     it('re-joins its room by hand when the server cannot resume', () => {
       const { io, connection } = setup();
       io.type('/join room1');
       connection.reply('joined', { room: 'room1', users: 1, members: ['a'] });
-      connection.reply('history', { room: 'room1', messages: [message(id(5), 'x', 'b', 'room1')], more: false });
+      connection.reply('history', {
+        room: 'room1',
+        messages: [message(id(5), 'x', 'b', 'room1')],
+        more: false,
+      });
       connection.drop();
       io.type('queued');
       connection.restore();
-      connection.reply('error', { code: 'UNKNOWN_EVENT', message: 'Unknown event "resume"' });
-      assert.match(io.err.at(-1) ?? '', /^warning: this server cannot replay what was said while you were away/);
-      assert.deepEqual(connection.last(), { event: 'join', data: { room: 'room1', ref: '6' } });
+      connection.reply('error', {
+        code: 'UNKNOWN_EVENT',
+        message: 'Unknown event "resume"',
+      });
+      assert.match(
+        io.err.at(-1) ?? '',
+        /^warning: this server cannot replay what was said while you were away/,
+      );
+      assert.deepEqual(connection.last(), {
+        event: 'join',
+        data: { room: 'room1', ref: '6' },
+      });
       const lines = io.out.length;
-      connection.reply('joined', { room: 'room1', users: 2, members: ['a', 'b'] });
+      connection.reply('joined', {
+        room: 'room1',
+        users: 2,
+        members: ['a', 'b'],
+      });
       assert.equal(io.out.length, lines, 'a re-join is quiet');
       assert.equal(connection.last().event, 'history');
-      connection.reply('error', { code: 'UNKNOWN_EVENT', message: 'Unknown event "history"' });
+      connection.reply('error', {
+        code: 'UNKNOWN_EVENT',
+        message: 'Unknown event "history"',
+      });
       assert.equal(connection.last().data.text, 'queued');
     });
 
@@ -322,7 +535,10 @@ describe(ChatRepl.name, () => {
       connection.reply('history', { room: 'room1', messages: [], more: false });
       connection.drop();
       connection.restore();
-      assert.deepEqual(connection.last(), { event: 'join', data: { room: 'room1', ref: '5' } });
+      assert.deepEqual(connection.last(), {
+        event: 'join',
+        data: { room: 'room1', ref: '5' },
+      });
     });
 
     it('drops a resume left over from an earlier reconnect', () => {
@@ -332,7 +548,9 @@ describe(ChatRepl.name, () => {
       connection.drop();
       connection.restore();
       assert.deepEqual(
-        connection.sent.filter((f) => f.event === 'resume').map((f) => f.data.ref),
+        connection.sent
+          .filter((f) => f.event === 'resume')
+          .map((f) => f.data.ref),
         ['3', '4'],
       );
       connection.reply('resumed', { since: id(1), count: 0, complete: true });
@@ -356,7 +574,9 @@ describe(ChatRepl.name, () => {
   });
 
   it('gives up on a reply after the timeout and exits non-zero at the end', async () => {
-    const { io, exit } = setup({ timings: { replyTimeoutMs: 30, echoGraceMs: 10 } });
+    const { io, exit } = setup({
+      timings: { replyTimeoutMs: 30, echoGraceMs: 10 },
+    });
     io.type('/rooms');
     io.end();
     assert.equal(await exit, 1);
@@ -373,8 +593,15 @@ describe(ChatRepl.name, () => {
     const { io, connection, exit } = setup();
     connection.drop();
     io.type('one', 'two');
-    connection.emit('failed', new ConnectError('refused', 'Gave up reconnecting after 12 attempts'));
+    connection.emit(
+      'failed',
+      new ConnectError('refused', 'Gave up reconnecting after 12 attempts'),
+    );
     assert.equal(await exit, 1);
-    assert.deepEqual(io.err.slice(-3), ['error: Gave up reconnecting after 12 attempts', 'not sent: "one"', 'not sent: "two"']);
+    assert.deepEqual(io.err.slice(-3), [
+      'error: Gave up reconnecting after 12 attempts',
+      'not sent: "one"',
+      'not sent: "two"',
+    ]);
   });
 });

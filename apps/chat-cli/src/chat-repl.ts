@@ -30,7 +30,11 @@ import { ShownMessages } from './shown-messages';
 /** The parts of ChatConsole the REPL uses. */
 export interface ReplConsole {
   readonly terminal: boolean;
-  start(prompt: string, onLine: (line: string) => void, onEnd: () => void): void;
+  start(
+    prompt: string,
+    onLine: (line: string) => void,
+    onEnd: () => void,
+  ): void;
   onInterrupt(handler: () => void): void;
   setPrompt(prompt: string): void;
   print(text: string, stream?: Stream): void;
@@ -60,7 +64,10 @@ export interface ReplTimings {
 /** A `send` or `dm` answered TIMEOUT goes again (same cid, so it cannot arrive twice) up to this many times. */
 const TIMEOUT_RETRIES = 2;
 
-type PostRequest = Extract<Request, { event: ClientEvent.Send | ClientEvent.Dm }>;
+type PostRequest = Extract<
+  Request,
+  { event: ClientEvent.Send | ClientEvent.Dm }
+>;
 
 /**
  * The chat loop on top of a reconnecting connection: typed lines become requests (sent in order by
@@ -87,20 +94,36 @@ export class ChatRepl {
     private readonly connection: ReplConnection,
     private readonly renderer: EventRenderer,
     private readonly parser = new CommandParser(),
-    private readonly timings: ReplTimings = { replyTimeoutMs: 10_000, echoGraceMs: 2_000 },
+    private readonly timings: ReplTimings = {
+      replyTimeoutMs: 10_000,
+      echoGraceMs: 2_000,
+    },
   ) {
-    this.queue = new RequestQueue(connection, timings.replyTimeoutMs, (request) => this.timedOut(request));
-    this.history = new HistoryView(username, renderer, this.shown, (text, stream) => console.print(text, stream), () => this.room);
+    this.queue = new RequestQueue(
+      connection,
+      timings.replyTimeoutMs,
+      (request) => this.timedOut(request),
+    );
+    this.history = new HistoryView(
+      username,
+      renderer,
+      this.shown,
+      (text, stream) => console.print(text, stream),
+      () => this.room,
+    );
   }
 
   /** Runs until /quit, end of input or a lost connection; resolves the process exit code. */
   run(established: Established): Promise<number> {
     const exit = new Promise<number>((resolve) => (this.done = resolve));
-    const account = established.login?.created ? 'new account created' : 'existing account';
+    const account = established.login?.created
+      ? 'new account created'
+      : 'existing account';
     this.info(`logged in as ${this.username} (${account})`);
     this.room = established.welcome.room || LOBBY;
     this.info(`connected to ${address(established.endpoint)} (#${this.room})`);
-    if (this.console.terminal) this.info('type /help for the commands, /quit to leave');
+    if (this.console.terminal)
+      this.info('type /help for the commands, /quit to leave');
     this.announceUnread(established.welcome);
     this.connection.on('frame', (frame) => this.receive(frame));
     this.connection.on('down', (dropped) => this.down(dropped));
@@ -110,7 +133,11 @@ export class ChatRepl {
     this.console.onInterrupt(() => void this.finish(130));
     this.queue.add(this.request(ClientEvent.Who, {}, '/who', 'auto'));
     this.queue.add(this.history.earlier('auto'));
-    this.console.start(this.prompt(), (line) => this.typed(line), () => this.endOfInput());
+    this.console.start(
+      this.prompt(),
+      (line) => this.typed(line),
+      () => this.endOfInput(),
+    );
     return exit;
   }
 
@@ -125,18 +152,32 @@ export class ChatRepl {
       case 'none':
         return;
       case 'hint':
-        return this.console.print(this.renderer.problem(command.message), 'err');
+        return this.console.print(
+          this.renderer.problem(command.message),
+          'err',
+        );
       case 'help':
-        return this.console.print(['Commands:', ...this.parser.helpLines()].join('\n'));
+        return this.console.print(
+          ['Commands:', ...this.parser.helpLines()].join('\n'),
+        );
       case 'quit':
         if (!this.connection.connected) return this.quitOffline();
         if (this.queue.idle) return void this.finish(0);
         this.ending = true;
         return;
       case 'request':
-        if (command.event === ClientEvent.Send || command.event === ClientEvent.Dm) this.console.eraseTyped();
+        if (
+          command.event === ClientEvent.Send ||
+          command.event === ClientEvent.Dm
+        )
+          this.console.eraseTyped();
         if (!this.connection.connected) {
-          this.console.print(this.renderer.warning(`not connected: "${command.line}" will be sent after reconnecting`), 'err');
+          this.console.print(
+            this.renderer.warning(
+              `not connected: "${command.line}" will be sent after reconnecting`,
+            ),
+            'err',
+          );
         }
         return this.queue.add(this.typedRequest(command));
     }
@@ -155,8 +196,19 @@ export class ChatRepl {
   }
 
   /** A request whose reply is shown as it comes (`joined`, `rooms`, `who`, ...). */
-  private request(event: ClientEvent, data: object, line: string, origin: RequestOrigin): QueuedRequest {
-    return { event, line, origin, payload: () => ({ ...data }), settle: (reply) => this.show(reply) };
+  private request(
+    event: ClientEvent,
+    data: object,
+    line: string,
+    origin: RequestOrigin,
+  ): QueuedRequest {
+    return {
+      event,
+      line,
+      origin,
+      payload: () => ({ ...data }),
+      settle: (reply) => this.show(reply),
+    };
   }
 
   /** A line for the room or a DM, with a cid: sending it again (after a drop or a TIMEOUT) can never double it. */
@@ -169,14 +221,27 @@ export class ChatRepl {
       origin: 'typed',
       payload: () => data,
       settle: (reply) => {
-        if (reply.event === ServerEvent.Sent) return this.sent(command, reply.data);
+        if (reply.event === ServerEvent.Sent)
+          return this.sent(command, reply.data);
         if (reply.event !== ServerEvent.Error) return;
-        if (reply.data.code === ErrorCode.Timeout && retries++ < TIMEOUT_RETRIES) {
-          this.console.print(this.renderer.warning(`no answer in time for "${command.line}": sending it again (it cannot arrive twice)`), 'err');
+        if (
+          reply.data.code === ErrorCode.Timeout &&
+          retries++ < TIMEOUT_RETRIES
+        ) {
+          this.console.print(
+            this.renderer.warning(
+              `no answer in time for "${command.line}": sending it again (it cannot arrive twice)`,
+            ),
+            'err',
+          );
           return this.queue.addFirst(request);
         }
         this.console.print(this.renderer.error(reply.data), 'err');
-        if (reply.data.code !== ErrorCode.Timeout) this.console.print(this.renderer.problem(`not sent: "${command.line}"`), 'err');
+        if (reply.data.code !== ErrorCode.Timeout)
+          this.console.print(
+            this.renderer.problem(`not sent: "${command.line}"`),
+            'err',
+          );
       },
     };
     return request;
@@ -191,7 +256,14 @@ export class ChatRepl {
     const to = sent.to ?? command.data.to;
     this.shown.noteIn(`@${to}`, sent.id);
     if (this.shown.firstSight(sent.id, false)) {
-      this.console.print(this.renderer.dm({ from: this.username, to, text: command.data.text, ts: Date.now() }));
+      this.console.print(
+        this.renderer.dm({
+          from: this.username,
+          to,
+          text: command.data.text,
+          ts: Date.now(),
+        }),
+      );
     }
     if (sent.delivered === false) this.console.print(this.renderer.offline(to));
   }
@@ -222,7 +294,8 @@ export class ChatRepl {
   private showMessage(m: ChatMessage): void {
     if (!this.shown.firstSight(m.id)) return;
     this.echoes.delete(m.id);
-    if (m.via === undefined && m.room === this.room) this.shown.noteIn(`#${m.room}`, m.id);
+    if (m.via === undefined && m.room === this.room)
+      this.shown.noteIn(`#${m.room}`, m.id);
     this.console.print(this.renderer.message(m, this.username));
   }
 
@@ -238,7 +311,9 @@ export class ChatRepl {
       case ServerEvent.Joined:
         return this.joined(reply.data, true);
       case ServerEvent.Rooms:
-        return this.console.print(this.renderer.rooms(reply.data.rooms).join('\n'));
+        return this.console.print(
+          this.renderer.rooms(reply.data.rooms).join('\n'),
+        );
       case ServerEvent.Who:
         return this.console.print(this.renderer.who(reply.data));
       case ServerEvent.Subscribed:
@@ -255,7 +330,10 @@ export class ChatRepl {
     this.enter(joined.room);
     if (announce) {
       this.console.print(this.renderer.joined(joined));
-      if (Array.isArray(joined.members)) this.console.print(this.renderer.who({ room: joined.room, users: joined.members }));
+      if (Array.isArray(joined.members))
+        this.console.print(
+          this.renderer.who({ room: joined.room, users: joined.members }),
+        );
     }
     this.queue.addFirst(this.history.earlier(announce ? 'auto' : 'reconnect'));
   }
@@ -267,9 +345,21 @@ export class ChatRepl {
   }
 
   private down(dropped: Dropped): void {
-    const why = dropped.code === CLOSE_GOING_AWAY ? 'server going away' : dropped.code === CLOSE_UNAUTHORIZED ? 'session expired' : '';
-    const detail = [`code ${dropped.code}`, why || dropped.reason].filter(Boolean).join(', ');
-    this.console.print(this.renderer.problem(`connection to ${address(dropped.endpoint)} lost (${detail}); reconnecting...`), 'err');
+    const why =
+      dropped.code === CLOSE_GOING_AWAY
+        ? 'server going away'
+        : dropped.code === CLOSE_UNAUTHORIZED
+          ? 'session expired'
+          : '';
+    const detail = [`code ${dropped.code}`, why || dropped.reason]
+      .filter(Boolean)
+      .join(', ');
+    this.console.print(
+      this.renderer.problem(
+        `connection to ${address(dropped.endpoint)} lost (${detail}); reconnecting...`,
+      ),
+      'err',
+    );
     // Whatever was in flight is sent again after reconnecting; lines carry a cid, so none is doubled.
     this.queue.requeue();
     this.console.setPrompt(this.prompt());
@@ -279,7 +369,9 @@ export class ChatRepl {
     const seconds = (retrying.delayMs / 1000).toFixed(1);
     const last = retrying.error ? ` (${retrying.error.message})` : '';
     this.console.print(
-      this.renderer.warning(`reconnecting to ${address(retrying.endpoint)} in ${seconds} s, attempt ${retrying.attempt} of ${retrying.attempts}${last}`),
+      this.renderer.warning(
+        `reconnecting to ${address(retrying.endpoint)} in ${seconds} s, attempt ${retrying.attempt} of ${retrying.attempts}${last}`,
+      ),
       'err',
     );
   }
@@ -288,7 +380,9 @@ export class ChatRepl {
   private up(established: Established): void {
     this.queue.discard((request) => request.origin === 'reconnect');
     this.console.setPrompt(this.prompt());
-    this.info(`reconnected to ${address(established.endpoint)} (#${this.room})`);
+    this.info(
+      `reconnected to ${address(established.endpoint)} (#${this.room})`,
+    );
     this.announceUnread(established.welcome);
     const since = this.shown.since;
     if (since === undefined) return this.rejoin();
@@ -305,7 +399,12 @@ export class ChatRepl {
     if (reply.event === ServerEvent.Resumed) return this.caughtUp(reply.data);
     if (reply.event !== ServerEvent.Error) return;
     if (reply.data.code === ErrorCode.UnknownEvent) {
-      this.console.print(this.renderer.warning('this server cannot replay what was said while you were away: some messages may be missing'), 'err');
+      this.console.print(
+        this.renderer.warning(
+          'this server cannot replay what was said while you were away: some messages may be missing',
+        ),
+        'err',
+      );
     } else {
       this.console.print(this.renderer.error(reply.data), 'err');
     }
@@ -313,16 +412,20 @@ export class ChatRepl {
   }
 
   private caughtUp(resumed: Resumed): void {
-    if (resumed.complete) return this.console.print(this.renderer.caughtUp(resumed.count));
+    if (resumed.complete)
+      return this.console.print(this.renderer.caughtUp(resumed.count));
     this.console.print(
-      this.renderer.warning(`caught up on ${resumed.count} messages, but older ones from while you were away are no longer kept by the server`),
+      this.renderer.warning(
+        `caught up on ${resumed.count} messages, but older ones from while you were away are no longer kept by the server`,
+      ),
       'err',
     );
   }
 
   /** Without resume: back into the room by hand, then the messages of the room not shown yet. */
   private rejoin(): void {
-    if (this.room === LOBBY) return this.queue.addFirst(this.history.earlier('reconnect'));
+    if (this.room === LOBBY)
+      return this.queue.addFirst(this.history.earlier('reconnect'));
     const room = this.room;
     this.queue.addFirst({
       event: ClientEvent.Join,
@@ -330,16 +433,23 @@ export class ChatRepl {
       origin: 'reconnect',
       payload: () => ({ room }),
       settle: (reply) => {
-        if (reply.event === ServerEvent.Joined) return this.joined(reply.data, false);
+        if (reply.event === ServerEvent.Joined)
+          return this.joined(reply.data, false);
         this.show(reply);
         this.enter(LOBBY);
-        this.console.print(this.renderer.warning(`could not re-join #${room}: you are in #${LOBBY}`), 'err');
+        this.console.print(
+          this.renderer.warning(
+            `could not re-join #${room}: you are in #${LOBBY}`,
+          ),
+          'err',
+        );
       },
     });
   }
 
   private announceUnread(welcome: Welcome): void {
-    if (welcome.unreadDms > 0) this.console.print(this.renderer.unreadDms(welcome.unreadDms));
+    if (welcome.unreadDms > 0)
+      this.console.print(this.renderer.unreadDms(welcome.unreadDms));
   }
 
   private failed(error: ConnectError): void {
@@ -350,7 +460,12 @@ export class ChatRepl {
 
   private timedOut(request: QueuedRequest): void {
     this.failures++;
-    this.console.print(this.renderer.problem(`error: no reply to "${request.line}" within ${this.timings.replyTimeoutMs / 1000} s`), 'err');
+    this.console.print(
+      this.renderer.problem(
+        `error: no reply to "${request.line}" within ${this.timings.replyTimeoutMs / 1000} s`,
+      ),
+      'err',
+    );
     this.maybeFinish();
   }
 
@@ -361,7 +476,11 @@ export class ChatRepl {
 
   private reportUnsent(): void {
     for (const request of this.queue.clear()) {
-      if (request.origin === 'typed') this.console.print(this.renderer.problem(`not sent: "${request.line}"`), 'err');
+      if (request.origin === 'typed')
+        this.console.print(
+          this.renderer.problem(`not sent: "${request.line}"`),
+          'err',
+        );
     }
   }
 
@@ -372,8 +491,16 @@ export class ChatRepl {
 
   /** At end of input: once every request has its reply, wait briefly for our own messages to come back, then exit. */
   private maybeFinish(): void {
-    if (!this.ending || this.finished || this.echoWait || !this.queue.idle || !this.connection.connected) return;
-    if (this.echoes.size === 0) return void this.finish(this.failures > 0 ? 1 : 0);
+    if (
+      !this.ending ||
+      this.finished ||
+      this.echoWait ||
+      !this.queue.idle ||
+      !this.connection.connected
+    )
+      return;
+    if (this.echoes.size === 0)
+      return void this.finish(this.failures > 0 ? 1 : 0);
     const deadline = Date.now() + this.timings.echoGraceMs;
     this.echoWait = setInterval(() => {
       if (this.echoes.size > 0 && Date.now() < deadline) return;

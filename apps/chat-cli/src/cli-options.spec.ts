@@ -16,7 +16,17 @@ describe(CliOptions.name, () => {
   });
 
   it('reads every flag, with a separate or an inline value', () => {
-    const options = sut.parse(['--host', '127.0.0.1', '--port=8000', '--user', 'a', '--password-stdin', '--ca', 'my.crt', '--insecure']);
+    const options = sut.parse([
+      '--host',
+      '127.0.0.1',
+      '--port=8000',
+      '--user',
+      'a',
+      '--password-stdin',
+      '--ca',
+      'my.crt',
+      '--insecure',
+    ]);
     assert.equal(options.host, '127.0.0.1');
     assert.deepEqual(options.ports, [8000]);
     assert.equal(options.user, 'a');
@@ -34,21 +44,42 @@ describe(CliOptions.name, () => {
     assert.throws(() => sut.parse(['--port', '80a']), /Port "80a" is invalid/);
     assert.throws(() => sut.parse(['--port', '70000']), UsageError);
     assert.throws(() => sut.parse(['--port', '8000,']), UsageError);
-    assert.throws(() => sut.parse(['--user', 'a b']), /User name "a b" is invalid/);
-    assert.throws(() => sut.parse(['--verbose']), /Unknown option "--verbose": run chat-cli --help/);
+    assert.throws(
+      () => sut.parse(['--user', 'a b']),
+      /User name "a b" is invalid/,
+    );
+    assert.throws(
+      () => sut.parse(['--verbose']),
+      /Unknown option "--verbose": run chat-cli --help/,
+    );
     assert.throws(() => sut.parse(['--port']), /Option --port needs a value/);
-    assert.throws(() => sut.parse(['--port', '--user']), /Option --port needs a value/);
+    assert.throws(
+      () => sut.parse(['--port', '--user']),
+      /Option --port needs a value/,
+    );
     assert.throws(() => sut.parse(['--insecure=yes']), /takes no value/);
   });
 
   it('has no --password flag, and says what to use instead', () => {
-    assert.throws(() => sut.parse(['--password', 'secret']), /CHAT_PASSWORD, --password-stdin or the prompt/);
+    assert.throws(
+      () => sut.parse(['--password', 'secret']),
+      /CHAT_PASSWORD, --password-stdin or the prompt/,
+    );
   });
 
   it('lists every option with a description in --help', () => {
     assert.equal(sut.parse(['--help']).help, true);
     const help = sut.helpText();
-    for (const flag of ['--host', '--port', '--user', '--password-stdin', '--ca', '--insecure', '--help', 'CHAT_PASSWORD']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--user',
+      '--password-stdin',
+      '--ca',
+      '--insecure',
+      '--help',
+      'CHAT_PASSWORD',
+    ]) {
       assert.match(help, new RegExp(`^  ${flag}\\b.*\\S`, 'm'));
     }
   });

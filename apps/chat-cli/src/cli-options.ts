@@ -13,12 +13,38 @@ interface OptionSpec {
 }
 
 const OPTIONS: OptionSpec[] = [
-  { flag: '--host', value: 'HOST', summary: `gateway host name (default ${DEFAULT_HOST})` },
-  { flag: '--port', value: 'PORT[,PORT...]', summary: `gateway port; a comma list fails over in order (default: asks, ${DEFAULT_PORT})` },
-  { flag: '--user', value: 'NAME', summary: 'user name (default: asks); a new name is registered on first login' },
-  { flag: '--password-stdin', summary: 'read the password from the first line of stdin (or set CHAT_PASSWORD)' },
-  { flag: '--ca', value: 'FILE', summary: 'trust this PEM certificate (default: certs/server.crt of this project, if present)' },
-  { flag: '--insecure', summary: 'do not check the server certificate (development only; prints a warning)' },
+  {
+    flag: '--host',
+    value: 'HOST',
+    summary: `gateway host name (default ${DEFAULT_HOST})`,
+  },
+  {
+    flag: '--port',
+    value: 'PORT[,PORT...]',
+    summary: `gateway port; a comma list fails over in order (default: asks, ${DEFAULT_PORT})`,
+  },
+  {
+    flag: '--user',
+    value: 'NAME',
+    summary:
+      'user name (default: asks); a new name is registered on first login',
+  },
+  {
+    flag: '--password-stdin',
+    summary:
+      'read the password from the first line of stdin (or set CHAT_PASSWORD)',
+  },
+  {
+    flag: '--ca',
+    value: 'FILE',
+    summary:
+      'trust this PEM certificate (default: certs/server.crt of this project, if present)',
+  },
+  {
+    flag: '--insecure',
+    summary:
+      'do not check the server certificate (development only; prints a warning)',
+  },
   { flag: '--help', summary: 'show this help and exit' },
 ];
 
@@ -41,13 +67,25 @@ export class CliOptions {
       const inline = flag === arg ? undefined : arg.slice(eq + 1);
       const spec = OPTIONS.find((o) => o.flag === flag);
       if (flag === '--password') {
-        throw new UsageError('There is no --password flag (it would land in shell history): use CHAT_PASSWORD, --password-stdin or the prompt');
+        throw new UsageError(
+          'There is no --password flag (it would land in shell history): use CHAT_PASSWORD, --password-stdin or the prompt',
+        );
       }
-      if (!spec) throw new UsageError(`Unknown option "${arg}": run chat-cli --help for the list of options`);
-      if (!spec.value && inline !== undefined) throw new UsageError(`Option ${flag} takes no value`);
+      if (!spec)
+        throw new UsageError(
+          `Unknown option "${arg}": run chat-cli --help for the list of options`,
+        );
+      if (!spec.value && inline !== undefined)
+        throw new UsageError(`Option ${flag} takes no value`);
       const value = spec.value ? (inline ?? argv[++i]) : undefined;
-      if (spec.value && (value === undefined || (inline === undefined && value.startsWith('--')))) {
-        throw new UsageError(`Option ${flag} needs a value: ${flag} ${spec.value}`);
+      if (
+        spec.value &&
+        (value === undefined ||
+          (inline === undefined && value.startsWith('--')))
+      ) {
+        throw new UsageError(
+          `Option ${flag} needs a value: ${flag} ${spec.value}`,
+        );
       }
       options.apply(flag, value ?? '');
     }
@@ -58,20 +96,32 @@ export class CliOptions {
   static parsePorts(text: string): number[] {
     const parts = text.split(',').map((p) => p.trim());
     const ports = parts.map(Number);
-    if (parts.some((p) => !/^\d+$/.test(p)) || ports.some((p) => p < 1 || p > 65535)) {
-      throw new UsageError(`Port "${text}" is invalid: use a number from 1 to 65535, or a comma list such as 8000,8081`);
+    if (
+      parts.some((p) => !/^\d+$/.test(p)) ||
+      ports.some((p) => p < 1 || p > 65535)
+    ) {
+      throw new UsageError(
+        `Port "${text}" is invalid: use a number from 1 to 65535, or a comma list such as 8000,8081`,
+      );
     }
     return [...new Set(ports)];
   }
 
   /** The user name's problem, or undefined when it is valid. */
   static userProblem(name: string): string | undefined {
-    return NAME_PATTERN.test(name) ? undefined : `User name "${name}" is invalid: ${NAME_RULE}`;
+    return NAME_PATTERN.test(name)
+      ? undefined
+      : `User name "${name}" is invalid: ${NAME_RULE}`;
   }
 
   static helpText(): string {
-    const width = Math.max(...OPTIONS.map((o) => `${o.flag}${o.value ? ` ${o.value}` : ''}`.length));
-    const lines = OPTIONS.map((o) => `  ${`${o.flag}${o.value ? ` ${o.value}` : ''}`.padEnd(width)}  ${o.summary}`);
+    const width = Math.max(
+      ...OPTIONS.map((o) => `${o.flag}${o.value ? ` ${o.value}` : ''}`.length),
+    );
+    const lines = OPTIONS.map(
+      (o) =>
+        `  ${`${o.flag}${o.value ? ` ${o.value}` : ''}`.padEnd(width)}  ${o.summary}`,
+    );
     return [
       'Usage: chat-cli [options]',
       '',
@@ -92,7 +142,10 @@ export class CliOptions {
   private apply(flag: string, value: string): void {
     switch (flag) {
       case '--host':
-        if (!/^[A-Za-z0-9.:[\]_-]+$/.test(value)) throw new UsageError(`Host "${value}" is invalid: use a host name or an IP address`);
+        if (!/^[A-Za-z0-9.:[\]_-]+$/.test(value))
+          throw new UsageError(
+            `Host "${value}" is invalid: use a host name or an IP address`,
+          );
         this.host = value;
         return;
       case '--port':

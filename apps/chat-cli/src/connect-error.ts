@@ -1,5 +1,6 @@
 /** `token`: a kept token was refused (HTTP 401 on the upgrade or the refresh); logging in with the password may still work. */
-export type ConnectFailure = 'refused' | 'untrusted' | 'login' | 'token' | 'network' | 'protocol';
+export type ConnectFailure =
+  'refused' | 'untrusted' | 'login' | 'token' | 'network' | 'protocol';
 
 const CERTIFICATE_CODES = new Set([
   'CERT_HAS_EXPIRED',
@@ -39,14 +40,26 @@ export class ConnectError extends Error {
       );
     }
     if (code === 'ECONNREFUSED') {
-      return new ConnectError('refused', `Cannot connect to ${address}: connection refused (is the gateway running on that port?)`);
+      return new ConnectError(
+        'refused',
+        `Cannot connect to ${address}: connection refused (is the gateway running on that port?)`,
+      );
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new ConnectError('refused', `Cannot connect to ${address}: unknown host`);
+      return new ConnectError(
+        'refused',
+        `Cannot connect to ${address}: unknown host`,
+      );
     }
     if (code === 'EPROTO' || code.startsWith('ERR_SSL')) {
-      return new ConnectError('protocol', `Cannot connect to ${address}: the TLS handshake failed (${err.message}); is it the gateway's TLS port?`);
+      return new ConnectError(
+        'protocol',
+        `Cannot connect to ${address}: the TLS handshake failed (${err.message}); is it the gateway's TLS port?`,
+      );
     }
-    return new ConnectError('network', `Cannot connect to ${address}: ${err?.message ?? String(error)}`);
+    return new ConnectError(
+      'network',
+      `Cannot connect to ${address}: ${err?.message ?? String(error)}`,
+    );
   }
 }

@@ -10,64 +10,139 @@ describe(EventRenderer.name, () => {
   const sut = new EventRenderer(false);
 
   it('renders a room message with time, room, sender and text', () => {
-    assert.equal(sut.message({ id: '1', room: 'global', from: 'a', text: 'hello', ts }, 'b'), '[12:00:01] #global <a> hello');
+    assert.equal(
+      sut.message(
+        { id: '1', room: 'global', from: 'a', text: 'hello', ts },
+        'b',
+      ),
+      '[12:00:01] #global <a> hello',
+    );
   });
 
   it('marks a message that arrived through a subscription', () => {
     assert.equal(
-      sut.message({ id: '2', room: 'room1', from: 'b', text: 'hi', ts, via: 'subscription' }, 'a'),
+      sut.message(
+        {
+          id: '2',
+          room: 'room1',
+          from: 'b',
+          text: 'hi',
+          ts,
+          via: 'subscription',
+        },
+        'a',
+      ),
       '[12:00:01] #room1 <b> hi (via subscription)',
     );
   });
 
   it('renders DMs the same way in both directions', () => {
-    assert.equal(sut.dm({ from: 'a', to: 'b', text: 'psst', ts }), '[12:00:01] DM <a -> b> psst');
-    assert.equal(sut.dm({ from: 'b', to: 'a', text: 'yes?', ts }), '[12:00:01] DM <b -> a> yes?');
+    assert.equal(
+      sut.dm({ from: 'a', to: 'b', text: 'psst', ts }),
+      '[12:00:01] DM <a -> b> psst',
+    );
+    assert.equal(
+      sut.dm({ from: 'b', to: 'a', text: 'yes?', ts }),
+      '[12:00:01] DM <b -> a> yes?',
+    );
   });
 
   it('renders presence', () => {
-    assert.equal(sut.presence({ room: 'room1', user: 'b', action: 'join' }, ts), '[12:00:01] * b joined #room1');
-    assert.equal(sut.presence({ room: 'room1', user: 'b', action: 'leave' }, ts), '[12:00:01] * b left #room1');
+    assert.equal(
+      sut.presence({ room: 'room1', user: 'b', action: 'join' }, ts),
+      '[12:00:01] * b joined #room1',
+    );
+    assert.equal(
+      sut.presence({ room: 'room1', user: 'b', action: 'leave' }, ts),
+      '[12:00:01] * b left #room1',
+    );
   });
 
   it('renders server errors with their code', () => {
-    assert.equal(sut.error({ code: ErrorCode.NotFound, message: 'User "x" does not exist' }), 'error: NOT_FOUND: User "x" does not exist');
+    assert.equal(
+      sut.error({
+        code: ErrorCode.NotFound,
+        message: 'User "x" does not exist',
+      }),
+      'error: NOT_FOUND: User "x" does not exist',
+    );
   });
 
   it('renders joins with a singular or plural user count', () => {
-    assert.equal(sut.joined({ room: 'room1', users: 1, members: [] }), 'joined #room1 (1 user)');
-    assert.equal(sut.joined({ room: 'room1', users: 2, members: [] }), 'joined #room1 (2 users)');
+    assert.equal(
+      sut.joined({ room: 'room1', users: 1, members: [] }),
+      'joined #room1 (1 user)',
+    );
+    assert.equal(
+      sut.joined({ room: 'room1', users: 2, members: [] }),
+      'joined #room1 (2 users)',
+    );
   });
 
   it('renders rooms as an aligned table', () => {
-    assert.deepEqual(sut.rooms([{ name: 'global', users: 2 }, { name: 'a-much-longer-room', users: 12 }]), [
-      'ROOM                USERS',
-      'global                  2',
-      'a-much-longer-room     12',
-    ]);
+    assert.deepEqual(
+      sut.rooms([
+        { name: 'global', users: 2 },
+        { name: 'a-much-longer-room', users: 12 },
+      ]),
+      [
+        'ROOM                USERS',
+        'global                  2',
+        'a-much-longer-room     12',
+      ],
+    );
     assert.deepEqual(sut.rooms([]), ['ROOM  USERS', '(no rooms)']);
   });
 
   it('renders who, subscribe and unsubscribe replies', () => {
-    assert.equal(sut.who({ room: 'room1', users: ['a', 'b'] }), 'users in #room1 (2): a, b');
-    assert.equal(sut.who({ room: 'empty', users: [] }), 'users in #empty (0): (nobody)');
+    assert.equal(
+      sut.who({ room: 'room1', users: ['a', 'b'] }),
+      'users in #room1 (2): a, b',
+    );
+    assert.equal(
+      sut.who({ room: 'empty', users: [] }),
+      'users in #empty (0): (nobody)',
+    );
     assert.equal(sut.subscribed('b'), 'subscribed to b');
     assert.equal(sut.unsubscribed('b'), 'unsubscribed from b');
   });
 
   it('neutralises escapes and newlines in everything that came from the network', () => {
-    const line = sut.message({ id: '3', room: 'global', from: 'a\x1b[2J', text: '\x1b[31mred\x1b[0m\nfake line', ts }, 'b');
+    const line = sut.message(
+      {
+        id: '3',
+        room: 'global',
+        from: 'a\x1b[2J',
+        text: '\x1b[31mred\x1b[0m\nfake line',
+        ts,
+      },
+      'b',
+    );
     assert.equal(line, '[12:00:01] #global <a> red\\nfake line');
-    assert.equal(sut.error({ code: ErrorCode.BadRequest, message: 'bad\x07' }), 'error: BAD_REQUEST: bad\\x07');
-    assert.deepEqual(sut.rooms([{ name: 'r\x1b[1m', users: 1 }]).slice(1), ['r         1']);
+    assert.equal(
+      sut.error({ code: ErrorCode.BadRequest, message: 'bad\x07' }),
+      'error: BAD_REQUEST: bad\\x07',
+    );
+    assert.deepEqual(sut.rooms([{ name: 'r\x1b[1m', users: 1 }]).slice(1), [
+      'r         1',
+    ]);
   });
 
   it('adds no escape sequences without colour, and some with colour', () => {
-    const plain = sut.message({ id: '4', room: 'global', from: 'a', text: 'x', ts }, 'a');
+    const plain = sut.message(
+      { id: '4', room: 'global', from: 'a', text: 'x', ts },
+      'a',
+    );
     assert.doesNotMatch(plain, /\x1b/);
-    const coloured = new EventRenderer(true).message({ id: '4', room: 'global', from: 'a', text: 'x', ts }, 'b');
+    const coloured = new EventRenderer(true).message(
+      { id: '4', room: 'global', from: 'a', text: 'x', ts },
+      'b',
+    );
     assert.match(coloured, /\x1b\[/);
-    assert.equal(coloured.replace(/\x1b\[[0-9;]*m/g, ''), '[12:00:01] #global <a> x');
+    assert.equal(
+      coloured.replace(/\x1b\[[0-9;]*m/g, ''),
+      '[12:00:01] #global <a> x',
+    );
   });
 
   it('renders the history header, an empty page, and dims history lines as a whole on a terminal', () => {
@@ -75,18 +150,32 @@ describe(EventRenderer.name, () => {
     assert.equal(sut.earlierHeader('b'), '-- earlier messages with b --');
     assert.equal(sut.noEarlier('room1'), 'no earlier messages in #room1');
     assert.equal(sut.noEarlier(undefined, 'b'), 'no earlier messages with b');
-    assert.equal(sut.earlier('[12:00:01] #global <a> x'), '[12:00:01] #global <a> x');
+    assert.equal(
+      sut.earlier('[12:00:01] #global <a> x'),
+      '[12:00:01] #global <a> x',
+    );
     const coloured = new EventRenderer(true);
-    const line = coloured.earlier(coloured.message({ id: '5', room: 'global', from: 'b', text: 'old', ts }, 'a'));
+    const line = coloured.earlier(
+      coloured.message(
+        { id: '5', room: 'global', from: 'b', text: 'old', ts },
+        'a',
+      ),
+    );
     assert.equal(line, '\x1b[2m[12:00:01] #global <b> old\x1b[22m');
   });
 
   it('renders catching up, unread DMs and an offline recipient', () => {
-    assert.equal(sut.caughtUp(3), '(caught up: 3 messages while you were away)');
+    assert.equal(
+      sut.caughtUp(3),
+      '(caught up: 3 messages while you were away)',
+    );
     assert.equal(sut.caughtUp(1), '(caught up: 1 message while you were away)');
     assert.equal(sut.unreadDms(2), '2 direct messages while you were away');
     assert.equal(sut.unreadDms(1), '1 direct message while you were away');
-    assert.equal(sut.offline('b\x1b[2J'), 'b is offline: they will see it when they log in');
+    assert.equal(
+      sut.offline('b\x1b[2J'),
+      'b is offline: they will see it when they log in',
+    );
   });
 
   it('shows the user and room in the prompt', () => {

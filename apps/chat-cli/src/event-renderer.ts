@@ -1,12 +1,25 @@
-import { ChatMessage, DirectMessage, ErrorPayload, Joined, Presence, RoomCount, WhoList } from '@app/protocol';
+import {
+  ChatMessage,
+  DirectMessage,
+  ErrorPayload,
+  Joined,
+  Presence,
+  RoomCount,
+  WhoList,
+} from '@app/protocol';
 
 import { TextSanitizer } from './text-sanitizer';
 
 type Paint = (text: string) => string;
 
-const SGR = (open: number, close: number): Paint => (text) => `\x1b[${open}m${text}\x1b[${close}m`;
+const SGR =
+  (open: number, close: number): Paint =>
+  (text) =>
+    `\x1b[${open}m${text}\x1b[${close}m`;
 const PLAIN: Paint = (text) => text;
-const NICK_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96].map((code) => SGR(code, 39));
+const NICK_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96].map(
+  (code) => SGR(code, 39),
+);
 /** Our own colour codes; text from the network never contains escapes (the sanitizer removed them). */
 const OWN_SGR = /\x1b\[[0-9;]*m/g;
 
@@ -39,9 +52,12 @@ export class EventRenderer {
   /** `[12:00:01] #global <a> hello`, or `[12:00:01] #room1 <b> hi (via subscription)`. */
   message(m: ChatMessage, self: string): string {
     const from = this.clean(m.from);
-    const sender = from === self ? this.bold(`<${from}>`) : this.nick(from, `<${from}>`);
+    const sender =
+      from === self ? this.bold(`<${from}>`) : this.nick(from, `<${from}>`);
     const line = `${this.time(m.ts)} ${this.room(m.room)} ${sender} ${this.clean(m.text)}`;
-    return m.via === 'subscription' ? `${line} ${this.dim(`(via subscription)`)}` : line;
+    return m.via === 'subscription'
+      ? `${line} ${this.dim(`(via subscription)`)}`
+      : line;
   }
 
   /** `[12:00:01] DM <a -> b> text`, the same shape in both directions. */
@@ -68,32 +84,46 @@ export class EventRenderer {
 
   /** `-- earlier messages --` above the history of a room, `-- earlier messages with b --` above a DM conversation. */
   earlierHeader(withUser?: string): string {
-    return this.dim(withUser === undefined ? '-- earlier messages --' : `-- earlier messages with ${this.clean(withUser)} --`);
+    return this.dim(
+      withUser === undefined
+        ? '-- earlier messages --'
+        : `-- earlier messages with ${this.clean(withUser)} --`,
+    );
   }
 
   /** `no earlier messages in #room1` / `no earlier messages with b`. */
   noEarlier(room: string | undefined, withUser?: string): string {
-    return withUser === undefined ? `no earlier messages in ${this.roomName(room ?? '')}` : `no earlier messages with ${this.clean(withUser)}`;
+    return withUser === undefined
+      ? `no earlier messages in ${this.roomName(room ?? '')}`
+      : `no earlier messages with ${this.clean(withUser)}`;
   }
 
   /** `(caught up: 3 messages while you were away)`. */
   caughtUp(count: number): string {
-    return this.cyan(`(caught up: ${this.count(count, 'message')} while you were away)`);
+    return this.cyan(
+      `(caught up: ${this.count(count, 'message')} while you were away)`,
+    );
   }
 
   /** `2 direct messages while you were away`. */
   unreadDms(count: number): string {
-    return this.magenta(`${this.count(count, 'direct message')} while you were away`);
+    return this.magenta(
+      `${this.count(count, 'direct message')} while you were away`,
+    );
   }
 
   /** `b is offline: they will see it when they log in`. */
   offline(user: string): string {
-    return this.dim(`${this.clean(user)} is offline: they will see it when they log in`);
+    return this.dim(
+      `${this.clean(user)} is offline: they will see it when they log in`,
+    );
   }
 
   /** `joined #room1 (2 users)`. */
   joined(j: Joined): string {
-    return this.green(`joined ${this.roomName(j.room)} (${this.users(j.users)})`);
+    return this.green(
+      `joined ${this.roomName(j.room)} (${this.users(j.users)})`,
+    );
   }
 
   /** A small aligned table: a `ROOM  USERS` header, then one row per room. */
@@ -101,9 +131,17 @@ export class EventRenderer {
     const rows = rooms.map((r) => [this.clean(r.name), String(r.users)]);
     const nameWidth = Math.max(4, ...rows.map(([name]) => name.length));
     const countWidth = Math.max(5, ...rows.map(([, users]) => users.length));
-    const header = this.bold(`${'ROOM'.padEnd(nameWidth)}  ${'USERS'.padStart(countWidth)}`);
+    const header = this.bold(
+      `${'ROOM'.padEnd(nameWidth)}  ${'USERS'.padStart(countWidth)}`,
+    );
     if (rows.length === 0) return [header, '(no rooms)'];
-    return [header, ...rows.map(([name, users]) => `${name.padEnd(nameWidth)}  ${users.padStart(countWidth)}`)];
+    return [
+      header,
+      ...rows.map(
+        ([name, users]) =>
+          `${name.padEnd(nameWidth)}  ${users.padStart(countWidth)}`,
+      ),
+    ];
   }
 
   /** `users in #room1 (2): a, b`. */
@@ -141,7 +179,9 @@ export class EventRenderer {
   time(ts: number): string {
     const date = new Date(Number.isFinite(ts) ? ts : Date.now());
     const pad = (n: number): string => String(n).padStart(2, '0');
-    return this.dim(`[${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}]`);
+    return this.dim(
+      `[${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}]`,
+    );
   }
 
   private room(name: string): string {

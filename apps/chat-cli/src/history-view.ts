@@ -1,4 +1,12 @@
-import { ChatMessage, ClientEvent, DirectMessage, ErrorCode, HistoryPage, ServerEvent, ServerFrame } from '@app/protocol';
+import {
+  ChatMessage,
+  ClientEvent,
+  DirectMessage,
+  ErrorCode,
+  HistoryPage,
+  ServerEvent,
+  ServerFrame,
+} from '@app/protocol';
 
 import { Stream } from './chat-console';
 import { Request } from './command-parser';
@@ -25,7 +33,8 @@ export class HistoryView {
   /** `/history [USER] [N]`: pages back from the oldest message shown in this room or conversation. */
   page(command: HistoryRequest): QueuedRequest {
     const withUser = command.data.with;
-    const thread = (): string => (withUser ? `@${withUser}` : `#${this.room()}`);
+    const thread = (): string =>
+      withUser ? `@${withUser}` : `#${this.room()}`;
     return {
       event: ClientEvent.History,
       line: command.line,
@@ -33,14 +42,23 @@ export class HistoryView {
       payload: () => {
         const before = this.shown.oldestIn(thread());
         const where = withUser ? { with: withUser } : { room: this.room() };
-        return { ...where, ...(before && { before }), limit: command.data.limit ?? EARLIER_COUNT };
+        return {
+          ...where,
+          ...(before && { before }),
+          limit: command.data.limit ?? EARLIER_COUNT,
+        };
       },
       settle: (reply) => {
         if (reply.event !== ServerEvent.History) return this.printError(reply);
         const { messages } = reply.data;
-        if (messages.length === 0) return this.print(this.renderer.noEarlier(reply.data.room ?? this.room(), withUser));
+        if (messages.length === 0)
+          return this.print(
+            this.renderer.noEarlier(reply.data.room ?? this.room(), withUser),
+          );
         this.print(this.renderer.earlierHeader(withUser));
-        messages.forEach((m) => this.print(this.renderer.earlier(this.line(m))));
+        messages.forEach((m) =>
+          this.print(this.renderer.earlier(this.line(m))),
+        );
         this.shown.noteIn(thread(), messages[0].id);
       },
     };
@@ -54,9 +72,14 @@ export class HistoryView {
       origin,
       payload: () => ({ room: this.room(), limit: EARLIER_COUNT }),
       settle: (reply) => {
-        if (reply.event === ServerEvent.History) return this.showEarlier(reply.data);
+        if (reply.event === ServerEvent.History)
+          return this.showEarlier(reply.data);
         // A server without history answers UNKNOWN_EVENT: then there is simply no block.
-        if (reply.event !== ServerEvent.Error || reply.data.code !== ErrorCode.UnknownEvent) this.printError(reply);
+        if (
+          reply.event !== ServerEvent.Error ||
+          reply.data.code !== ErrorCode.UnknownEvent
+        )
+          this.printError(reply);
       },
     };
   }
@@ -74,10 +97,13 @@ export class HistoryView {
   }
 
   private line(m: ChatMessage | DirectMessage): string {
-    return 'room' in m ? this.renderer.message(m, this.username) : this.renderer.dm(m);
+    return 'room' in m
+      ? this.renderer.message(m, this.username)
+      : this.renderer.dm(m);
   }
 
   private printError(reply: ServerFrame): void {
-    if (reply.event === ServerEvent.Error) this.print(this.renderer.error(reply.data), 'err');
+    if (reply.event === ServerEvent.Error)
+      this.print(this.renderer.error(reply.data), 'err');
   }
 }

@@ -9,7 +9,10 @@ import { EventRenderer } from './event-renderer';
 import { TlsTrust } from './tls-trust';
 
 /** Exit codes: 0 done, 1 connection/login/certificate failure, 2 bad usage or missing input, 130 interrupted. */
-export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let options: CliOptions;
   try {
     options = CliOptions.parse(argv);
@@ -20,23 +23,37 @@ export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.P
     process.stdout.write(`${CliOptions.helpText()}\n`);
     return 0;
   }
-  const colour = Boolean(process.stdout.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+  const colour =
+    Boolean(process.stdout.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
   const renderer = new EventRenderer(colour);
   const io = new ChatConsole();
   try {
     const trust = TlsTrust.create(options);
     if (options.insecure) {
-      io.print(renderer.warning('--insecure: the server certificate is NOT checked; anyone in between can read your password and messages'), 'err');
+      io.print(
+        renderer.warning(
+          '--insecure: the server certificate is NOT checked; anyone in between can read your password and messages',
+        ),
+        'err',
+      );
     }
     const ports = options.ports ?? (await askPorts(io));
     const username = options.user ?? (await askUser(io));
     const password = await askPassword(io, options, env);
-    const connection = new ChatConnection({ host: options.host, ports, username, password, tls: trust.settings });
+    const connection = new ChatConnection({
+      host: options.host,
+      ports,
+      username,
+      password,
+      tls: trust.settings,
+    });
     const established = await connection.open().catch((error: unknown) => {
       void connection.close();
       throw error;
     });
-    return await new ChatRepl(username, io, connection, renderer).run(established);
+    return await new ChatRepl(username, io, connection, renderer).run(
+      established,
+    );
   } catch (error) {
     io.close();
     if (error instanceof ConnectError) {
@@ -54,10 +71,17 @@ function usageFailure(error: unknown): number {
 }
 
 /** Asks until the answer is valid on a terminal; without one, a bad or missing line ends the run. */
-async function askValid<T>(io: ChatConsole, question: string, what: string, check: (answer: string) => T, muted = false): Promise<T> {
+async function askValid<T>(
+  io: ChatConsole,
+  question: string,
+  what: string,
+  check: (answer: string) => T,
+  muted = false,
+): Promise<T> {
   for (;;) {
     const answer = await io.ask(question, muted);
-    if (answer === undefined) throw new UsageError(`No ${what} given (input ended)`);
+    if (answer === undefined)
+      throw new UsageError(`No ${what} given (input ended)`);
     try {
       return check(answer);
     } catch (error) {
@@ -69,7 +93,9 @@ async function askValid<T>(io: ChatConsole, question: string, what: string, chec
 
 function askPorts(io: ChatConsole): Promise<number[]> {
   return askValid(io, 'Port: ', 'port', (answer) =>
-    answer.trim() === '' ? [DEFAULT_PORT] : CliOptions.parsePorts(answer.trim()),
+    answer.trim() === ''
+      ? [DEFAULT_PORT]
+      : CliOptions.parsePorts(answer.trim()),
   );
 }
 
@@ -81,16 +107,27 @@ function askUser(io: ChatConsole): Promise<string> {
   });
 }
 
-async function askPassword(io: ChatConsole, options: CliOptions, env: NodeJS.ProcessEnv): Promise<string> {
-  const fromEnv = options.passwordStdin ? undefined : env.CHAT_PASSWORD || undefined;
+async function askPassword(
+  io: ChatConsole,
+  options: CliOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const fromEnv = options.passwordStdin
+    ? undefined
+    : env.CHAT_PASSWORD || undefined;
   if (fromEnv !== undefined) return checkPassword(fromEnv);
   const question = options.passwordStdin && !io.terminal ? '' : 'Password: ';
   return askValid(io, question, 'password', checkPassword, true);
 }
 
 function checkPassword(password: string): string {
-  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_BYTES) {
-    throw new UsageError(`A password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES} characters is needed`);
+  if (
+    password.length < MIN_PASSWORD_LENGTH ||
+    password.length > MAX_PASSWORD_BYTES
+  ) {
+    throw new UsageError(
+      `A password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_BYTES} characters is needed`,
+    );
   }
   return password;
 }
@@ -100,7 +137,9 @@ export function run(argv: string[] = process.argv.slice(2)): void {
   main(argv).then(
     (code) => process.stdout.write('', () => process.exit(code)),
     (error: unknown) => {
-      process.stderr.write(`chat-cli: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(
+        `chat-cli: unexpected failure: ${(error as Error)?.stack ?? String(error)}\n`,
+      );
       process.exit(70);
     },
   );

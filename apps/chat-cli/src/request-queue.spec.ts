@@ -20,15 +20,21 @@ describe(RequestQueue.name, () => {
     const transport = new FakeTransport();
     const timedOut: string[] = [];
     const replies: Array<[string, ServerFrame]> = [];
-    const sut = new RequestQueue(transport, timeoutMs, (request) => timedOut.push(request.line));
-    const request = (line: string, origin: QueuedRequest['origin'] = 'typed'): QueuedRequest => ({
+    const sut = new RequestQueue(transport, timeoutMs, (request) =>
+      timedOut.push(request.line),
+    );
+    const request = (
+      line: string,
+      origin: QueuedRequest['origin'] = 'typed',
+    ): QueuedRequest => ({
       event: ClientEvent.Send,
       line,
       origin,
       payload: () => ({ text: line }),
       settle: (reply) => replies.push([line, reply]),
     });
-    const reply = (ref: string): ServerFrame => ({ event: 'sent', data: { ref, id: `id-${ref}` } }) as ServerFrame;
+    const reply = (ref: string): ServerFrame =>
+      ({ event: 'sent', data: { ref, id: `id-${ref}` } }) as ServerFrame;
     return { sut, transport, timedOut, replies, request, reply };
   };
 
@@ -36,11 +42,19 @@ describe(RequestQueue.name, () => {
     const { sut, transport, replies, request, reply } = setup();
     sut.add(request('one'));
     sut.add(request('two'));
-    assert.deepEqual(transport.frames, [{ event: 'send', data: { text: 'one', ref: '1' } }]);
+    assert.deepEqual(transport.frames, [
+      { event: 'send', data: { text: 'one', ref: '1' } },
+    ]);
     assert.equal(sut.settle(reply('1')), true);
-    assert.deepEqual(transport.frames[1], { event: 'send', data: { text: 'two', ref: '2' } });
+    assert.deepEqual(transport.frames[1], {
+      event: 'send',
+      data: { text: 'two', ref: '2' },
+    });
     assert.equal(sut.settle(reply('2')), true);
-    assert.deepEqual(replies.map(([line]) => line), ['one', 'two']);
+    assert.deepEqual(
+      replies.map(([line]) => line),
+      ['one', 'two'],
+    );
     assert.equal(sut.idle, true);
   });
 
@@ -48,7 +62,13 @@ describe(RequestQueue.name, () => {
     const { sut, request, reply } = setup();
     sut.add(request('one'));
     assert.equal(sut.settle(reply('7')), false);
-    assert.equal(sut.settle({ event: 'presence', data: { room: 'global', user: 'b', action: 'join' } } as ServerFrame), false);
+    assert.equal(
+      sut.settle({
+        event: 'presence',
+        data: { room: 'global', user: 'b', action: 'join' },
+      } as ServerFrame),
+      false,
+    );
     assert.equal(sut.idle, false);
   });
 
@@ -59,7 +79,9 @@ describe(RequestQueue.name, () => {
     assert.equal(transport.frames.length, 0);
     transport.open = true;
     sut.pump();
-    assert.deepEqual(transport.frames, [{ event: 'send', data: { text: 'offline', ref: '1' } }]);
+    assert.deepEqual(transport.frames, [
+      { event: 'send', data: { text: 'offline', ref: '1' } },
+    ]);
   });
 
   it('puts the request in flight at a drop back at the head, and sends it again with a new ref', () => {
@@ -71,9 +93,21 @@ describe(RequestQueue.name, () => {
     sut.addFirst(request('resume', 'reconnect'));
     transport.open = true;
     sut.pump();
-    assert.deepEqual(transport.frames.map((f) => [f.data.text, f.data.ref]), [['in flight', '1'], ['resume', '2']]);
-    sut.settle({ event: 'resumed', data: { ref: '2', since: '1', count: 0, complete: true } } as ServerFrame);
-    assert.deepEqual(transport.frames.at(-1), { event: 'send', data: { text: 'in flight', ref: '3' } });
+    assert.deepEqual(
+      transport.frames.map((f) => [f.data.text, f.data.ref]),
+      [
+        ['in flight', '1'],
+        ['resume', '2'],
+      ],
+    );
+    sut.settle({
+      event: 'resumed',
+      data: { ref: '2', since: '1', count: 0, complete: true },
+    } as ServerFrame);
+    assert.deepEqual(transport.frames.at(-1), {
+      event: 'send',
+      data: { text: 'in flight', ref: '3' },
+    });
   });
 
   it('discards waiting requests that match, keeping the order of the rest', () => {
@@ -83,7 +117,10 @@ describe(RequestQueue.name, () => {
     sut.add(request('old resume', 'reconnect'));
     sut.add(request('b'));
     sut.discard((r) => r.origin === 'reconnect');
-    assert.deepEqual(sut.clear().map((r) => r.line), ['a', 'b']);
+    assert.deepEqual(
+      sut.clear().map((r) => r.line),
+      ['a', 'b'],
+    );
     assert.equal(sut.idle, true);
   });
 
@@ -103,6 +140,9 @@ describe(RequestQueue.name, () => {
     const { sut, request } = setup();
     sut.add(request('in flight'));
     sut.add(request('waiting'));
-    assert.deepEqual(sut.clear().map((r) => r.line), ['in flight', 'waiting']);
+    assert.deepEqual(
+      sut.clear().map((r) => r.line),
+      ['in flight', 'waiting'],
+    );
   });
 });

@@ -62,7 +62,13 @@ export class RequestQueue {
     while (!this.inFlight && this.waiting.length > 0) {
       const request = this.waiting[0];
       const ref = String(this.seq + 1);
-      if (!this.transport.send({ event: request.event, data: { ...request.payload(), ref } })) return;
+      if (
+        !this.transport.send({
+          event: request.event,
+          data: { ...request.payload(), ref },
+        })
+      )
+        return;
       this.seq++;
       this.waiting.shift();
       const timer = setTimeout(() => this.expire(ref), this.timeoutMs);
@@ -74,7 +80,8 @@ export class RequestQueue {
   settle(frame: ServerFrame): boolean {
     const flight = this.inFlight;
     const ref = (frame.data as { ref?: Ref }).ref;
-    if (!flight || ref === undefined || String(ref) !== flight.ref) return false;
+    if (!flight || ref === undefined || String(ref) !== flight.ref)
+      return false;
     this.finish(flight);
     flight.request.settle(frame);
     this.pump();

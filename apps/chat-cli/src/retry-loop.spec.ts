@@ -15,10 +15,14 @@ describe(RetryLoop.name, () => {
     let cancelled = false;
     const sut = new RetryLoop<string>({
       backoff: new Backoff({ baseMs: 100, maxMs: 1000, attempts }, () => 1),
-      target: (attempt): Endpoint => ({ host: 'localhost', port: ports[attempt % ports.length] }),
+      target: (attempt): Endpoint => ({
+        host: 'localhost',
+        port: ports[attempt % ports.length],
+      }),
       connect: async (endpoint) => {
         tried.push(endpoint.port);
-        const outcome = outcomes.shift() ?? new ConnectError('refused', 'refused');
+        const outcome =
+          outcomes.shift() ?? new ConnectError('refused', 'refused');
         if (outcome instanceof ConnectError) throw outcome;
         return outcome;
       },
@@ -32,12 +36,20 @@ describe(RetryLoop.name, () => {
   };
 
   it('waits with backoff before each attempt and moves to the next endpoint each time', async () => {
-    const { sut, slept, tried, retries } = setup([new ConnectError('refused', 'refused 8000'), 'welcome']);
+    const { sut, slept, tried, retries } = setup([
+      new ConnectError('refused', 'refused 8000'),
+      'welcome',
+    ]);
     assert.equal(await sut.run(), 'welcome');
     assert.deepEqual(slept, [100, 200]);
     assert.deepEqual(tried, [8000, 8081]);
     assert.deepEqual(
-      retries.map((r) => [r.attempt, r.attempts, r.endpoint.port, r.error?.message]),
+      retries.map((r) => [
+        r.attempt,
+        r.attempts,
+        r.endpoint.port,
+        r.error?.message,
+      ]),
       [
         [1, 4, 8000, undefined],
         [2, 4, 8081, 'refused 8000'],
@@ -48,7 +60,10 @@ describe(RetryLoop.name, () => {
   it('gives up after the last attempt, naming the last error', async () => {
     const { sut, tried } = setup([], 3);
     await assert.rejects(sut.run(), (error: ConnectError) => {
-      assert.equal(error.message, 'Gave up reconnecting after 3 attempts: refused');
+      assert.equal(
+        error.message,
+        'Gave up reconnecting after 3 attempts: refused',
+      );
       assert.equal(error.failure, 'refused');
       return true;
     });
@@ -56,7 +71,9 @@ describe(RetryLoop.name, () => {
   });
 
   it('stops at once on a fatal error', async () => {
-    const { sut, tried } = setup([new ConnectError('login', 'Login failed: wrong password')]);
+    const { sut, tried } = setup([
+      new ConnectError('login', 'Login failed: wrong password'),
+    ]);
     await assert.rejects(sut.run(), /Login failed: wrong password/);
     assert.equal(tried.length, 1);
   });

@@ -39,10 +39,19 @@ export class RetryLoop<T> {
       const delayMs = backoff.delay(attempt);
       if (delayMs === undefined) {
         const why = lastError ? `: ${lastError.message}` : '';
-        throw new ConnectError(lastError?.failure ?? 'network', `Gave up reconnecting after ${attempt} attempts${why}`);
+        throw new ConnectError(
+          lastError?.failure ?? 'network',
+          `Gave up reconnecting after ${attempt} attempts${why}`,
+        );
       }
       const endpoint = this.plan.target(attempt);
-      this.plan.onRetry({ endpoint, attempt: attempt + 1, attempts: backoff.attempts, delayMs, error: lastError });
+      this.plan.onRetry({
+        endpoint,
+        attempt: attempt + 1,
+        attempts: backoff.attempts,
+        delayMs,
+        error: lastError,
+      });
       await this.plan.sleep(delayMs);
       if (this.plan.cancelled()) return undefined;
       try {

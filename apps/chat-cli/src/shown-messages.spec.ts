@@ -28,7 +28,11 @@ describe(ShownMessages.name, () => {
     sut.firstSight(id(5));
     sut.firstSight(id(12), false);
     assert.equal(sut.since, id(5));
-    assert.equal(sut.firstSight(id(12)), false, 'a replayed copy of the reply is still a repeat');
+    assert.equal(
+      sut.firstSight(id(12)),
+      false,
+      'a replayed copy of the reply is still a repeat',
+    );
   });
 
   it('keeps the oldest id shown per room or conversation, until the thread starts afresh', () => {

@@ -28,8 +28,10 @@ export class ShownMessages {
   firstSight(id: string, live = true): boolean {
     if (this.ids.has(id)) return false;
     this.ids.add(id);
-    if (this.ids.size > REMEMBERED_IDS) this.ids.delete(this.ids.values().next().value as string);
-    if (live && (this.newestLive === undefined || id > this.newestLive)) this.newestLive = id;
+    if (this.ids.size > REMEMBERED_IDS)
+      this.ids.delete(this.ids.values().next().value as string);
+    if (live && (this.newestLive === undefined || id > this.newestLive))
+      this.newestLive = id;
     return true;
   }
 

@@ -17,12 +17,18 @@ describe(TlsTrust.name, () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('finds the package root from dist/apps/chat-cli/src', () => {
-    assert.equal(TlsTrust.packageRoot(join(root, 'dist', 'apps', 'chat-cli', 'src')), root);
+    assert.equal(
+      TlsTrust.packageRoot(join(root, 'dist', 'apps', 'chat-cli', 'src')),
+      root,
+    );
   });
 
   it('trusts only the system CAs when the project has no development certificate', () => {
     const sut = TlsTrust.create({}, root);
-    assert.deepEqual(sut.settings, { ca: [...rootCertificates], rejectUnauthorized: true });
+    assert.deepEqual(sut.settings, {
+      ca: [...rootCertificates],
+      rejectUnauthorized: true,
+    });
     assert.equal(sut.source, undefined);
   });
 
@@ -38,13 +44,25 @@ describe(TlsTrust.name, () => {
   it('uses --ca FILE instead, and explains an unreadable or non-PEM file', () => {
     const file = join(root, 'other.crt');
     writeFileSync(file, PEM.replace('MIIB', 'MIIC'));
-    assert.match(TlsTrust.create({ ca: file }, root).settings.ca.at(-1) ?? '', /MIIC/);
-    assert.throws(() => TlsTrust.create({ ca: join(root, 'missing.crt') }, root), UsageError);
+    assert.match(
+      TlsTrust.create({ ca: file }, root).settings.ca.at(-1) ?? '',
+      /MIIC/,
+    );
+    assert.throws(
+      () => TlsTrust.create({ ca: join(root, 'missing.crt') }, root),
+      UsageError,
+    );
     writeFileSync(file, 'not a certificate');
-    assert.throws(() => TlsTrust.create({ ca: file }, root), /is not a PEM certificate/);
+    assert.throws(
+      () => TlsTrust.create({ ca: file }, root),
+      /is not a PEM certificate/,
+    );
   });
 
   it('turns checking off with --insecure', () => {
-    assert.equal(TlsTrust.create({ insecure: true }, root).settings.rejectUnauthorized, false);
+    assert.equal(
+      TlsTrust.create({ insecure: true }, root).settings.rejectUnauthorized,
+      false,
+    );
   });
 });

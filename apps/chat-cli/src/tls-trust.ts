@@ -21,13 +21,37 @@ export class TlsTrust {
     readonly source: string | undefined,
   ) {}
 
-  static create(options: { ca?: string; insecure?: boolean }, root = TlsTrust.packageRoot(__dirname)): TlsTrust {
-    if (options.insecure) return new TlsTrust({ ca: [...rootCertificates], rejectUnauthorized: false }, undefined);
-    if (options.ca) return new TlsTrust({ ca: [...rootCertificates, TlsTrust.read(options.ca)], rejectUnauthorized: true }, options.ca);
+  static create(
+    options: { ca?: string; insecure?: boolean },
+    root = TlsTrust.packageRoot(__dirname),
+  ): TlsTrust {
+    if (options.insecure)
+      return new TlsTrust(
+        { ca: [...rootCertificates], rejectUnauthorized: false },
+        undefined,
+      );
+    if (options.ca)
+      return new TlsTrust(
+        {
+          ca: [...rootCertificates, TlsTrust.read(options.ca)],
+          rejectUnauthorized: true,
+        },
+        options.ca,
+      );
     const devCert = root ? join(root, 'certs', 'server.crt') : undefined;
-    if (!devCert || !existsSync(devCert)) return new TlsTrust({ ca: [...rootCertificates], rejectUnauthorized: true }, undefined);
+    if (!devCert || !existsSync(devCert))
+      return new TlsTrust(
+        { ca: [...rootCertificates], rejectUnauthorized: true },
+        undefined,
+      );
     const shown = relative(process.cwd(), devCert) || devCert;
-    return new TlsTrust({ ca: [...rootCertificates, readFileSync(devCert, 'utf8')], rejectUnauthorized: true }, shown);
+    return new TlsTrust(
+      {
+        ca: [...rootCertificates, readFileSync(devCert, 'utf8')],
+        rejectUnauthorized: true,
+      },
+      shown,
+    );
   }
 
   /** The nearest folder at or above `from` that holds a package.json (the repository root, from dist/ or src/). */
@@ -43,10 +67,14 @@ export class TlsTrust {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`Cannot read the certificate given with --ca: ${(error as Error).message}`);
+      throw new UsageError(
+        `Cannot read the certificate given with --ca: ${(error as Error).message}`,
+      );
     }
     if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new UsageError(`--ca ${file} is not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`);
+      throw new UsageError(
+        `--ca ${file} is not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`,
+      );
     }
     return text;
   }

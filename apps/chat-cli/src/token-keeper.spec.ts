@@ -36,7 +36,9 @@ class FakeTimers implements TokenTimers {
 }
 
 const jwt = (claims: object): string =>
-  ['{"alg":"HS256"}', JSON.stringify(claims), 'sig'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+  ['{"alg":"HS256"}', JSON.stringify(claims), 'sig']
+    .map((part) => Buffer.from(part).toString('base64url'))
+    .join('.');
 
 describe(TokenKeeper.name, () => {
   const setup = (answers: Array<string | undefined | Error> = []) => {
@@ -53,11 +55,20 @@ describe(TokenKeeper.name, () => {
       timers,
     );
     const now = timers.clock / 1000;
-    return { sut, timers, asked, token: (life = 100, n = 1) => jwt({ sub: 'a', iat: now, exp: now + life, n }) };
+    return {
+      sut,
+      timers,
+      asked,
+      token: (life = 100, n = 1) =>
+        jwt({ sub: 'a', iat: now, exp: now + life, n }),
+    };
   };
 
   it('reads iat and exp from the payload, and nothing from a token that is not a JWT', () => {
-    assert.deepEqual(TokenKeeper.lifetime(jwt({ iat: 10, exp: 70 })), { issuedAt: 10_000, expiresAt: 70_000 });
+    assert.deepEqual(TokenKeeper.lifetime(jwt({ iat: 10, exp: 70 })), {
+      issuedAt: 10_000,
+      expiresAt: 70_000,
+    });
     assert.deepEqual(TokenKeeper.lifetime('opaque'), {});
     assert.deepEqual(TokenKeeper.lifetime('a.!!!.c'), {});
   });
@@ -78,7 +89,9 @@ describe(TokenKeeper.name, () => {
   });
 
   it('forgets a token the server refuses to refresh (401)', async () => {
-    const { sut, timers, token } = setup([new ConnectError('token', 'refused')]);
+    const { sut, timers, token } = setup([
+      new ConnectError('token', 'refused'),
+    ]);
     sut.keep(token());
     await timers.fire();
     assert.equal(sut.current, undefined);
@@ -95,7 +108,9 @@ describe(TokenKeeper.name, () => {
   });
 
   it('tries again at half the remaining life after a network failure', async () => {
-    const { sut, timers, asked, token } = setup([new ConnectError('network', 'down')]);
+    const { sut, timers, asked, token } = setup([
+      new ConnectError('network', 'down'),
+    ]);
     sut.keep(token(100));
     await timers.fire();
     assert.equal(timers.dueIn(), 10_000);

@@ -63,12 +63,20 @@ export class TokenKeeper {
   /** `iat` and `exp` of a JWT in milliseconds, read from its payload without verifying it (only the server can). */
   static lifetime(token: string): TokenLifetime {
     try {
-      const claims: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+      const claims: unknown = JSON.parse(
+        Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+      );
       if (!claims || typeof claims !== 'object') return {};
       const { iat, exp } = claims as Record<string, unknown>;
       return {
-        issuedAt: typeof iat === 'number' && Number.isFinite(iat) ? iat * 1000 : undefined,
-        expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined,
+        issuedAt:
+          typeof iat === 'number' && Number.isFinite(iat)
+            ? iat * 1000
+            : undefined,
+        expiresAt:
+          typeof exp === 'number' && Number.isFinite(exp)
+            ? exp * 1000
+            : undefined,
       };
     } catch {
       return {};
@@ -85,7 +93,10 @@ export class TokenKeeper {
   }
 
   private later(token: string, ms: number): void {
-    this.timer = this.timers.setTimeout(() => void this.renew(token), Math.min(MAX_DELAY_MS, Math.max(0, ms)));
+    this.timer = this.timers.setTimeout(
+      () => void this.renew(token),
+      Math.min(MAX_DELAY_MS, Math.max(0, ms)),
+    );
   }
 
   private async renew(token: string): Promise<void> {
@@ -96,8 +107,10 @@ export class TokenKeeper {
       if (fresh && this.token === token && !this.stopped) this.keep(fresh);
     } catch (error) {
       if (this.token !== token || this.stopped) return;
-      if (error instanceof ConnectError && error.failure === 'token') return this.forget(token);
-      const left = (TokenKeeper.lifetime(token).expiresAt ?? 0) - this.timers.now();
+      if (error instanceof ConnectError && error.failure === 'token')
+        return this.forget(token);
+      const left =
+        (TokenKeeper.lifetime(token).expiresAt ?? 0) - this.timers.now();
       if (left >= 2 * MIN_RETRY_MS) this.later(token, left / 2);
     }
   }

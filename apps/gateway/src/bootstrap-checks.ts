@@ -16,21 +16,28 @@ function repoRoot(from = __dirname): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'scripts', 'certs.js'))) return dir;
   }
-  throw new BootError('Cannot find the project folder (scripts/certs.js) to create the development certificate');
+  throw new BootError(
+    'Cannot find the project folder (scripts/certs.js) to create the development certificate',
+  );
 }
 
 /**
  * The certificate and key. When the defaults are asked for and missing, the self-signed development
  * certificate is created (as `npm run certs` does), so a fresh clone starts with one command.
  */
-export async function loadTls(settings: Settings): Promise<{ cert: Buffer; key: Buffer; created: boolean }> {
+export async function loadTls(
+  settings: Settings,
+): Promise<{ cert: Buffer; key: Buffer; created: boolean }> {
   let certPath = resolve(settings.TLS_CERT);
   let keyPath = resolve(settings.TLS_KEY);
   let created = false;
-  const defaults = settings.TLS_CERT === DEFAULT_CERT && settings.TLS_KEY === DEFAULT_KEY;
+  const defaults =
+    settings.TLS_CERT === DEFAULT_CERT && settings.TLS_KEY === DEFAULT_KEY;
   if (defaults && !(existsSync(certPath) && existsSync(keyPath))) {
     const root = repoRoot();
-    const certs = createRequire(__filename)(join(root, 'scripts', 'certs.js')) as {
+    const certs = createRequire(__filename)(
+      join(root, 'scripts', 'certs.js'),
+    ) as {
       ensureDevCertificate(dir: string): Promise<boolean>;
     };
     created = await certs.ensureDevCertificate(join(root, 'certs'));
@@ -41,10 +48,16 @@ export async function loadTls(settings: Settings): Promise<{ cert: Buffer; key: 
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new BootError(`${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); run "npm run certs" or point ${setting} at a PEM file`);
+      throw new BootError(
+        `${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); run "npm run certs" or point ${setting} at a PEM file`,
+      );
     }
   };
-  return { cert: read(certPath, 'TLS_CERT'), key: read(keyPath, 'TLS_KEY'), created };
+  return {
+    cert: read(certPath, 'TLS_CERT'),
+    key: read(keyPath, 'TLS_KEY'),
+    created,
+  };
 }
 
 /** One clear line, not a stack trace, when Redis is not there at start. */
@@ -61,7 +74,8 @@ export async function assertRedisReachable(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const reason =
+      (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new BootError(
       `Cannot reach Redis at ${redactRedisUrl(url)} (${reason}): start it with "redis-server" or set REDIS_URL to a running Redis`,
     );

@@ -23,7 +23,13 @@ import { serveOpenApi } from './openapi/open-api';
 import { serveWebPage } from './web/web-page';
 
 type HttpsServerOptions = SecureContextOptions &
-  Pick<ServerOptions, 'handshakeTimeout' | 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval'>;
+  Pick<
+    ServerOptions,
+    | 'handshakeTimeout'
+    | 'headersTimeout'
+    | 'requestTimeout'
+    | 'connectionsCheckingInterval'
+  >;
 
 interface Drain {
   graceMs: number;
@@ -37,7 +43,10 @@ async function bootstrap(): Promise<void> {
   const tls = await loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
 
-  const chatLogger = new ChatLogger(logFormat(settings.LOG_FORMAT), settings.LOG_LEVEL);
+  const chatLogger = new ChatLogger(
+    logFormat(settings.LOG_FORMAT),
+    settings.LOG_LEVEL,
+  );
   Logger.overrideLogger(chatLogger);
 
   const { AppModule } = await import('./app.module.js');
@@ -72,16 +81,29 @@ async function bootstrap(): Promise<void> {
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
   await app.startAllMicroservices();
-  await app.listen(settings.PORT, settings.HOST).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
-    throw new BootError(`Cannot listen on ${settings.HOST}:${settings.PORT} (${err.code}): stop the other process or choose another --port`);
-  });
+  await app
+    .listen(settings.PORT, settings.HOST)
+    .catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+      throw new BootError(
+        `Cannot listen on ${settings.HOST}:${settings.PORT} (${err.code}): stop the other process or choose another --port`,
+      );
+    });
 
   const logger = new Logger('Gateway');
-  if (tls.created) logger.warn('Generated server.crt and server.key: a self-signed development certificate');
-  if (!settings.CHAT_ADMIN_TOKEN) logger.warn('GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it');
+  if (tls.created)
+    logger.warn(
+      'Generated server.crt and server.key: a self-signed development certificate',
+    );
+  if (!settings.CHAT_ADMIN_TOKEN)
+    logger.warn(
+      'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',
+    );
   const { port } = app.getHttpServer().address() as AddressInfo;
-  chatLogger.always(`Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`, 'Gateway');
+  chatLogger.always(
+    `Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`,
+    'Gateway',
+  );
   closeOnSignals(app, logger, {
     graceMs: settings.SHUTDOWN_GRACE_MS,
     delayMs: settings.SHUTDOWN_DRAIN_MS,
@@ -97,15 +119,23 @@ async function bootstrap(): Promise<void> {
  * balancers to notice) the app closes (sessions leave their rooms, sockets close with 1001, the instance
  * de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
  */
-function closeOnSignals(app: INestApplication, logger: Logger, drain: Drain): void {
+function closeOnSignals(
+  app: INestApplication,
+  logger: Logger,
+  drain: Drain,
+): void {
   let closing = false;
   const close = (signal: NodeJS.Signals): void => {
     if (closing) return;
     closing = true;
     drain.start();
-    logger.log(`${signal}: draining (readiness 503, sessions leave their rooms, sockets close with 1001)`);
+    logger.log(
+      `${signal}: draining (readiness 503, sessions leave their rooms, sockets close with 1001)`,
+    );
     setTimeout(() => {
-      logger.error(`Shutdown took over SHUTDOWN_GRACE_MS=${drain.graceMs} ms; exiting anyway`);
+      logger.error(
+        `Shutdown took over SHUTDOWN_GRACE_MS=${drain.graceMs} ms; exiting anyway`,
+      );
       process.exit(1);
     }, drain.delayMs + drain.graceMs).unref();
     sleep(drain.delayMs)
@@ -122,10 +152,14 @@ function closeOnSignals(app: INestApplication, logger: Logger, drain: Drain): vo
   process.once('SIGTERM', close);
 }
 
-process.on('unhandledRejection', (reason) => new Logger('Process').error(`Unhandled rejection: ${String(reason)}`));
+process.on('unhandledRejection', (reason) =>
+  new Logger('Process').error(`Unhandled rejection: ${String(reason)}`),
+);
 
 bootstrap().catch((err: unknown) => {
   const known = err instanceof BootError || err instanceof SettingsError;
-  process.stderr.write(`error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`);
+  process.stderr.write(
+    `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

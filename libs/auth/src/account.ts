@@ -12,11 +12,25 @@ export interface Account {
 }
 
 /** The hash fields read for an account, in the order `toAccount` expects them. */
-export const ACCOUNT_FIELDS = ['hash', 'name', 'createdAt', 'revokedBefore'] as const;
+export const ACCOUNT_FIELDS = [
+  'hash',
+  'name',
+  'createdAt',
+  'revokedBefore',
+] as const;
 
 /** The account in an HMGET reply of ACCOUNT_FIELDS, or null when there is none. Old accounts have no `name`: their key has it. */
-export function toAccount(key: string, reply: Array<string | null>): Account | null {
+export function toAccount(
+  key: string,
+  reply: Array<string | null>,
+): Account | null {
   const [hash, name, createdAt, revokedBefore] = reply;
   if (!hash) return null;
-  return { key, name: name ?? key.slice(USER_KEY_PREFIX.length), hash, createdAt: Number(createdAt ?? 0), revokedBefore: Number(revokedBefore ?? 0) };
+  return {
+    key,
+    name: name ?? key.slice(USER_KEY_PREFIX.length),
+    hash,
+    createdAt: Number(createdAt ?? 0),
+    revokedBefore: Number(revokedBefore ?? 0),
+  };
 }

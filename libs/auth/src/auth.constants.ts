@@ -1,4 +1,3 @@
-export const JWT_SECRET = Symbol('JWT_SECRET');
 /** This gateway instance's name, for audit lines. */
 export const AUTH_INSTANCE = Symbol('AUTH_INSTANCE');
 
@@ -6,9 +5,13 @@ export const JWT_SECRET_KEY = 'chat:jwt:secret';
 export const USER_KEY_PREFIX = 'chat:user:';
 
 /** An account's hash: `name` (as registered), `hash` (argon2id), `createdAt` and `revokedBefore` (ms). */
-export const userKey = (name: string): string => USER_KEY_PREFIX + name.toLowerCase();
+export const userKey = (name: string): string =>
+  USER_KEY_PREFIX + name.toLowerCase();
 /** Present (until the token would have expired anyway) once the token with this `jti` is logged out. */
 export const revokedKey = (jti: string): string => `chat:revoked:${jti}`;
-export const loginFailuresKey = (name: string, address: string): string => `chat:login-failures:${name.toLowerCase()}:${address}`;
-export const addressFailuresKey = (address: string): string => `chat:login-failures-from:${address}`;
-export const registrationsKey = (address: string): string => `chat:registrations-from:${address}`;
+export const loginFailuresKey = (name: string, address: string): string =>
+  `chat:login-failures:${name.toLowerCase()}:${address}`;
+export const addressFailuresKey = (address: string): string =>
+  `chat:login-failures-from:${address}`;
+export const registrationsKey = (address: string): string =>
+  `chat:registrations-from:${address}`;

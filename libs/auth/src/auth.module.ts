@@ -2,10 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 
-import { AUTH_INSTANCE, JWT_SECRET } from './auth.constants';
+import { AUTH_INSTANCE } from './auth.constants';
 import { AuthService } from './auth.service';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { JwtSecretModule } from './jwt-secret.module';
+import { JwtSecret } from './jwt-secret.service';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordHasher } from './password-hasher.service';
 import { TokenRevocations } from './token-revocations.service';
@@ -28,10 +29,13 @@ export class AuthModule {
         JwtSecretModule,
         JwtModule.registerAsync({
           imports: [JwtSecretModule],
-          inject: [ConfigService, JWT_SECRET],
-          useFactory: (config: ConfigService, secret: string) => ({
-            secret,
-            signOptions: { expiresIn: config.getOrThrow<number>('JWT_TTL_SECONDS') },
+          inject: [ConfigService, JwtSecret],
+          useFactory: (config: ConfigService, secret: JwtSecret) => ({
+            // Read at every sign and verify: the secret changes after Redis lost its data.
+            secretOrKeyProvider: () => secret.current,
+            signOptions: {
+              expiresIn: config.getOrThrow<number>('JWT_TTL_SECONDS'),
+            },
           }),
         }),
       ],
@@ -44,7 +48,15 @@ export class AuthModule {
         TokenRevocations,
         UsersService,
       ],
-      exports: [AuthService, BearerAuthGuard, LoginThrottle, PasswordHasher, TokenRevocations, UsersService],
+      exports: [
+        JwtSecretModule,
+        AuthService,
+        BearerAuthGuard,
+        LoginThrottle,
+        PasswordHasher,
+        TokenRevocations,
+        UsersService,
+      ],
     };
     modules.set(instance, module);
     return module;

@@ -40,12 +40,16 @@ class CountingHasher extends PasswordHasher {
   }
 }
 
-const isStatus = (status: number) => (err: unknown) => err instanceof HttpException && err.getStatus() === status;
+const isStatus = (status: number) => (err: unknown) =>
+  err instanceof HttpException && err.getStatus() === status;
 
 describe(AuthService.name, () => {
   let server: TestRedis;
   let redis: Redis;
-  const jwt = new JwtService({ secret: SECRET, signOptions: { expiresIn: 60 } });
+  const jwt = new JwtService({
+    secret: SECRET,
+    signOptions: { expiresIn: 60 },
+  });
 
   const build = async (overrides: Record<string, unknown> = {}) => {
     const config = new ConfigService({ ...SETTINGS, ...overrides });
@@ -53,7 +57,15 @@ describe(AuthService.name, () => {
     await hasher.onModuleInit();
     const users = new UsersService(redis, config, hasher);
     const revocations = new TokenRevocations(redis);
-    const sut = new AuthService(config, hasher, 'test-instance', jwt, revocations, new LoginThrottle(redis, config), users);
+    const sut = new AuthService(
+      config,
+      hasher,
+      'test-instance',
+      jwt,
+      revocations,
+      new LoginThrottle(redis, config),
+      users,
+    );
     return { sut, hasher, users, revocations };
   };
 
@@ -87,7 +99,10 @@ describe(AuthService.name, () => {
     await sut.login('alice', 'pw', 'ip1');
     const again = await sut.login('ALICE', 'pw', 'ip1');
     assert.deepEqual([again.username, again.created], ['alice', false]);
-    await assert.rejects(sut.login('Alice', 'other', 'ip1'), UnauthorizedException);
+    await assert.rejects(
+      sut.login('Alice', 'other', 'ip1'),
+      UnauthorizedException,
+    );
     assert.equal(await users.resolve('aLiCe'), 'alice');
     assert.equal(await users.resolve('nobody'), null);
     assert.deepEqual(await redis.keys('chat:user:*'), ['chat:user:alice']);
@@ -95,11 +110,21 @@ describe(AuthService.name, () => {
 
   it('refuses a wrong password and an unknown user (registration closed) alike, each after one argon2 check', async () => {
     const { sut, hasher } = await build({ REGISTRATION: 'closed' });
-    await assert.rejects(sut.login('ghost', 'pw', 'ip1'), (err: unknown) => err instanceof UnauthorizedException && err.message === WRONG_CREDENTIALS);
+    await assert.rejects(
+      sut.login('ghost', 'pw', 'ip1'),
+      (err: unknown) =>
+        err instanceof UnauthorizedException &&
+        err.message === WRONG_CREDENTIALS,
+    );
     assert.equal(hasher.verifications, 1, 'the unknown user cost one verify');
     assert.equal(await redis.exists('chat:user:ghost'), 0);
     await sut.register('bob', 'right', 'admin');
-    await assert.rejects(sut.login('bob', 'wrong', 'ip1'), (err: unknown) => err instanceof UnauthorizedException && err.message === WRONG_CREDENTIALS);
+    await assert.rejects(
+      sut.login('bob', 'wrong', 'ip1'),
+      (err: unknown) =>
+        err instanceof UnauthorizedException &&
+        err.message === WRONG_CREDENTIALS,
+    );
     assert.equal(hasher.verifications, 2);
     assert.equal((await sut.login('BOB', 'right', 'ip1')).username, 'bob');
     await assert.rejects(sut.register('Bob', 'x', 'admin'), isStatus(409));
@@ -107,8 +132,19 @@ describe(AuthService.name, () => {
 
   it('refuses a too short password at registration only', async () => {
     const { sut } = await build({ PASSWORD_MIN_LENGTH: 4 });
-    await assert.rejects(sut.login('shorty', 'abc', 'ip1'), (err: unknown) => isStatus(400)(err) && /at least 4 characters/.test((err as Error).message));
-    await redis.hset('chat:user:old', 'name', 'old', 'hash', await argon2.hash('abc'));
+    await assert.rejects(
+      sut.login('shorty', 'abc', 'ip1'),
+      (err: unknown) =>
+        isStatus(400)(err) &&
+        /at least 4 characters/.test((err as Error).message),
+    );
+    await redis.hset(
+      'chat:user:old',
+      'name',
+      'old',
+      'hash',
+      await argon2.hash('abc'),
+    );
     assert.equal((await sut.login('old', 'abc', 'ip1')).username, 'old');
   });
 
@@ -116,57 +152,137 @@ describe(AuthService.name, () => {
     const { sut, hasher } = await build();
     await sut.login('cat', 'right', 'ip1');
     hasher.verifications = 0;
-    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => sut.login('cat', `guess${i}`, 'ip1')));
-    const reasons = results.map((r) => (r.status === 'rejected' ? r.reason : r.value));
-    assert.equal(reasons.filter((r) => r instanceof UnauthorizedException).length, 3);
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        sut.login('cat', `guess${i}`, 'ip1'),
+      ),
+    );
+    const reasons = results.map((r) =>
+      r.status === 'rejected' ? r.reason : r.value,
+    );
+    assert.equal(
+      reasons.filter((r) => r instanceof UnauthorizedException).length,
+      3,
+    );
     assert.equal(hasher.verifications, 3);
-    const limited = reasons.filter((r) => r instanceof RetryLaterException) as RetryLaterException[];
+    const limited = reasons.filter(
+      (r) => r instanceof RetryLaterException,
+    ) as RetryLaterException[];
     assert.equal(limited.length, 27);
-    assert.ok(limited.every((r) => r.getStatus() === 429 && r.retryAfterSeconds > 0 && /Too many failed logins for "cat": try again in \d+ s/.test(r.message)));
+    assert.ok(
+      limited.every(
+        (r) =>
+          r.getStatus() === 429 &&
+          r.retryAfterSeconds > 0 &&
+          /Too many failed logins for "cat": try again in \d+ s/.test(
+            r.message,
+          ),
+      ),
+    );
     await assert.rejects(sut.login('CAT', 'right', 'ip1'), isStatus(429));
-    assert.equal((await sut.login('cat', 'right', 'ip2')).username, 'cat', 'another address is not locked out');
+    assert.equal(
+      (await sut.login('cat', 'right', 'ip2')).username,
+      'cat',
+      'another address is not locked out',
+    );
   });
 
   it('never counts a successful login', async () => {
     const { sut } = await build();
-    for (let i = 0; i < 10; i++) assert.equal((await sut.login('dora', 'right', 'ip1')).username, 'dora');
+    for (let i = 0; i < 10; i++)
+      assert.equal((await sut.login('dora', 'right', 'ip1')).username, 'dora');
     assert.equal(await redis.get('chat:login-failures:dora:ip1'), '0');
   });
 
   it('limits failed logins per address across names, and new accounts per address', async () => {
-    const { sut } = await build({ LOGIN_MAX_FAILURES_PER_ADDRESS: 4, REGISTRATIONS_PER_ADDRESS: 2 });
+    const { sut } = await build({
+      LOGIN_MAX_FAILURES_PER_ADDRESS: 4,
+      REGISTRATIONS_PER_ADDRESS: 2,
+    });
     await sut.register('eve', 'right', 'admin');
-    for (const name of ['eve', 'eve', 'eve']) await assert.rejects(sut.login(name, 'wrong', 'ip9'), UnauthorizedException);
+    for (const name of ['eve', 'eve', 'eve'])
+      await assert.rejects(
+        sut.login(name, 'wrong', 'ip9'),
+        UnauthorizedException,
+      );
     await sut.login('fay', 'pw', 'ip9');
-    await assert.rejects(sut.login('fay', 'wrong', 'ip9'), UnauthorizedException);
-    await assert.rejects(sut.login('fay', 'wrong', 'ip9'), (err: unknown) => err instanceof RetryLaterException && /from your address/.test(err.message));
+    await assert.rejects(
+      sut.login('fay', 'wrong', 'ip9'),
+      UnauthorizedException,
+    );
+    await assert.rejects(
+      sut.login('fay', 'wrong', 'ip9'),
+      (err: unknown) =>
+        err instanceof RetryLaterException &&
+        /from your address/.test(err.message),
+    );
     await sut.login('gus', 'pw', 'ip8');
     await sut.login('gil', 'pw', 'ip8');
-    await assert.rejects(sut.login('hal', 'pw', 'ip8'), (err: unknown) => isStatus(429)(err) && /new accounts/.test((err as Error).message));
+    await assert.rejects(
+      sut.login('hal', 'pw', 'ip8'),
+      (err: unknown) =>
+        isStatus(429)(err) && /new accounts/.test((err as Error).message),
+    );
     assert.equal(await redis.exists('chat:user:hal'), 0);
   });
 
   it('answers 503 with a wait when the hashing queue is full, without counting a failure', async () => {
-    const { sut } = await build({ HASH_CONCURRENCY: 1, HASH_QUEUE_LIMIT: 0, ARGON2_MEMORY_KIB: 8192, ARGON2_TIME_COST: 3, LOGIN_MAX_FAILURES: 100 });
+    const { sut } = await build({
+      HASH_CONCURRENCY: 1,
+      HASH_QUEUE_LIMIT: 0,
+      ARGON2_MEMORY_KIB: 8192,
+      ARGON2_TIME_COST: 3,
+      LOGIN_MAX_FAILURES: 100,
+    });
     await sut.login('ivy', 'pw', 'ip1');
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => sut.login('ivy', 'pw', 'ip1')));
-    const busy = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, () => sut.login('ivy', 'pw', 'ip1')),
+    );
+    const busy = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
     assert.ok(busy.length >= 1);
-    assert.ok(busy.every((err) => err instanceof RetryLaterException && err.getStatus() === 503 && err.retryAfterSeconds >= 1));
+    assert.ok(
+      busy.every(
+        (err) =>
+          err instanceof RetryLaterException &&
+          err.getStatus() === 503 &&
+          err.retryAfterSeconds >= 1,
+      ),
+    );
     assert.equal(await redis.get('chat:login-failures:ivy:ip1'), '0');
   });
 
   it('verifies a hash with other parameters and redoes it with the current ones at that login', async () => {
     const { sut } = await build();
-    await redis.hset('chat:user:jo', 'name', 'jo', 'hash', await argon2.hash('pw', { type: argon2.argon2id, memoryCost: 2048, timeCost: 2 }));
+    await redis.hset(
+      'chat:user:jo',
+      'name',
+      'jo',
+      'hash',
+      await argon2.hash('pw', {
+        type: argon2.argon2id,
+        memoryCost: 2048,
+        timeCost: 2,
+      }),
+    );
     assert.equal((await sut.login('jo', 'pw', 'ip1')).username, 'jo');
-    assert.match(await redis.hget('chat:user:jo', 'hash') as string, /\$m=1024,p=1,t=1\$/);
+    assert.match(
+      (await redis.hget('chat:user:jo', 'hash')) as string,
+      /\$m=1024,p=1,t=1\$/,
+    );
     assert.equal((await sut.login('jo', 'pw', 'ip1')).username, 'jo');
   });
 
   it('keeps an account made before names were case-insensitive, moving it to the lower-case key at its next login', async () => {
     const { sut, users } = await build();
-    await redis.hset('chat:user:Carol', 'hash', await argon2.hash('pw'), 'createdAt', 1);
+    await redis.hset(
+      'chat:user:Carol',
+      'hash',
+      await argon2.hash('pw'),
+      'createdAt',
+      1,
+    );
     assert.equal(await users.resolve('Carol'), 'Carol');
     assert.equal((await sut.login('Carol', 'pw', 'ip1')).username, 'Carol');
     assert.deepEqual(await redis.keys('chat:user:*'), ['chat:user:carol']);
@@ -178,17 +294,47 @@ describe(AuthService.name, () => {
   it('refuses missing, forged and foreign tokens, tokens without exp or jti, and tokens of users who do not exist', async () => {
     const { sut } = await build();
     const { token } = await sut.login('kim', 'pw', 'ip1');
-    const other = new JwtService({ secret: 'another-secret-of-another-cluster!!' });
+    const other = new JwtService({
+      secret: 'another-secret-of-another-cluster!!',
+    });
     const now = Date.now() / 1000;
     assert.ok(await sut.verify(token));
     assert.equal(await sut.verify(undefined), null);
     assert.equal(await sut.verify('not.a.jwt'), null);
-    assert.equal(await sut.verify(await other.signAsync({ sub: 'kim', jti: 'x', iat: now }, { expiresIn: 60 })), null);
+    assert.equal(
+      await sut.verify(
+        await other.signAsync(
+          { sub: 'kim', jti: 'x', iat: now },
+          { expiresIn: 60 },
+        ),
+      ),
+      null,
+    );
     const forever = new JwtService({ secret: SECRET });
-    assert.equal(await sut.verify(await forever.signAsync({ sub: 'kim', jti: 'x', iat: now })), null, 'no exp');
-    assert.equal(await sut.verify(await jwt.signAsync({ sub: 'kim', iat: now })), null, 'no jti');
-    assert.equal(await sut.verify(await jwt.signAsync({ sub: 'ghost', jti: 'x', iat: now })), null, 'no such user');
-    assert.equal(await sut.verify(await jwt.signAsync({ sub: 'KIM', jti: 'x', iat: now })), null, 'not the name as registered');
+    assert.equal(
+      await sut.verify(
+        await forever.signAsync({ sub: 'kim', jti: 'x', iat: now }),
+      ),
+      null,
+      'no exp',
+    );
+    assert.equal(
+      await sut.verify(await jwt.signAsync({ sub: 'kim', iat: now })),
+      null,
+      'no jti',
+    );
+    assert.equal(
+      await sut.verify(
+        await jwt.signAsync({ sub: 'ghost', jti: 'x', iat: now }),
+      ),
+      null,
+      'no such user',
+    );
+    assert.equal(
+      await sut.verify(await jwt.signAsync({ sub: 'KIM', jti: 'x', iat: now })),
+      null,
+      'not the name as registered',
+    );
   });
 
   it('refreshes a token and logs out one token or every token of the user', async () => {
@@ -198,18 +344,29 @@ describe(AuthService.name, () => {
     const refreshed = await sut.refresh((await sut.verify(first.token))!);
     assert.equal(refreshed.username, 'lee');
     assert.notEqual(refreshed.token, first.token);
-    const claims = await Promise.all([first, second, refreshed].map((t) => sut.verify(t.token)));
+    const claims = await Promise.all(
+      [first, second, refreshed].map((t) => sut.verify(t.token)),
+    );
     assert.ok(claims.every(Boolean), 'the old token stays valid');
 
     await sut.logout(claims[0]!, false, 'ip1');
     assert.equal(await sut.verify(first.token), null);
     assert.ok(await sut.verify(second.token));
     assert.ok((await redis.ttl(`chat:revoked:${claims[0]!.jti}`)) > 0);
-    assert.deepEqual(await revocations.revokedAmong(claims.map((c) => c!)), new Set([claims[0]!.jti]));
+    assert.deepEqual(
+      await revocations.revokedAmong(claims.map((c) => c!)),
+      new Set([claims[0]!.jti]),
+    );
 
     await sut.logout(claims[1]!, true, 'ip1');
-    assert.deepEqual(await revocations.revokedAmong(claims.map((c) => c!)), new Set(claims.map((c) => c!.jti)));
+    assert.deepEqual(
+      await revocations.revokedAmong(claims.map((c) => c!)),
+      new Set(claims.map((c) => c!.jti)),
+    );
     const after = await sut.login('lee', 'pw', 'ip1');
-    assert.ok(await sut.verify(after.token), 'a login right after logging out everywhere works');
+    assert.ok(
+      await sut.verify(after.token),
+      'a login right after logging out everywhere works',
+    );
   });
 });

@@ -1,9 +1,18 @@
-import { ConflictException, HttpStatus, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ConflictException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 
 import { LoginResponse } from '@app/protocol';
+import { RedisEpoch } from '@app/redis';
 
 import { Account } from './account';
 import { AUTH_INSTANCE } from './auth.constants';
@@ -36,26 +45,50 @@ export class AuthService {
     private readonly revocations: TokenRevocations,
     private readonly throttle: LoginThrottle,
     private readonly users: UsersService,
+    @Optional() private readonly epoch?: RedisEpoch,
   ) {}
 
   /** Logs the user in; with REGISTRATION=open, an unused name is registered with this password. */
-  async login(username: string, password: string, address: string): Promise<LoginResponse> {
+  async login(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<LoginResponse> {
     const reservation = await this.throttle.reserveLogin(username, address);
     if (!reservation.granted) throw this.refused(username, reservation);
-    const { account, created } = await this.check(username, password, address).catch(async (err: unknown) => {
-      if (err instanceof UnauthorizedException) this.recordFailure(username, address, reservation);
-      else await this.throttle.releaseLogin(username, address).catch(() => undefined);
+    const { account, created } = await this.check(
+      username,
+      password,
+      address,
+    ).catch(async (err: unknown) => {
+      if (err instanceof UnauthorizedException)
+        this.recordFailure(username, address, reservation);
+      else
+        await this.throttle
+          .releaseLogin(username, address)
+          .catch(() => undefined);
       throw err;
     });
     await this.throttle.releaseLogin(username, address);
     this.log('login ok', account.name, address);
-    return { token: await this.sign(account.name), username: account.name, created };
+    return {
+      token: await this.sign(account.name),
+      username: account.name,
+      created,
+    };
   }
 
   /** Creates an account for an administrator (POST /admin/users): 409 when the name, in any case, is taken. */
-  async register(username: string, password: string, address: string): Promise<string> {
+  async register(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<string> {
     const account = await this.users.register(username, password);
-    if (!account) throw new ConflictException(`User "${username}" exists already: choose another name`);
+    if (!account)
+      throw new ConflictException(
+        `User "${username}" exists already: choose another name`,
+      );
     this.log('registration (admin)', account.name, address);
     return account.name;
   }
@@ -64,7 +97,9 @@ export class AuthService {
   async verify(token: string | undefined): Promise<TokenClaims | null> {
     const claims = await this.decode(token);
     if (!claims) return null;
-    return (await this.revocations.revokedAmong([claims])).size === 0 ? claims : null;
+    return (await this.revocations.revokedAmong([claims])).size === 0
+      ? claims
+      : null;
   }
 
   /** A fresh token for the same user; the old one stays valid until it expires or is logged out. */
@@ -73,27 +108,49 @@ export class AuthService {
   }
 
   /** Revokes this token, or with `all` every token of its user issued until now. */
-  async logout(claims: TokenClaims, all: boolean, address: string): Promise<void> {
-    await (all ? this.revocations.revokeAllBefore(claims) : this.revocations.revoke(claims));
+  async logout(
+    claims: TokenClaims,
+    all: boolean,
+    address: string,
+  ): Promise<void> {
+    await (all
+      ? this.revocations.revokeAllBefore(claims)
+      : this.revocations.revoke(claims));
     this.log(all ? 'logout (all tokens)' : 'logout', claims.sub, address);
   }
 
-  private async check(username: string, password: string, address: string): Promise<Checked> {
+  private async check(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<Checked> {
     const account = await this.users.find(username);
     if (!account) {
-      if (this.config.getOrThrow<string>('REGISTRATION') === 'open') return this.registerOnLogin(username, password, address);
+      if (this.config.getOrThrow<string>('REGISTRATION') === 'open')
+        return this.registerOnLogin(username, password, address);
       await this.hasher.verifyNobody(password);
       throw new UnauthorizedException(WRONG_CREDENTIALS);
     }
-    if (!(await this.hasher.verify(account.hash, password))) throw new UnauthorizedException(WRONG_CREDENTIALS);
+    if (!(await this.hasher.verify(account.hash, password)))
+      throw new UnauthorizedException(WRONG_CREDENTIALS);
     return { account: await this.upgrade(account, password), created: false };
   }
 
-  private async registerOnLogin(username: string, password: string, address: string): Promise<Checked> {
+  private async registerOnLogin(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<Checked> {
     const wait = await this.throttle.reserveRegistration(address);
     if (wait > 0) {
-      this.audit.debug(`registration refused address=${address} instance=${this.instance}`);
-      throw new RetryLaterException(`Too many new accounts from your address: try again in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS, wait);
+      this.audit.debug(
+        `registration refused address=${address} instance=${this.instance}`,
+      );
+      throw new RetryLaterException(
+        `Too many new accounts from your address: try again in ${wait} s`,
+        HttpStatus.TOO_MANY_REQUESTS,
+        wait,
+      );
     }
     const account = await this.users.register(username, password);
     if (!account) return this.check(username, password, address);
@@ -108,31 +165,56 @@ export class AuthService {
     try {
       await this.users.updateHash(account, await this.hasher.hash(password));
     } catch (err) {
-      this.audit.warn(`rehash failed user=${account.name} instance=${this.instance}: ${(err as Error).message}`);
+      this.audit.warn(
+        `rehash failed user=${account.name} instance=${this.instance}: ${(err as Error).message}`,
+      );
     }
     return account;
   }
 
-  private recordFailure(username: string, address: string, reservation: Reservation & { granted: true }): void {
+  private recordFailure(
+    username: string,
+    address: string,
+    reservation: Reservation & { granted: true },
+  ): void {
     this.log('login failed', username, address);
-    const window = this.config.getOrThrow<number>('LOGIN_FAILURE_WINDOW_SECONDS');
+    const window = this.config.getOrThrow<number>(
+      'LOGIN_FAILURE_WINDOW_SECONDS',
+    );
     for (const scope of reservation.exhausted) {
-      const who = scope === 'name' ? `user=${username} address=${address}` : `address=${address} (any user)`;
-      this.audit.log(`lockout ${who} instance=${this.instance} for up to ${window} s`);
+      const who =
+        scope === 'name'
+          ? `user=${username} address=${address}`
+          : `address=${address} (any user)`;
+      this.audit.log(
+        `lockout ${who} instance=${this.instance} for up to ${window} s`,
+      );
     }
   }
 
-  private refused(username: string, reservation: Reservation & { granted: false }): RetryLaterException {
+  private refused(
+    username: string,
+    reservation: Reservation & { granted: false },
+  ): RetryLaterException {
     const { retryAfter, scope } = reservation;
-    const subject = scope === 'name' ? `for "${username}"` : 'from your address';
-    return new RetryLaterException(`Too many failed logins ${subject}: try again in ${retryAfter} s`, HttpStatus.TOO_MANY_REQUESTS, retryAfter);
+    const subject =
+      scope === 'name' ? `for "${username}"` : 'from your address';
+    return new RetryLaterException(
+      `Too many failed logins ${subject}: try again in ${retryAfter} s`,
+      HttpStatus.TOO_MANY_REQUESTS,
+      retryAfter,
+    );
   }
 
   private async decode(token: string | undefined): Promise<TokenClaims | null> {
     if (!token) return null;
     try {
-      const claims: unknown = await this.jwt.verifyAsync(token, { clockTimestamp: Date.now() / 1000 });
-      return isTokenClaims(claims) ? claims : null;
+      const claims: unknown = await this.jwt.verifyAsync(token, {
+        clockTimestamp: Date.now() / 1000,
+      });
+      if (!isTokenClaims(claims)) return null;
+      const epoch = this.epoch?.current?.id;
+      return epoch === undefined || claims.ep === epoch ? claims : null;
     } catch {
       return null;
     }
@@ -140,10 +222,17 @@ export class AuthService {
 
   /* `iat` in milliseconds (a fractional NumericDate), so a logout of every token never catches one issued a moment later. */
   private sign(username: string): Promise<string> {
-    return this.jwt.signAsync({ sub: username, jti: randomUUID(), iat: Date.now() / 1000 });
+    return this.jwt.signAsync({
+      sub: username,
+      jti: randomUUID(),
+      iat: Date.now() / 1000,
+      ...(this.epoch?.current && { ep: this.epoch.current.id }),
+    });
   }
 
   private log(event: string, user: string, address: string): void {
-    this.audit.log(`${event} user=${user} address=${address} instance=${this.instance}`);
+    this.audit.log(
+      `${event} user=${user} address=${address} instance=${this.instance}`,
+    );
   }
 }

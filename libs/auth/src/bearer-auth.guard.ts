@@ -1,4 +1,10 @@
-import { CanActivate, createParamDecorator, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 
 import { AuthService } from './auth.service';
@@ -27,5 +33,6 @@ export class BearerAuthGuard implements CanActivate {
 
 /** The claims of the bearer token that BearerAuthGuard checked. */
 export const AuthClaims = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): TokenClaims => context.switchToHttp().getRequest<AuthenticatedRequest>().claims,
+  (_data: unknown, context: ExecutionContext): TokenClaims =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().claims,
 );

@@ -3,6 +3,7 @@ export * from './auth.service';
 export * from './bearer-auth.guard';
 export * from './bearer-token';
 export * from './dto/login.dto';
+export * from './jwt-secret.service';
 export * from './login-throttle.service';
 export * from './password-hasher.service';
 export * from './retry-later.exception';

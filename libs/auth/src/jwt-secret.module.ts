@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 
-import { JWT_SECRET } from './auth.constants';
-import { jwtSecretProvider } from './jwt-secret.provider';
+import { JwtSecret } from './jwt-secret.service';
 
-/** The one JWT secret (resolved once at boot). */
+/** The one JWT secret, shared by signing and verifying. */
 @Module({
-  providers: [jwtSecretProvider],
-  exports: [JWT_SECRET],
+  providers: [JwtSecret],
+  exports: [JwtSecret],
 })
 export class JwtSecretModule {}

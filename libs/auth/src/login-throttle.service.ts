@@ -4,7 +4,11 @@ import Redis from 'ioredis';
 
 import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
-import { addressFailuresKey, loginFailuresKey, registrationsKey } from './auth.constants';
+import {
+  addressFailuresKey,
+  loginFailuresKey,
+  registrationsKey,
+} from './auth.constants';
 
 export type ThrottleScope = 'name' | 'address';
 
@@ -34,31 +38,60 @@ export class LoginThrottle {
     @Inject(REDIS) redis: Redis,
     private readonly config: ConfigService,
   ) {
-    this.reserve = defineLuaCommand(redis, 'chatReserveAttempt', readLuaFile(__dirname, 'reserve-attempt.lua'));
-    this.release = defineLuaCommand(redis, 'chatReleaseAttempt', readLuaFile(__dirname, 'release-attempt.lua'));
+    this.reserve = defineLuaCommand(
+      redis,
+      'chatReserveAttempt',
+      readLuaFile(__dirname, 'reserve-attempt.lua'),
+    );
+    this.release = defineLuaCommand(
+      redis,
+      'chatReleaseAttempt',
+      readLuaFile(__dirname, 'release-attempt.lua'),
+    );
   }
 
   async reserveLogin(name: string, address: string): Promise<Reservation> {
-    const window = this.config.getOrThrow<number>('LOGIN_FAILURE_WINDOW_SECONDS');
-    const limits = [this.config.getOrThrow<number>('LOGIN_MAX_FAILURES'), this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ADDRESS')];
+    const window = this.config.getOrThrow<number>(
+      'LOGIN_FAILURE_WINDOW_SECONDS',
+    );
+    const limits = [
+      this.config.getOrThrow<number>('LOGIN_MAX_FAILURES'),
+      this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ADDRESS'),
+    ];
     const [granted, ...rest] = await this.reserve(
       [loginFailuresKey(name, address), addressFailuresKey(address)],
       [limits[0], window, limits[1], window],
     );
-    if (!granted) return { granted: false, retryAfter: rest[0], scope: SCOPES[rest[1] - 1] };
-    return { granted: true, exhausted: SCOPES.filter((_, i) => rest[i] === limits[i]) };
+    if (!granted)
+      return {
+        granted: false,
+        retryAfter: rest[0],
+        scope: SCOPES[rest[1] - 1],
+      };
+    return {
+      granted: true,
+      exhausted: SCOPES.filter((_, i) => rest[i] === limits[i]),
+    };
   }
 
   /** Takes back the attempt of a login that succeeded (or never reached the password check). */
   async releaseLogin(name: string, address: string): Promise<void> {
-    await this.release([loginFailuresKey(name, address), addressFailuresKey(address)], []);
+    await this.release(
+      [loginFailuresKey(name, address), addressFailuresKey(address)],
+      [],
+    );
   }
 
   /** Counts a new account from `address`: 0 when allowed, else the seconds until the next one is. */
   async reserveRegistration(address: string): Promise<number> {
     const limit = this.config.getOrThrow<number>('REGISTRATIONS_PER_ADDRESS');
-    const window = this.config.getOrThrow<number>('REGISTRATION_WINDOW_SECONDS');
-    const [granted, retryAfter] = await this.reserve([registrationsKey(address)], [limit, window]);
+    const window = this.config.getOrThrow<number>(
+      'REGISTRATION_WINDOW_SECONDS',
+    );
+    const [granted, retryAfter] = await this.reserve(
+      [registrationsKey(address)],
+      [limit, window],
+    );
     return granted ? 0 : retryAfter;
   }
 }

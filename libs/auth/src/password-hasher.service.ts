@@ -13,7 +13,11 @@ import { QueueFullError, Semaphore } from './semaphore';
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
-  private readonly params: { memoryCost: number; timeCost: number; parallelism: number };
+  private readonly params: {
+    memoryCost: number;
+    timeCost: number;
+    parallelism: number;
+  };
   private readonly queue: Semaphore;
   private averageMs = 50;
   private dummyHash = '';
@@ -24,16 +28,24 @@ export class PasswordHasher implements OnModuleInit {
       timeCost: config.getOrThrow<number>('ARGON2_TIME_COST'),
       parallelism: config.getOrThrow<number>('ARGON2_PARALLELISM'),
     };
-    this.queue = new Semaphore(config.getOrThrow<number>('HASH_CONCURRENCY'), config.getOrThrow<number>('HASH_QUEUE_LIMIT'));
+    this.queue = new Semaphore(
+      config.getOrThrow<number>('HASH_CONCURRENCY'),
+      config.getOrThrow<number>('HASH_QUEUE_LIMIT'),
+    );
   }
 
   /* A hash of a random password with the current parameters, so that checking an unknown user costs what checking a known one does. */
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await argon2.hash(randomBytes(32), { type: argon2.argon2id, ...this.params });
+    this.dummyHash = await argon2.hash(randomBytes(32), {
+      type: argon2.argon2id,
+      ...this.params,
+    });
   }
 
   hash(password: string): Promise<string> {
-    return this.queued(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
+    return this.queued(() =>
+      argon2.hash(password, { type: argon2.argon2id, ...this.params }),
+    );
   }
 
   /** Whether `password` matches `hash`, whatever parameters `hash` was made with. */
@@ -62,15 +74,25 @@ export class PasswordHasher implements OnModuleInit {
       try {
         return await work();
       } finally {
-        this.averageMs = 0.8 * this.averageMs + 0.2 * (performance.now() - started);
+        this.averageMs =
+          0.8 * this.averageMs + 0.2 * (performance.now() - started);
       }
     };
     try {
       return await this.queue.run(timed);
     } catch (err) {
       if (!(err instanceof QueueFullError)) throw err;
-      const wait = Math.max(1, Math.ceil((this.queue.pending * this.averageMs) / this.queue.limit / 1000));
-      throw new RetryLaterException(`The server is busy with other logins: try again in ${wait} s`, HttpStatus.SERVICE_UNAVAILABLE, wait);
+      const wait = Math.max(
+        1,
+        Math.ceil(
+          (this.queue.pending * this.averageMs) / this.queue.limit / 1000,
+        ),
+      );
+      throw new RetryLaterException(
+        `The server is busy with other logins: try again in ${wait} s`,
+        HttpStatus.SERVICE_UNAVAILABLE,
+        wait,
+      );
     }
   }
 }

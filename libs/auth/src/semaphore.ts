@@ -33,7 +33,11 @@ export class Semaphore {
       return Promise.resolve();
     }
     if (this.waiting.length >= this.queueLimit) {
-      return Promise.reject(new QueueFullError(`${this.active} tasks running and ${this.waiting.length} waiting`));
+      return Promise.reject(
+        new QueueFullError(
+          `${this.active} tasks running and ${this.waiting.length} waiting`,
+        ),
+      );
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }

@@ -7,6 +7,8 @@ export interface TokenClaims {
   exp: number;
   /** A random id, so one token can be logged out alone. */
   jti: string;
+  /** The Redis data set (epoch) the token was issued in: a token from before a data loss is refused. */
+  ep?: string;
 }
 
 export const isTokenClaims = (value: unknown): value is TokenClaims => {

@@ -41,8 +41,17 @@ export class TokenRevocations {
     users.forEach((user) => pipeline.hmget(userKey(user), ...ACCOUNT_FIELDS));
     claims.forEach((c) => pipeline.exists(revokedKey(c.jti)));
     const replies = await execPipeline(pipeline);
-    const accounts = new Map(users.map((user, i) => [user, toAccount(userKey(user), replies[i] as Array<string | null>)]));
-    const revoked = claims.filter((c, i) => replies[users.length + i] === 1 || !stillValid(c, accounts.get(c.sub) ?? null));
+    const accounts = new Map(
+      users.map((user, i) => [
+        user,
+        toAccount(userKey(user), replies[i] as Array<string | null>),
+      ]),
+    );
+    const revoked = claims.filter(
+      (c, i) =>
+        replies[users.length + i] === 1 ||
+        !stillValid(c, accounts.get(c.sub) ?? null),
+    );
     return new Set(revoked.map((c) => c.jti));
   }
 }

@@ -2,7 +2,13 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
-import { defineLuaCommand, execPipeline, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  execPipeline,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+} from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
 import { USER_KEY_PREFIX, userKey } from './auth.constants';
@@ -23,7 +29,11 @@ export class UsersService {
     private readonly config: ConfigService,
     private readonly hasher: PasswordHasher,
   ) {
-    this.createUser = defineLuaCommand(redis, 'chatCreateUser', readLuaFile(__dirname, 'create-user.lua'));
+    this.createUser = defineLuaCommand(
+      redis,
+      'chatCreateUser',
+      readLuaFile(__dirname, 'create-user.lua'),
+    );
   }
 
   /** The account of `name` in any case, or null. */
@@ -32,8 +42,13 @@ export class UsersService {
     const legacyKey = USER_KEY_PREFIX + name;
     const pipeline = this.redis.pipeline().hmget(key, ...ACCOUNT_FIELDS);
     if (legacyKey !== key) pipeline.hmget(legacyKey, ...ACCOUNT_FIELDS);
-    const [canonical, legacy] = (await execPipeline(pipeline)) as Array<Array<string | null>>;
-    return toAccount(key, canonical) ?? (legacy ? toAccount(legacyKey, legacy) : null);
+    const [canonical, legacy] = (await execPipeline(pipeline)) as Array<
+      Array<string | null>
+    >;
+    return (
+      toAccount(key, canonical) ??
+      (legacy ? toAccount(legacyKey, legacy) : null)
+    );
   }
 
   /** The name as registered of the account `name` (in any case), or null when there is none. */
@@ -52,11 +67,22 @@ export class UsersService {
   async register(name: string, password: string): Promise<Account | null> {
     const minLength = this.config.getOrThrow<number>('PASSWORD_MIN_LENGTH');
     if ([...password].length < minLength) {
-      throw new BadRequestException(`password is too short: use at least ${minLength} characters`);
+      throw new BadRequestException(
+        `password is too short: use at least ${minLength} characters`,
+      );
     }
     if (await this.find(name)) return null;
-    const account: Account = { key: userKey(name), name, hash: await this.hasher.hash(password), createdAt: Date.now(), revokedBefore: 0 };
-    const created = await this.createUser([account.key], [account.name, account.hash, account.createdAt]);
+    const account: Account = {
+      key: userKey(name),
+      name,
+      hash: await this.hasher.hash(password),
+      createdAt: Date.now(),
+      revokedBefore: 0,
+    };
+    const created = await this.createUser(
+      [account.key],
+      [account.name, account.hash, account.createdAt],
+    );
     return created === 1 ? account : null;
   }
 
@@ -67,7 +93,8 @@ export class UsersService {
   /** Moves an account made before names were case-insensitive to its lower-case key (once; never over another account). */
   async adopt(account: Account): Promise<Account> {
     const key = userKey(account.name);
-    if (account.key === key || !(await this.redis.renamenx(account.key, key))) return account;
+    if (account.key === key || !(await this.redis.renamenx(account.key, key)))
+      return account;
     await this.redis.hset(key, 'name', account.name);
     return { ...account, key };
   }

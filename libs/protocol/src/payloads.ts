@@ -126,7 +126,13 @@ export interface ServerPayloads {
 
 export interface ClientPayloads {
   [ClientEvent.Dm]: { ref?: Ref; to: string; text: string; cid?: string };
-  [ClientEvent.History]: { ref?: Ref; room?: string; with?: string; before?: string; limit?: number };
+  [ClientEvent.History]: {
+    ref?: Ref;
+    room?: string;
+    with?: string;
+    before?: string;
+    limit?: number;
+  };
   [ClientEvent.Join]: { ref?: Ref; room: string };
   [ClientEvent.Leave]: { ref?: Ref };
   [ClientEvent.Resume]: { ref?: Ref; since: string; room?: string };

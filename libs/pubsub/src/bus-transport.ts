@@ -1,5 +1,10 @@
 import { ConfigService } from '@nestjs/config';
-import { ConsumerDeserializer, IncomingEvent, RedisOptions as RedisTransportOptions, Transport } from '@nestjs/microservices';
+import {
+  ConsumerDeserializer,
+  IncomingEvent,
+  RedisOptions as RedisTransportOptions,
+  Transport,
+} from '@nestjs/microservices';
 
 import { redisOptionsFromUrl } from '@app/redis';
 
@@ -15,8 +20,12 @@ export class BusDeserializer implements ConsumerDeserializer {
 }
 
 /** The Redis transport that receives the bus; retries never run out, so a Redis restart is survived. */
-export function busTransportOptions(config: ConfigService): RedisTransportOptions {
-  const { retryStrategy: _ignored, ...connection } = redisOptionsFromUrl(config.getOrThrow<string>('REDIS_URL'));
+export function busTransportOptions(
+  config: ConfigService,
+): RedisTransportOptions {
+  const { retryStrategy: _ignored, ...connection } = redisOptionsFromUrl(
+    config.getOrThrow<string>('REDIS_URL'),
+  );
   return {
     transport: Transport.REDIS,
     options: {

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis, { ReplyError } from 'ioredis';
 
-import { ChatKeys, defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  ChatKeys,
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+} from '@app/redis';
 
 import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
 import { BusPattern } from './pubsub.constants';
@@ -25,7 +31,8 @@ export type Outcome =
   /** Redis may or may not have run the script: no answer in time, or the connection dropped with it sent. */
   | { status: 'unknown' };
 
-type ScriptReply = ['ok', string, number] | ['dup', string] | ['rate', number] | ['late'];
+type ScriptReply =
+  ['ok', string, number] | ['dup', string] | ['rate', number] | ['late'];
 
 /**
  * The one way onto the chat bus. Messages and DMs are stored and published by `publish.lua` in one
@@ -35,7 +42,14 @@ type ScriptReply = ['ok', string, number] | ['dup', string] | ['rate', number] |
  */
 @Injectable()
 export class ChatBus {
-  private readonly limits: { roomHistory: number; dmHistory: number; cidTtl: number; rate: number; burst: number; strikes: number };
+  private readonly limits: {
+    roomHistory: number;
+    dmHistory: number;
+    cidTtl: number;
+    rate: number;
+    burst: number;
+    strikes: number;
+  };
   private readonly timeoutMs: number;
   /** Redis's clock minus ours, so the deadline handed to the script is in Redis time. */
   private clockOffsetMs = 0;
@@ -56,22 +70,54 @@ export class ChatBus {
       strikes: config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
     };
     this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
-    this.publishScript = defineLuaCommand(redis, 'chatPublish', readLuaFile(__dirname, 'publish.lua'));
+    this.publishScript = defineLuaCommand(
+      redis,
+      'chatPublish',
+      readLuaFile(__dirname, 'publish.lua'),
+    );
     redis.on('ready', () => this.connections++);
   }
 
   publishMessage(room: string, draft: Draft): Promise<Outcome> {
     const ts = Date.now();
     const body = fields({ room, from: draft.from, text: draft.text, ts });
-    const keys = [ChatKeys.roomHistory(room), ChatKeys.saidHistory(draft.from), ChatKeys.followers(draft.from)];
-    return this.stamp('message', BusPattern.Message, draft, keys, body, '', this.limits.roomHistory, room, ts);
+    const keys = [
+      ChatKeys.roomHistory(room),
+      ChatKeys.saidHistory(draft.from),
+      ChatKeys.followers(draft.from),
+    ];
+    return this.stamp(
+      'message',
+      BusPattern.Message,
+      draft,
+      keys,
+      body,
+      '',
+      this.limits.roomHistory,
+      room,
+      ts,
+    );
   }
 
   publishDm(to: string, draft: Draft, origin: string): Promise<Outcome> {
     const ts = Date.now();
     const body = fields({ from: draft.from, to, text: draft.text, ts });
-    const keys = [ChatKeys.dmHistory(to), ChatKeys.dmHistory(draft.from), ChatKeys.online];
-    return this.stamp('dm', BusPattern.Dm, draft, keys, body, `,${fields({ origin })}`, this.limits.dmHistory, to, ts);
+    const keys = [
+      ChatKeys.dmHistory(to),
+      ChatKeys.dmHistory(draft.from),
+      ChatKeys.online,
+    ];
+    return this.stamp(
+      'dm',
+      BusPattern.Dm,
+      draft,
+      keys,
+      body,
+      `,${fields({ origin })}`,
+      this.limits.dmHistory,
+      to,
+      ts,
+    );
   }
 
   async publishPresence(event: PresenceEvent): Promise<void> {
@@ -96,7 +142,10 @@ export class ChatBus {
     const before = Date.now();
     const [seconds, micros] = await this.redis.time();
     const after = Date.now();
-    this.clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + after) / 2;
+    this.clockOffsetMs =
+      Number(seconds) * 1000 +
+      Math.floor(Number(micros) / 1000) -
+      (before + after) / 2;
   }
 
   private async stamp(
@@ -111,17 +160,45 @@ export class ChatBus {
     ts: number,
   ): Promise<Outcome> {
     const { from, cid } = draft;
-    const keys = [ChatKeys.seq, ChatKeys.cid(from, cid ?? ''), ChatKeys.rate(from), ChatKeys.strikes(from), first, second, probe];
-    const deadline = Math.round(Date.now() + this.clockOffsetMs + this.timeoutMs - 50);
+    const keys = [
+      ChatKeys.seq,
+      ChatKeys.cid(from, cid ?? ''),
+      ChatKeys.rate(from),
+      ChatKeys.strikes(from),
+      first,
+      second,
+      probe,
+    ];
+    const deadline = Math.round(
+      Date.now() + this.clockOffsetMs + this.timeoutMs - 50,
+    );
     const { cidTtl, rate, burst, strikes } = this.limits;
-    const args = [kind, channel, body, extra, maxLength, cid ? cidTtl : 0, rate, burst, strikes, deadline, target];
-    const sent = { ready: this.redis.status === 'ready', connections: this.connections };
+    const args = [
+      kind,
+      channel,
+      body,
+      extra,
+      maxLength,
+      cid ? cidTtl : 0,
+      rate,
+      burst,
+      strikes,
+      deadline,
+      target,
+    ];
+    const sent = {
+      ready: this.redis.status === 'ready',
+      connections: this.connections,
+    };
     let reply: ScriptReply;
     try {
       reply = await this.publishScript(keys, args);
     } catch (err) {
       // Only a script that surely never reached Redis (queued while it was away, then dropped) failed for sure.
-      const reached = sent.ready || sent.connections !== this.connections || /timed out/i.test((err as Error).message);
+      const reached =
+        sent.ready ||
+        sent.connections !== this.connections ||
+        /timed out/i.test((err as Error).message);
       if (reached && !(err instanceof ReplyError)) return { status: 'unknown' };
       throw err;
     }
@@ -130,7 +207,12 @@ export class ChatBus {
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
       case 'dup': {
         const [id, original, delivered] = reply[1].split(' ');
-        return { status: 'dup', id, target: original, delivered: delivered === '1' };
+        return {
+          status: 'dup',
+          id,
+          target: original,
+          delivered: delivered === '1',
+        };
       }
       case 'rate':
         return { status: 'rate', cutOff: reply[1] === 1 };

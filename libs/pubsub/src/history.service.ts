@@ -27,7 +27,8 @@ export interface Scope {
 type Entry = [id: string, fields: string[]];
 
 const entryId = (messageId: string): string => `${BigInt(messageId)}-0`;
-const parse = <T extends Stored>(entries: Entry[]): T[] => entries.map(([, fields]) => JSON.parse(fields[1]) as T);
+const parse = <T extends Stored>(entries: Entry[]): T[] =>
+  entries.map(([, fields]) => JSON.parse(fields[1]) as T);
 
 /** Reads the message streams that `publish.lua` writes: room history, DM conversations, resume and gap fills. */
 @Injectable()
@@ -35,22 +36,35 @@ export class HistoryService {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** The room's messages before `before` (newest `limit` of them), oldest first. */
-  roomPage(room: string, limit: number, before?: string): Promise<Page<ChatMessage>> {
+  roomPage(
+    room: string,
+    limit: number,
+    before?: string,
+  ): Promise<Page<ChatMessage>> {
     return this.page<ChatMessage>(ChatKeys.roomHistory(room), limit, before);
   }
 
   /** The DM conversation of `user` with `other`, oldest first. */
-  async dmPage(user: string, other: string, limit: number, before?: string): Promise<Page<DirectMessage>> {
+  async dmPage(
+    user: string,
+    other: string,
+    limit: number,
+    before?: string,
+  ): Promise<Page<DirectMessage>> {
     const key = ChatKeys.dmHistory(user);
-    const between = (dm: DirectMessage): boolean => (dm.from === user && dm.to === other) || (dm.from === other && dm.to === user);
+    const between = (dm: DirectMessage): boolean =>
+      (dm.from === user && dm.to === other) ||
+      (dm.from === other && dm.to === user);
     const found: DirectMessage[] = [];
     let cursor = before;
     // The user's stream mixes conversations: read back in pages until `limit` of this one are found.
     for (;;) {
       const page = await this.page<DirectMessage>(key, 200, cursor);
       found.unshift(...page.messages.filter(between));
-      if (found.length > limit) return { messages: found.slice(-limit), more: true };
-      if (!page.more || page.messages.length === 0) return { messages: found, more: false };
+      if (found.length > limit)
+        return { messages: found.slice(-limit), more: true };
+      if (!page.more || page.messages.length === 0)
+        return { messages: found, more: false };
       cursor = page.messages[0].id;
     }
   }
@@ -59,21 +73,33 @@ export class HistoryService {
    * Everything after `since` in each stream, merged in id order without duplicates; `complete` is false
    * when a stream was trimmed past `since`, or when `since` is older than the data Redis holds (`floor`).
    */
-  async since(keys: string[], since: string, floor = '0'): Promise<Since<Stored>> {
+  async since(
+    keys: string[],
+    since: string,
+    floor = '0',
+  ): Promise<Since<Stored>> {
     if (keys.length === 0) return { messages: [], complete: since >= floor };
     const pipeline = this.redis.pipeline();
-    keys.forEach((key) => pipeline.xrange(key, `(${entryId(since)}`, '+').xinfo('STREAM', key));
+    keys.forEach((key) =>
+      pipeline.xrange(key, `(${entryId(since)}`, '+').xinfo('STREAM', key),
+    );
     const replies = (await pipeline.exec()) ?? [];
     const byId = new Map<string, Stored>();
     let complete = since >= floor;
     for (let i = 0; i < replies.length; i += 2) {
       const [rangeError, entries] = replies[i];
       if (rangeError) throw rangeError;
-      parse(entries as Entry[]).forEach((message) => byId.set(message.id, message));
+      parse(entries as Entry[]).forEach((message) =>
+        byId.set(message.id, message),
+      );
       const [infoError, info] = replies[i + 1];
-      if (!infoError && lostAfter(info as unknown[], BigInt(since))) complete = false;
+      if (!infoError && lostAfter(info as unknown[], BigInt(since)))
+        complete = false;
     }
-    return { messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), complete };
+    return {
+      messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      complete,
+    };
   }
 
   /** `since` over the histories that concern these rooms, users (their DMs) and followed users. */
@@ -89,13 +115,26 @@ export class HistoryService {
   /** DMs to `user` stored after their devices last saw their DMs (while none of them was online). */
   async unreadDms(user: string): Promise<DirectMessage[]> {
     const seen = (await this.redis.get(ChatKeys.dmSeen(user))) ?? '0';
-    const { messages } = await this.since([ChatKeys.dmHistory(user)], seen.padStart(16, '0'));
+    const { messages } = await this.since(
+      [ChatKeys.dmHistory(user)],
+      seen.padStart(16, '0'),
+    );
     return (messages as DirectMessage[]).filter((dm) => dm.to === user);
   }
 
-  private async page<T extends Stored>(key: string, limit: number, before?: string): Promise<Page<T>> {
+  private async page<T extends Stored>(
+    key: string,
+    limit: number,
+    before?: string,
+  ): Promise<Page<T>> {
     const end = before ? `(${entryId(before)}` : '+';
-    const entries = (await this.redis.xrevrange(key, end, '-', 'COUNT', limit + 1)) as Entry[];
+    const entries = (await this.redis.xrevrange(
+      key,
+      end,
+      '-',
+      'COUNT',
+      limit + 1,
+    )) as Entry[];
     const messages = parse<T>(entries.slice(0, limit)).reverse();
     return { messages, more: entries.length > limit };
   }
@@ -108,10 +147,14 @@ export class HistoryService {
  * oldest one left is above `since + 1`, some of the removed ones may have been above `since`.
  */
 function lostAfter(info: unknown[], since: bigint): boolean {
-  const field = (name: string): unknown => (info.includes(name) ? info[info.indexOf(name) + 1] : undefined);
-  const messageId = (entryId: unknown): bigint => BigInt(String(entryId ?? '0-0').split('-')[0]);
+  const field = (name: string): unknown =>
+    info.includes(name) ? info[info.indexOf(name) + 1] : undefined;
+  const messageId = (entryId: unknown): bigint =>
+    BigInt(String(entryId ?? '0-0').split('-')[0]);
   if (messageId(field('max-deleted-entry-id')) > since) return true;
   if (!(Number(field('entries-added')) > Number(field('length')))) return false;
   const first = field('first-entry') as [string, unknown] | null | undefined;
-  return first ? messageId(first[0]) > since + 1n : messageId(field('last-generated-id')) > since;
+  return first
+    ? messageId(first[0]) > since + 1n
+    : messageId(field('last-generated-id')) > since;
 }

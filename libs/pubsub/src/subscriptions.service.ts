@@ -9,7 +9,11 @@ export class SubscriptionsService {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async subscribe(subscriber: string, target: string): Promise<void> {
-    await this.redis.multi().sadd(ChatKeys.followers(target), subscriber).sadd(ChatKeys.following(subscriber), target).exec();
+    await this.redis
+      .multi()
+      .sadd(ChatKeys.followers(target), subscriber)
+      .sadd(ChatKeys.following(subscriber), target)
+      .exec();
   }
 
   /** False when there was no such subscription. */

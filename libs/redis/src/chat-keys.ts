@@ -26,9 +26,12 @@ export const ChatKeys = {
   online: 'chat:online',
   instances: 'chat:instances',
   room: (room: string): string => `chat:room:${room}`,
-  instanceSessions: (instance: string): string => `chat:instance:${instance}:sessions`,
-  instanceAlive: (instance: string): string => `chat:instance:${instance}:alive`,
-  instanceReaped: (instance: string): string => `chat:instance:${instance}:reaped`,
+  instanceSessions: (instance: string): string =>
+    `chat:instance:${instance}:sessions`,
+  instanceAlive: (instance: string): string =>
+    `chat:instance:${instance}:alive`,
+  instanceReaped: (instance: string): string =>
+    `chat:instance:${instance}:reaped`,
   roomHistory: (room: string): string => `chat:history:room:${room}`,
   dmHistory: (user: string): string => `chat:history:dm:${user}`,
   saidHistory: (user: string): string => `chat:history:said:${user}`,

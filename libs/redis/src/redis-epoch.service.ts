@@ -31,11 +31,22 @@ export class RedisEpoch {
 
   async check(): Promise<Epoch> {
     const [seconds, micros] = await this.redis.time();
-    const floor = String((Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)) * 1024).padStart(16, '0');
+    const floor = String(
+      (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)) * 1024,
+    ).padStart(16, '0');
     const candidate = `${randomBytes(8).toString('hex')}:${floor}`;
-    const existing = await this.redis.set(ChatKeys.epoch, candidate, 'NX', 'GET');
+    const existing = await this.redis.set(
+      ChatKeys.epoch,
+      candidate,
+      'NX',
+      'GET',
+    );
     const [id, first] = (existing ?? candidate).split(':');
-    const epoch = { id, floor: first, lost: this.known !== undefined && this.known.id !== id };
+    const epoch = {
+      id,
+      floor: first,
+      lost: this.known !== undefined && this.known.id !== id,
+    };
     this.known = epoch;
     return epoch;
   }

@@ -1,11 +1,24 @@
 /* Failures that mean "Redis cannot answer now" (down, restarting, too slow), as opposed to a bad command. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'ETIMEDOUT']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
 const UNAVAILABLE_NAMES = new Set(['AbortError', 'MaxRetriesPerRequestError']);
-const UNAVAILABLE_MESSAGES = /^(Command timed out|Connection is closed|Stream isn't writeable|LOADING |MASTERDOWN |READONLY |CLUSTERDOWN |BUSY )/;
+const UNAVAILABLE_MESSAGES =
+  /^(Command timed out|Connection is closed|Stream isn't writeable|LOADING |MASTERDOWN |READONLY |CLUSTERDOWN |BUSY )/;
 
 /** True for ioredis errors that a retry after a pause may cure: connection lost, command timed out, Redis loading. */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
-  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_MESSAGES.test(err.message);
+  return (
+    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
+    UNAVAILABLE_NAMES.has(err.name) ||
+    UNAVAILABLE_MESSAGES.test(err.message)
+  );
 }

@@ -7,7 +7,13 @@ describe(RedisOutageLog.name, () => {
   it('reports an outage when it starts, every 10 s at most while it lasts, and when it ends', () => {
     const lines: string[] = [];
     let now = 0;
-    const sut = new RedisOutageLog({ warn: (m: string) => lines.push(`WARN ${m}`), log: (m: string) => lines.push(`LOG ${m}`) }, () => now);
+    const sut = new RedisOutageLog(
+      {
+        warn: (m: string) => lines.push(`WARN ${m}`),
+        log: (m: string) => lines.push(`LOG ${m}`),
+      },
+      () => now,
+    );
     sut.recovered();
     for (now = 0; now <= 25_000; now += 500) sut.failed('ECONNREFUSED');
     assert.equal(sut.isDown, true);

@@ -29,12 +29,16 @@ export class RedisOutageLog {
     }
     if (now - this.lastReport < OUTAGE_REPORT_INTERVAL_MS) return;
     this.lastReport = now;
-    this.logger.warn(`Redis still unreachable after ${seconds(now - this.downSince)} s (${reason}); retrying`);
+    this.logger.warn(
+      `Redis still unreachable after ${seconds(now - this.downSince)} s (${reason}); retrying`,
+    );
   }
 
   recovered(): void {
     if (this.downSince === undefined) return;
-    this.logger.log(`Redis connection restored after ${seconds(this.now() - this.downSince)} s`);
+    this.logger.log(
+      `Redis connection restored after ${seconds(this.now() - this.downSince)} s`,
+    );
     this.downSince = undefined;
   }
 }

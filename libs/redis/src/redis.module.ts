@@ -1,4 +1,10 @@
-import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
@@ -24,9 +30,15 @@ import { RedisOutageLog } from './redis-outage-log';
           // script would store the message twice. It fails instead (outcome unknown), and never runs twice.
           autoResendUnfulfilledCommands: false,
           commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
-          retryStrategy: (times) => Math.min(times * 200, config.getOrThrow<number>('REDIS_RETRY_DELAY_MS')),
+          retryStrategy: (times) =>
+            Math.min(
+              times * 200,
+              config.getOrThrow<number>('REDIS_RETRY_DELAY_MS'),
+            ),
         });
-        redis.on('error', (err: NodeJS.ErrnoException) => outage.failed(err.code ?? err.message));
+        redis.on('error', (err: NodeJS.ErrnoException) =>
+          outage.failed(err.code ?? err.message),
+        );
         redis.on('ready', () => outage.recovered());
         await redis.connect();
         return redis;

@@ -23,7 +23,12 @@ describe(RoomsService.name, () => {
     await server?.stop();
   });
 
-  const move = (userLeft: boolean, userJoined: boolean, users: number, offline = false) => ({ userLeft, userJoined, users, offline });
+  const move = (
+    userLeft: boolean,
+    userJoined: boolean,
+    users: number,
+    offline = false,
+  ) => ({ userLeft, userJoined, users, offline });
 
   it('counts distinct users per room across instances and reports who joined or left', async () => {
     const a1 = { id: 'east/1', username: 'a' };
@@ -38,13 +43,21 @@ describe(RoomsService.name, () => {
       { name: 'global', users: 1 },
       { name: 'r1', users: 1 },
     ]);
-    assert.deepEqual(await sut.move(a1, 'r1', 'r1'), move(false, false, 1), 'joining the same room changes nothing');
+    assert.deepEqual(
+      await sut.move(a1, 'r1', 'r1'),
+      move(false, false, 1),
+      'joining the same room changes nothing',
+    );
     assert.equal(await sut.isOnline('a'), true);
 
     assert.deepEqual(await sut.move(a1, 'r1', ''), move(false, false, 0));
     assert.deepEqual(await peer.move(a2, 'r1', ''), move(true, false, 0, true));
     assert.equal(await sut.isOnline('a'), false);
-    assert.deepEqual(await sut.move(a2, '', ''), move(false, false, 0), 'a second exit is a no-op');
+    assert.deepEqual(
+      await sut.move(a2, '', ''),
+      move(false, false, 0),
+      'a second exit is a no-op',
+    );
     assert.deepEqual(await sut.list(), [{ name: 'global', users: 1 }]);
     await peer.move(b, 'global', '');
   });
@@ -68,19 +81,33 @@ describe(RoomsService.name, () => {
   it('reaps the sessions of an instance whose heartbeat lapsed, and only then, and tells it so', async () => {
     await peer.heartbeat(60_000);
     await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');
-    assert.deepEqual(await sut.reapDeadInstances(), [], 'alive: nothing reaped');
+    assert.deepEqual(
+      await sut.reapDeadInstances(),
+      [],
+      'alive: nothing reaped',
+    );
     await redis.del('chat:instance:west:alive');
-    assert.deepEqual(await sut.reapDeadInstances(), [{ room: 'haunt', user: 'ghost' }]);
+    assert.deepEqual(await sut.reapDeadInstances(), [
+      { room: 'haunt', user: 'ghost' },
+    ]);
     assert.deepEqual(await sut.who('haunt'), []);
     assert.equal(await sut.isOnline('ghost'), false);
-    assert.deepEqual(await peer.heartbeat(60_000), { lapsed: true, reaped: true });
-    assert.deepEqual(await peer.heartbeat(60_000), { lapsed: false, reaped: false });
+    assert.deepEqual(await peer.heartbeat(60_000), {
+      lapsed: true,
+      reaped: true,
+    });
+    assert.deepEqual(await peer.heartbeat(60_000), {
+      lapsed: false,
+      reaped: false,
+    });
   });
 
   it('writes live sessions back after Redis lost them, and drops the ones that are gone', async () => {
     await redis.flushall();
     await sut.move({ id: 'east/6', username: 'stale' }, '', 'old');
-    const moves = await sut.resync([{ id: 'east/7', username: 'kept', room: 'lost' }]);
+    const moves = await sut.resync([
+      { id: 'east/7', username: 'kept', room: 'lost' },
+    ]);
     assert.equal(moves[0].move.userJoined, true);
     assert.deepEqual(await sut.list(), [{ name: 'lost', users: 1 }]);
     assert.deepEqual(await sut.who('lost'), ['kept']);

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { RoomCount } from '@app/protocol';
-import { ChatKeys, defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  ChatKeys,
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+} from '@app/redis';
 
 import { INSTANCE_ID } from './rooms.constants';
 
@@ -48,8 +54,16 @@ export class RoomsService {
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
     this.sessionsKey = ChatKeys.instanceSessions(instanceId);
-    this.moveScript = defineLuaCommand(redis, 'chatRoomsMove', readLuaFile(__dirname, 'move.lua'));
-    this.heartbeatScript = defineLuaCommand(redis, 'chatRoomsHeartbeat', readLuaFile(__dirname, 'heartbeat.lua'));
+    this.moveScript = defineLuaCommand(
+      redis,
+      'chatRoomsMove',
+      readLuaFile(__dirname, 'move.lua'),
+    );
+    this.heartbeatScript = defineLuaCommand(
+      redis,
+      'chatRoomsHeartbeat',
+      readLuaFile(__dirname, 'heartbeat.lua'),
+    );
   }
 
   /** Moves the session from room `from` ('' for a new session) to `to` ('' to take it offline). */
@@ -63,7 +77,9 @@ export class RoomsService {
     const pipeline = this.redis.pipeline();
     names.forEach((name) => pipeline.hlen(ChatKeys.room(name)));
     const counts = (await pipeline.exec()) ?? [];
-    return names.map((name, i) => ({ name, users: Number(counts[i]?.[1] ?? 0) })).filter((room) => room.users > 0);
+    return names
+      .map((name, i) => ({ name, users: Number(counts[i]?.[1] ?? 0) }))
+      .filter((room) => room.users > 0);
   }
 
   async who(room: string): Promise<string[]> {
@@ -76,8 +92,15 @@ export class RoomsService {
 
   /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
   async heartbeat(ttlMs: number): Promise<Heartbeat> {
-    const keys = [ChatKeys.instanceAlive(this.instanceId), ChatKeys.instances, ChatKeys.instanceReaped(this.instanceId)];
-    const [lapsed, reaped] = await this.heartbeatScript(keys, [this.instanceId, ttlMs]);
+    const keys = [
+      ChatKeys.instanceAlive(this.instanceId),
+      ChatKeys.instances,
+      ChatKeys.instanceReaped(this.instanceId),
+    ];
+    const [lapsed, reaped] = await this.heartbeatScript(keys, [
+      this.instanceId,
+      ttlMs,
+    ]);
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
 
@@ -85,11 +108,22 @@ export class RoomsService {
   async reapDeadInstances(): Promise<Departure[]> {
     const departures: Departure[] = [];
     for (const instance of await this.redis.smembers(ChatKeys.instances)) {
-      if (instance === this.instanceId || (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1) continue;
+      if (
+        instance === this.instanceId ||
+        (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1
+      )
+        continue;
       const sessionsKey = ChatKeys.instanceSessions(instance);
-      for (const [id, record] of Object.entries(await this.redis.hgetall(sessionsKey))) {
+      for (const [id, record] of Object.entries(
+        await this.redis.hgetall(sessionsKey),
+      )) {
         const [username, room] = splitRecord(record);
-        const move = await this.runMove(sessionsKey, { id, username }, room, '');
+        const move = await this.runMove(
+          sessionsKey,
+          { id, username },
+          room,
+          '',
+        );
         if (move.userLeft) departures.push({ room, user: username });
       }
       await this.redis
@@ -107,27 +141,50 @@ export class RoomsService {
    * or after this instance was reaped while paused): records of sessions that are gone are removed, live
    * ones are put back in their rooms. Returns the moves of the sessions put back.
    */
-  async resync<S extends SessionRef & { room: string }>(live: S[]): Promise<Array<{ session: S; move: Move }>> {
-    const recorded = new Map(Object.entries(await this.redis.hgetall(this.sessionsKey)).map(([id, rec]) => [id, splitRecord(rec)]));
+  async resync<S extends SessionRef & { room: string }>(
+    live: S[],
+  ): Promise<Array<{ session: S; move: Move }>> {
+    const recorded = new Map(
+      Object.entries(await this.redis.hgetall(this.sessionsKey)).map(
+        ([id, rec]) => [id, splitRecord(rec)],
+      ),
+    );
     const liveIds = new Set(live.map((s) => s.id));
     for (const [id, [username, room]] of recorded) {
       if (!liveIds.has(id)) await this.move({ id, username }, room, '');
     }
     const moves: Array<{ session: S; move: Move }> = [];
     for (const session of live) {
-      moves.push({ session, move: await this.move(session, recorded.get(session.id)?.[1] ?? '', session.room) });
+      moves.push({
+        session,
+        move: await this.move(
+          session,
+          recorded.get(session.id)?.[1] ?? '',
+          session.room,
+        ),
+      });
     }
     return moves;
   }
 
   /** Forgets this instance (clean shutdown, after its sessions have exited). */
   async retire(): Promise<void> {
-    await this.redis.multi().del(ChatKeys.instanceAlive(this.instanceId)).srem(ChatKeys.instances, this.instanceId).exec();
+    await this.redis
+      .multi()
+      .del(ChatKeys.instanceAlive(this.instanceId))
+      .srem(ChatKeys.instances, this.instanceId)
+      .exec();
   }
 
   /* The session's record may name another room than this instance believes (a timed-out move that Redis
      carried out after all): the script says so, and the move is retried from the recorded room. */
-  private async runMove(sessionsKey: string, session: SessionRef, from: string, to: string, retry = true): Promise<Move> {
+  private async runMove(
+    sessionsKey: string,
+    session: SessionRef,
+    from: string,
+    to: string,
+    retry = true,
+  ): Promise<Move> {
     const keys = [
       sessionsKey,
       ChatKeys.online,
@@ -137,13 +194,23 @@ export class RoomsService {
       ChatKeys.seq,
       ChatKeys.dmSeen(session.username),
     ];
-    const reply = await this.moveScript(keys, [session.id, session.username, from, to]);
+    const reply = await this.moveScript(keys, [
+      session.id,
+      session.username,
+      from,
+      to,
+    ]);
     if (reply[0] === 'stale') {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
       return this.runMove(sessionsKey, session, reply[1], to, false);
     }
     const [, left, joined, users, offline] = reply;
-    return { userLeft: left === 1, userJoined: joined === 1, users, offline: offline === 1 };
+    return {
+      userLeft: left === 1,
+      userJoined: joined === 1,
+      users,
+      offline: offline === 1,
+    };
   }
 }
 

@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 
 import { BusSequencer, Sequenced } from './bus-sequencer';
 
-const msg = (id: string, prev?: string): Sequenced => ({ id, prev, room: 'r', from: 'a', text: id, ts: 1 });
+const msg = (id: string, prev?: string): Sequenced => ({
+  id,
+  prev,
+  room: 'r',
+  from: 'a',
+  text: id,
+  ts: 1,
+});
 
 const make = (stored: Sequenced[], complete = true) => {
   const delivered: string[] = [];

@@ -1,7 +1,10 @@
 import { ChatMessage, DirectMessage } from '@app/protocol';
 
 /** A stored message as the sequencer sees it: `prev` only on live bus events, `origin` only on live DMs. */
-export type Sequenced = (ChatMessage | DirectMessage) & { prev?: string; origin?: string };
+export type Sequenced = (ChatMessage | DirectMessage) & {
+  prev?: string;
+  origin?: string;
+};
 
 export interface SequencerPorts {
   /** Stored messages after `after` that concern this instance, in id order; `complete` false if some are gone. */
@@ -74,11 +77,14 @@ export class BusSequencer {
     for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
       try {
         const found = await this.ports.fill(after);
-        found.messages.forEach((message) => message.id > this.lastId && this.pass(message));
+        found.messages.forEach(
+          (message) => message.id > this.lastId && this.pass(message),
+        );
         complete = found.complete;
         break;
       } catch {
-        if (attempt < FILL_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
+        if (attempt < FILL_ATTEMPTS)
+          await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
       }
     }
     if (!complete) this.ports.missing(after, upTo);

@@ -37,13 +37,17 @@ export class ChatDelivery {
   }
 
   private deliver({ prev: _prev, origin, ...message }: Sequenced): void {
-    if ('room' in message) this.metrics.delivered('message', this.registry.deliverMessage(message));
+    if ('room' in message)
+      this.metrics.delivered('message', this.registry.deliverMessage(message));
     else this.metrics.delivered('dm', this.registry.deliverDm(message, origin));
   }
 
   private missing(after: string, upTo: string): void {
-    this.logger.warn(`Messages after ${after} up to ${upTo} could not be read back from history after a bus gap`);
-    const text = 'Some messages may be missing: the server lost contact with the chat bus and could not recover them all';
+    this.logger.warn(
+      `Messages after ${after} up to ${upTo} could not be read back from history after a bus gap`,
+    );
+    const text =
+      'Some messages may be missing: the server lost contact with the chat bus and could not recover them all';
     this.registry.broadcast(errorFrame(ErrorCode.MessagesMissing, text));
   }
 }

@@ -24,13 +24,22 @@ export class ChatErrorFilter implements ExceptionFilter {
     const session = ws.getClient<ChatSocket>().session;
     const [code, message] = this.describe(exception);
     session?.send(errorFrame(code, message, refOf(ws.getData())));
-    if (code === ErrorCode.Unauthorized) session?.close(CLOSE_UNAUTHORIZED, 'Login expired');
+    if (code === ErrorCode.Unauthorized)
+      session?.close(CLOSE_UNAUTHORIZED, 'Login expired');
   }
 
   private describe(exception: unknown): [ErrorCode, string] {
-    if (exception instanceof ChatError) return [exception.code, exception.message];
+    if (exception instanceof ChatError)
+      return [exception.code, exception.message];
     this.metrics.redisError();
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    return [ErrorCode.Internal, 'The server could not complete this request (the chat store may be unreachable); try again shortly'];
+    this.logger.error(
+      exception instanceof Error
+        ? (exception.stack ?? exception.message)
+        : String(exception),
+    );
+    return [
+      ErrorCode.Internal,
+      'The server could not complete this request (the chat store may be unreachable); try again shortly',
+    ];
   }
 }

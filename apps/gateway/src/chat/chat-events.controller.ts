@@ -1,7 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 
-import { BusPattern, CanaryEvent, DmEvent, FollowEvent, MessageEvent, PresenceEvent } from '@app/pubsub';
+import {
+  BusPattern,
+  CanaryEvent,
+  DmEvent,
+  FollowEvent,
+  MessageEvent,
+  PresenceEvent,
+} from '@app/pubsub';
 
 import { BusCanary } from '../health/bus-canary.service';
 import { MetricsService } from '../metrics/metrics.service';

@@ -5,7 +5,12 @@ import { ChatSession } from './chat-session';
 
 const make = () => {
   const sent: string[] = [];
-  const sut = new ChatSession('s1', 'ann', { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' }, { send: (frame) => sent.push(frame), close: () => undefined });
+  const sut = new ChatSession(
+    's1',
+    'ann',
+    { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
+    { send: (frame) => sent.push(frame), close: () => undefined },
+  );
   return { sut, sent };
 };
 
@@ -51,6 +56,12 @@ describe(ChatSession.name, () => {
     sut.release();
     sut.deliver('late copy', '0006');
     sut.deliver('next', '0008', 'global');
-    assert.deepEqual(sent, ['unread 3', 'unread 4', 'unread 6', 'room', 'next']);
+    assert.deepEqual(sent, [
+      'unread 3',
+      'unread 4',
+      'unread 6',
+      'room',
+      'next',
+    ]);
   });
 });

@@ -52,7 +52,8 @@ export class ChatWsAdapter extends WsAdapter {
     const server = super.create(port, {
       ...options,
       maxPayload: this.options.maxFrameBytes,
-      verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) => this.verify(info.req, done),
+      verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) =>
+        this.verify(info.req, done),
     }) as WsServer;
     this.keepAlive(server);
     return server;
@@ -65,14 +66,26 @@ export class ChatWsAdapter extends WsAdapter {
 
   /* A client's protocol errors (oversize frame, bad UTF-8) are its own business: debug, not error, so no one can flood the log. */
   bindErrorHandler(server: WsServer): WsServer {
-    server.on('connection', (ws: WebSocket) => ws.on('error', (err: Error) => this.log.debug(`Client socket: ${err.message}`)));
+    server.on('connection', (ws: WebSocket) =>
+      ws.on('error', (err: Error) =>
+        this.log.debug(`Client socket: ${err.message}`),
+      ),
+    );
     server.on('error', (err: Error) => this.log.error(err));
     return server;
   }
 
-  bindMessageHandlers(client: ChatSocket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    const byEvent = new Map(handlers.map((handler) => [String(handler.message), handler]));
-    const socket = (client as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  bindMessageHandlers(
+    client: ChatSocket,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const byEvent = new Map(
+      handlers.map((handler) => [String(handler.message), handler]),
+    );
+    const socket = (
+      client as unknown as { _socket: { pause(): void; resume(): void } }
+    )._socket;
     let queued = 0;
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const session = client.session;
@@ -96,21 +109,47 @@ export class ChatWsAdapter extends WsAdapter {
     transform: (data: unknown) => Observable<unknown>,
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
-    if (session.holding && parsed?.event !== ClientEvent.Resume) session.release();
+    if (session.holding && parsed?.event !== ClientEvent.Resume)
+      session.release();
     const ref = refOf(parsed?.data);
-    if (!parsed || parsed.problem) return session.send(errorFrame(ErrorCode.BadRequest, parsed?.problem ?? (frame as string), ref));
+    if (!parsed || parsed.problem)
+      return session.send(
+        errorFrame(
+          ErrorCode.BadRequest,
+          parsed?.problem ?? (frame as string),
+          ref,
+        ),
+      );
     const handler = byEvent.get(parsed.event);
     if (!handler) {
       const known = [...byEvent.keys()].sort().join(', ');
-      return session.send(errorFrame(ErrorCode.UnknownEvent, `Unknown event "${clipEvent(parsed.event)}": use one of ${known}`, ref));
+      return session.send(
+        errorFrame(
+          ErrorCode.UnknownEvent,
+          `Unknown event "${clipEvent(parsed.event)}": use one of ${known}`,
+          ref,
+        ),
+      );
     }
     try {
-      const reply = await lastValueFrom(transform(handler.callback(parsed.data, parsed.event)), { defaultValue: undefined });
-      if (reply !== undefined && reply !== null) session.send(JSON.stringify(reply));
+      const reply = await lastValueFrom(
+        transform(handler.callback(parsed.data, parsed.event)),
+        { defaultValue: undefined },
+      );
+      if (reply !== undefined && reply !== null)
+        session.send(JSON.stringify(reply));
     } catch (err) {
       // ChatErrorFilter answers every handler failure; this is only reached by a failure of Nest itself.
-      this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      session.send(errorFrame(ErrorCode.Internal, 'The server could not complete this request; try again', ref));
+      this.log.error(
+        err instanceof Error ? (err.stack ?? err.message) : String(err),
+      );
+      session.send(
+        errorFrame(
+          ErrorCode.Internal,
+          'The server could not complete this request; try again',
+          ref,
+        ),
+      );
     }
   }
 
@@ -129,15 +168,32 @@ export class ChatWsAdapter extends WsAdapter {
         alive.set(ws, false);
         ws.ping();
       });
-      setTimeout(() => server.clients.forEach((ws) => alive.get(ws) === false && ws.terminate()), this.options.pingTimeoutMs).unref();
+      setTimeout(
+        () =>
+          server.clients.forEach(
+            (ws) => alive.get(ws) === false && ws.terminate(),
+          ),
+        this.options.pingTimeoutMs,
+      ).unref();
     }, this.options.pingIntervalMs);
     timer.unref();
     server.on('close', () => clearInterval(timer));
   }
 
   private verify(req: UpgradeRequest, done: VerifyCallback): void {
-    if (this.draining) return done(false, 503, 'Server shutting down: connect to another instance');
-    if (!isOriginAllowed(req.headers.origin, this.options.allowedOrigins, req.headers.host)) {
+    if (this.draining)
+      return done(
+        false,
+        503,
+        'Server shutting down: connect to another instance',
+      );
+    if (
+      !isOriginAllowed(
+        req.headers.origin,
+        this.options.allowedOrigins,
+        req.headers.host,
+      )
+    ) {
       return done(false, 403, 'Origin not allowed: add it to ALLOWED_ORIGINS');
     }
     this.options.verifyToken(bearerToken(req.headers, req.url ?? '/')).then(

@@ -1,6 +1,18 @@
-import { BeforeApplicationShutdown, Logger, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Logger,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway, WsResponse } from '@nestjs/websockets';
+import {
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  SubscribeMessage,
+  WebSocketGateway,
+  WsResponse,
+} from '@nestjs/websockets';
 
 import {
   ClientEvent,
@@ -27,7 +39,17 @@ import { ChatSession } from './chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
 import { CurrentSession } from './current-session.decorator';
-import { DmData, FrameSchemas, HistoryData, JoinData, RefData, ResumeData, SendData, UserData, WhoData } from './frame-schema';
+import {
+  DmData,
+  FrameSchemas,
+  HistoryData,
+  JoinData,
+  RefData,
+  ResumeData,
+  SendData,
+  UserData,
+  WhoData,
+} from './frame-schema';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
 import { SchemaPipe } from './schema.pipe';
 import { SessionGuard } from './session.guard';
@@ -36,15 +58,22 @@ import { socketLink } from './socket-link';
 
 const reply =
   <T>(event: ServerEvent, ref: Ref | undefined) =>
-  (data: Omit<T, 'ref'>): WsResponse<T> => ({ event, data: { ...(ref !== undefined && { ref }), ...data } as T });
+  (data: Omit<T, 'ref'>): WsResponse<T> => ({
+    event,
+    data: { ...(ref !== undefined && { ref }), ...data } as T,
+  });
 
-const body = <T>(schema: (data: Record<string, unknown>) => T): ParameterDecorator => MessageBody(new SchemaPipe(schema));
+const body = <T>(
+  schema: (data: Record<string, unknown>) => T,
+): ParameterDecorator => MessageBody(new SchemaPipe(schema));
 
 /** The WebSocket edge: one line per chat command, each a call of `ChatService`; sessions open and close here. */
 @WebSocketGateway({ path: WS_PATH })
 @UseGuards(SessionGuard)
 @UseFilters(ChatErrorFilter)
-export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
+export class ChatGateway
+  implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(ChatGateway.name);
   private sessionCount = 0;
 
@@ -60,16 +89,36 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
-    const link = socketLink(ws, this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'), () => this.metrics.slowConsumerClosed());
-    const session = (ws.session = new ChatSession(`${this.chat.instanceId}/${++this.sessionCount}`, claims.sub, claims, link));
+    const link = socketLink(
+      ws,
+      this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
+      () => this.metrics.slowConsumerClosed(),
+    );
+    const session = (ws.session = new ChatSession(
+      `${this.chat.instanceId}/${++this.sessionCount}`,
+      claims.sub,
+      claims,
+      link,
+    ));
     void session.enqueue(() =>
-      this.chat.open(session).then(() => this.sessionLog.opened(session, req.socket.remoteAddress), (err: Error) => {
-        this.logger.warn(`Could not open a session for ${session.username}: ${err.message}`);
-        session.close(CLOSE_INTERNAL, 'The chat store is unreachable; reconnect shortly');
-      }),
+      this.chat.open(session).then(
+        () => this.sessionLog.opened(session, req.socket.remoteAddress),
+        (err: Error) => {
+          this.logger.warn(
+            `Could not open a session for ${session.username}: ${err.message}`,
+          );
+          session.close(
+            CLOSE_INTERNAL,
+            'The chat store is unreachable; reconnect shortly',
+          );
+        },
+      ),
     );
     // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
-    setTimeout(() => void session.enqueue(async () => void session.release()), this.config.getOrThrow<number>('RESUME_WAIT_MS')).unref();
+    setTimeout(
+      () => void session.enqueue(async () => void session.release()),
+      this.config.getOrThrow<number>('RESUME_WAIT_MS'),
+    ).unref();
   }
 
   handleDisconnect(ws: ChatSocket): void {
@@ -85,29 +134,53 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
-    await Promise.all(sessions.map((session) => session.enqueue(() => this.leave(session))));
-    sessions.forEach((session) => session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'));
+    await Promise.all(
+      sessions.map((session) => session.enqueue(() => this.leave(session))),
+    );
+    sessions.forEach((session) =>
+      session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'),
+    );
     await this.heartbeat.retire();
   }
 
   @SubscribeMessage(ClientEvent.Send)
-  send(@CurrentSession() session: ChatSession, @body(FrameSchemas.send) data: SendData): Promise<WsResponse<Sent>> {
-    return this.chat.send(session, data.text, data.cid).then(reply(ServerEvent.Sent, data.ref));
+  send(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.send) data: SendData,
+  ): Promise<WsResponse<Sent>> {
+    return this.chat
+      .send(session, data.text, data.cid)
+      .then(reply(ServerEvent.Sent, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Dm)
-  dm(@CurrentSession() session: ChatSession, @body(FrameSchemas.dm) data: DmData): Promise<WsResponse<Sent>> {
-    return this.chat.dm(session, data.to, data.text, data.cid).then(reply(ServerEvent.Sent, data.ref));
+  dm(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.dm) data: DmData,
+  ): Promise<WsResponse<Sent>> {
+    return this.chat
+      .dm(session, data.to, data.text, data.cid)
+      .then(reply(ServerEvent.Sent, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Join)
-  join(@CurrentSession() session: ChatSession, @body(FrameSchemas.join) data: JoinData): Promise<WsResponse<Joined>> {
-    return this.chat.join(session, data.room).then(reply(ServerEvent.Joined, data.ref));
+  join(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.join) data: JoinData,
+  ): Promise<WsResponse<Joined>> {
+    return this.chat
+      .join(session, data.room)
+      .then(reply(ServerEvent.Joined, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Leave)
-  leaveRoom(@CurrentSession() session: ChatSession, @body(FrameSchemas.ref) data: RefData): Promise<WsResponse<Joined>> {
-    return this.chat.join(session, LOBBY).then(reply(ServerEvent.Joined, data.ref));
+  leaveRoom(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.ref) data: RefData,
+  ): Promise<WsResponse<Joined>> {
+    return this.chat
+      .join(session, LOBBY)
+      .then(reply(ServerEvent.Joined, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Rooms)
@@ -116,31 +189,62 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect, Be
   }
 
   @SubscribeMessage(ClientEvent.Who)
-  who(@CurrentSession() session: ChatSession, @body(FrameSchemas.who) data: WhoData): Promise<WsResponse<WhoList>> {
-    return this.chat.who(session, data.room).then(reply(ServerEvent.Who, data.ref));
+  who(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.who) data: WhoData,
+  ): Promise<WsResponse<WhoList>> {
+    return this.chat
+      .who(session, data.room)
+      .then(reply(ServerEvent.Who, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Subscribe)
-  subscribe(@CurrentSession() session: ChatSession, @body(FrameSchemas.user) data: UserData): Promise<WsResponse<SubscriptionChange>> {
-    return this.chat.subscribe(session, data.user).then(reply(ServerEvent.Subscribed, data.ref));
+  subscribe(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.user) data: UserData,
+  ): Promise<WsResponse<SubscriptionChange>> {
+    return this.chat
+      .subscribe(session, data.user)
+      .then(reply(ServerEvent.Subscribed, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Unsubscribe)
-  unsubscribe(@CurrentSession() session: ChatSession, @body(FrameSchemas.user) data: UserData): Promise<WsResponse<SubscriptionChange>> {
-    return this.chat.unsubscribe(session, data.user).then(reply(ServerEvent.Unsubscribed, data.ref));
+  unsubscribe(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.user) data: UserData,
+  ): Promise<WsResponse<SubscriptionChange>> {
+    return this.chat
+      .unsubscribe(session, data.user)
+      .then(reply(ServerEvent.Unsubscribed, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.History)
-  history(@CurrentSession() session: ChatSession, @body(FrameSchemas.history) data: HistoryData): Promise<WsResponse<HistoryPage>> {
-    return this.chat.page(session, data).then(reply(ServerEvent.History, data.ref));
+  history(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.history) data: HistoryData,
+  ): Promise<WsResponse<HistoryPage>> {
+    return this.chat
+      .page(session, data)
+      .then(reply(ServerEvent.History, data.ref));
   }
 
   @SubscribeMessage(ClientEvent.Resume)
-  resume(@CurrentSession() session: ChatSession, @body(FrameSchemas.resume) data: ResumeData): Promise<WsResponse<Resumed>> {
-    return this.chat.resume(session, data.since, data.room).then(reply(ServerEvent.Resumed, data.ref));
+  resume(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.resume) data: ResumeData,
+  ): Promise<WsResponse<Resumed>> {
+    return this.chat
+      .resume(session, data.since, data.room)
+      .then(reply(ServerEvent.Resumed, data.ref));
   }
 
   private leave(session: ChatSession): Promise<void> {
-    return this.chat.close(session).catch((err: Error) => this.logger.warn(`Could not remove ${session.username}'s session ${session.id}: ${err.message}`));
+    return this.chat
+      .close(session)
+      .catch((err: Error) =>
+        this.logger.warn(
+          `Could not remove ${session.username}'s session ${session.id}: ${err.message}`,
+        ),
+      );
   }
 }

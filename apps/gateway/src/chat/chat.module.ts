@@ -16,8 +16,20 @@ import { RevocationWatcher } from './revocation-watcher.service';
 import { SessionRegistry } from './session-registry.service';
 
 @Module({
-  imports: [AuthModule.forInstance(INSTANCE_NAME), HealthModule, PubsubModule, RoomsModule.forInstance(INSTANCE_NAME)],
+  imports: [
+    AuthModule.forInstance(INSTANCE_NAME),
+    HealthModule,
+    PubsubModule,
+    RoomsModule.forInstance(INSTANCE_NAME),
+  ],
   controllers: [ChatEventsController],
-  providers: [ChatDelivery, ChatGateway, ChatService, InstanceHeartbeat, RevocationWatcher, SessionRegistry],
+  providers: [
+    ChatDelivery,
+    ChatGateway,
+    ChatService,
+    InstanceHeartbeat,
+    RevocationWatcher,
+    SessionRegistry,
+  ],
 })
 export class ChatModule {}

@@ -15,7 +15,13 @@ import {
   SubscriptionChange,
   WhoList,
 } from '@app/protocol';
-import { ChatBus, Draft, HistoryService, Outcome, SubscriptionsService } from '@app/pubsub';
+import {
+  ChatBus,
+  Draft,
+  HistoryService,
+  Outcome,
+  SubscriptionsService,
+} from '@app/pubsub';
 import { RedisEpoch } from '@app/redis';
 import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
@@ -55,33 +61,81 @@ export class ChatService {
     const move = await this.rooms.move(session, '', LOBBY);
     const known = this.registry.hasUser(session.username);
     this.registry.add(session);
-    if (!known) this.registry.setFollowing(session.username, await this.subscriptions.following(session.username));
+    if (!known)
+      this.registry.setFollowing(
+        session.username,
+        await this.subscriptions.following(session.username),
+      );
     await this.announce(session.username, move, '', LOBBY);
     const unread = await this.history.unreadDms(session.username);
-    session.send(serverFrame(ServerEvent.Welcome, { username: session.username, instance: this.instanceId, room: LOBBY, unreadDms: unread.length }));
-    session.holdUnread(unread.map((dm) => ({ id: dm.id, frame: serverFrame(ServerEvent.Dm, dm) })));
+    session.send(
+      serverFrame(ServerEvent.Welcome, {
+        username: session.username,
+        instance: this.instanceId,
+        room: LOBBY,
+        unreadDms: unread.length,
+      }),
+    );
+    session.holdUnread(
+      unread.map((dm) => ({
+        id: dm.id,
+        frame: serverFrame(ServerEvent.Dm, dm),
+      })),
+    );
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
-    await this.announce(session.username, await this.rooms.move(session, session.room, ''), session.room, '');
+    await this.announce(
+      session.username,
+      await this.rooms.move(session, session.room, ''),
+      session.room,
+      '',
+    );
   }
 
-  async send(session: ChatSession, text: string, cid?: string): Promise<Reply<Sent>> {
-    const outcome = await this.publish(session, () => this.bus.publishMessage(session.room, { from: session.username, text, cid }));
+  async send(
+    session: ChatSession,
+    text: string,
+    cid?: string,
+  ): Promise<Reply<Sent>> {
+    const outcome = await this.publish(session, () =>
+      this.bus.publishMessage(session.room, {
+        from: session.username,
+        text,
+        cid,
+      }),
+    );
     if (outcome.status === 'ok') this.metrics.published('message');
-    if (outcome.status === 'dup') return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
+    if (outcome.status === 'dup')
+      return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
     return { id: outcome.id, room: session.room, ...(cid && { cid }) };
   }
 
-  async dm(session: ChatSession, to: string, text: string, cid?: string): Promise<Reply<Sent>> {
+  async dm(
+    session: ChatSession,
+    to: string,
+    text: string,
+    cid?: string,
+  ): Promise<Reply<Sent>> {
     const target = await this.resolveUser(to);
-    if (target === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot send a DM to yourself');
+    if (target === session.username)
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        'You cannot send a DM to yourself',
+      );
     const draft: Draft = { from: session.username, text, cid };
-    const outcome = await this.publish(session, () => this.bus.publishDm(target, draft, session.id));
+    const outcome = await this.publish(session, () =>
+      this.bus.publishDm(target, draft, session.id),
+    );
     if (outcome.status === 'ok') this.metrics.published('dm');
-    return { id: outcome.id, to: target, delivered: outcome.delivered, ...(cid && { cid }) };
+    return {
+      id: outcome.id,
+      to: target,
+      delivered: outcome.delivered,
+      ...(cid && { cid }),
+    };
   }
 
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
@@ -96,64 +150,134 @@ export class ChatService {
     return { rooms: await this.rooms.list() };
   }
 
-  async who(session: ChatSession, room = session.room): Promise<Reply<WhoList>> {
+  async who(
+    session: ChatSession,
+    room = session.room,
+  ): Promise<Reply<WhoList>> {
     return { room, users: await this.rooms.who(room) };
   }
 
-  async subscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
+  async subscribe(
+    session: ChatSession,
+    user: string,
+  ): Promise<Reply<SubscriptionChange>> {
     const target = await this.resolveUser(user);
-    if (target === session.username) throw new ChatError(ErrorCode.BadRequest, 'You cannot subscribe to yourself');
+    if (target === session.username)
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        'You cannot subscribe to yourself',
+      );
     await this.subscriptions.subscribe(session.username, target);
-    await this.bus.publishFollow({ user: session.username, target, following: true });
+    await this.bus.publishFollow({
+      user: session.username,
+      target,
+      following: true,
+    });
     return { user: target };
   }
 
-  async unsubscribe(session: ChatSession, user: string): Promise<Reply<SubscriptionChange>> {
+  async unsubscribe(
+    session: ChatSession,
+    user: string,
+  ): Promise<Reply<SubscriptionChange>> {
     const target = await this.resolveUser(user);
     await this.subscriptions.unsubscribe(session.username, target);
-    await this.bus.publishFollow({ user: session.username, target, following: false });
+    await this.bus.publishFollow({
+      user: session.username,
+      target,
+      following: false,
+    });
     return { user: target };
   }
 
-  async page(session: ChatSession, query: HistoryQuery): Promise<Reply<HistoryPage>> {
+  async page(
+    session: ChatSession,
+    query: HistoryQuery,
+  ): Promise<Reply<HistoryPage>> {
     if (query.with !== undefined) {
       const other = await this.resolveUser(query.with);
-      return { with: other, ...(await this.history.dmPage(session.username, other, query.limit, query.before)) };
+      return {
+        with: other,
+        ...(await this.history.dmPage(
+          session.username,
+          other,
+          query.limit,
+          query.before,
+        )),
+      };
     }
     const room = query.room ?? session.room;
-    return { room, ...(await this.history.roomPage(room, query.limit, query.before)) };
+    return {
+      room,
+      ...(await this.history.roomPage(room, query.limit, query.before)),
+    };
   }
 
   /**
    * Moves the session to `room`, then replays every stored frame it would have received after `since`,
    * before the live frames held since it connected (see `ChatSession.release`).
    */
-  async resume(session: ChatSession, since: string, room = session.room): Promise<Reply<Resumed>> {
-    if (!session.holding) throw new ChatError(ErrorCode.BadRequest, 'resume must be the first frame after welcome');
+  async resume(
+    session: ChatSession,
+    since: string,
+    room = session.room,
+  ): Promise<Reply<Resumed>> {
+    if (!session.holding)
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        'resume must be the first frame after welcome',
+      );
     try {
       if (room !== session.room) await this.join(session, room);
       const followed = await this.subscriptions.following(session.username);
-      const scope = { rooms: [session.room], users: [session.username], followed };
-      const { messages, complete } = await this.history.after(scope, since, this.epoch.current?.floor);
-      const count = session.release(messages.map((message) => ({ id: message.id, frame: this.replayFrame(session, message) })));
+      const scope = {
+        rooms: [session.room],
+        users: [session.username],
+        followed,
+      };
+      const { messages, complete } = await this.history.after(
+        scope,
+        since,
+        this.epoch.current?.floor,
+      );
+      const count = session.release(
+        messages.map((message) => ({
+          id: message.id,
+          frame: this.replayFrame(session, message),
+        })),
+      );
       return { since, count, complete };
     } finally {
       session.release();
     }
   }
 
-  private replayFrame(session: ChatSession, message: DirectMessage | { room: string; id: string }): string {
+  private replayFrame(
+    session: ChatSession,
+    message: DirectMessage | { room: string; id: string },
+  ): string {
     if (!('room' in message)) return serverFrame(ServerEvent.Dm, message);
-    return serverFrame(ServerEvent.Message, message.room === session.room ? message : { ...message, via: 'subscription' });
+    return serverFrame(
+      ServerEvent.Message,
+      message.room === session.room
+        ? message
+        : { ...message, via: 'subscription' },
+    );
   }
 
   /* Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. */
-  private async publish(session: ChatSession, attempt: () => Promise<Outcome>): Promise<Outcome & { status: 'ok' | 'dup' }> {
+  private async publish(
+    session: ChatSession,
+    attempt: () => Promise<Outcome>,
+  ): Promise<Outcome & { status: 'ok' | 'dup' }> {
     let outcome: Outcome;
     try {
       outcome = await attempt();
     } catch {
-      throw new ChatError(ErrorCode.Internal, 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly');
+      throw new ChatError(
+        ErrorCode.Internal,
+        'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly',
+      );
     }
     if (outcome.status === 'unknown') {
       throw new ChatError(
@@ -163,11 +287,23 @@ export class ChatService {
     }
     if (outcome.status === 'rate') {
       this.metrics.rateLimited();
-      if (outcome.cutOff) setImmediate(() => session.close(CLOSE_POLICY, 'Too many messages: rate limit exceeded repeatedly'));
-      throw new ChatError(ErrorCode.RateLimited, 'You are sending messages too fast: slow down and send this one again');
+      if (outcome.cutOff)
+        setImmediate(() =>
+          session.close(
+            CLOSE_POLICY,
+            'Too many messages: rate limit exceeded repeatedly',
+          ),
+        );
+      throw new ChatError(
+        ErrorCode.RateLimited,
+        'You are sending messages too fast: slow down and send this one again',
+      );
     }
     if (outcome.status === 'late') {
-      throw new ChatError(ErrorCode.Timeout, 'The chat store answered too late, so the message was not stored: send it again');
+      throw new ChatError(
+        ErrorCode.Timeout,
+        'The chat store answered too late, so the message was not stored: send it again',
+      );
     }
     return outcome;
   }
@@ -175,13 +311,21 @@ export class ChatService {
   /** The user's name as registered (names are case-insensitive). */
   private async resolveUser(user: string): Promise<string> {
     const name = await this.users.resolve(user);
-    if (!name) throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
+    if (!name)
+      throw new ChatError(ErrorCode.NotFound, `User "${user}" does not exist`);
     return name;
   }
 
   /** Tells the rooms the user left or entered (first or last session only). */
-  private async announce(user: string, move: Move, from: string, to: string): Promise<void> {
-    if (from && from !== to && move.userLeft) await this.bus.publishPresence({ room: from, user, action: 'leave' });
-    if (to && from !== to && move.userJoined) await this.bus.publishPresence({ room: to, user, action: 'join' });
+  private async announce(
+    user: string,
+    move: Move,
+    from: string,
+    to: string,
+  ): Promise<void> {
+    if (from && from !== to && move.userLeft)
+      await this.bus.publishPresence({ room: from, user, action: 'leave' });
+    if (to && from !== to && move.userJoined)
+      await this.bus.publishPresence({ room: to, user, action: 'join' });
   }
 }

@@ -20,11 +20,16 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The first string field of a (shallow, already depth-checked) value that holds a lone UTF-16 surrogate. */
-export function fieldWithLoneSurrogate(value: unknown, path = 'data'): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+export function fieldWithLoneSurrogate(
+  value: unknown,
+  path = 'data',
+): string | undefined {
+  if (typeof value === 'string')
+    return LONE_SURROGATE.test(value) ? path : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, item] of Object.entries(value)) {
     const found = fieldWithLoneSurrogate(item, `${path}.${key}`);

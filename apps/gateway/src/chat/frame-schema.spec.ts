@@ -6,28 +6,88 @@ import { ErrorCode } from '@app/protocol';
 import { ChatError } from './chat-error';
 import { FrameSchemas } from './frame-schema';
 
-const rejects = (run: () => unknown, code: ErrorCode, pattern: RegExp): void => {
-  assert.throws(run, (err: unknown) => err instanceof ChatError && err.code === code && pattern.test(err.message));
+const rejects = (
+  run: () => unknown,
+  code: ErrorCode,
+  pattern: RegExp,
+): void => {
+  assert.throws(
+    run,
+    (err: unknown) =>
+      err instanceof ChatError &&
+      err.code === code &&
+      pattern.test(err.message),
+  );
 };
 
 describe('FrameSchemas', () => {
   it('accepts good frames and drops fields the contract does not have', () => {
-    assert.deepEqual(FrameSchemas.send({ text: 'hi', ref: 7, from: 'someone-else' }), { text: 'hi', ref: 7 });
-    assert.deepEqual(FrameSchemas.dm({ to: 'bob', text: 'yo', cid: 'c1' }), { to: 'bob', text: 'yo', cid: 'c1' });
+    assert.deepEqual(
+      FrameSchemas.send({ text: 'hi', ref: 7, from: 'someone-else' }),
+      { text: 'hi', ref: 7 },
+    );
+    assert.deepEqual(FrameSchemas.dm({ to: 'bob', text: 'yo', cid: 'c1' }), {
+      to: 'bob',
+      text: 'yo',
+      cid: 'c1',
+    });
     assert.deepEqual(FrameSchemas.history({}), { limit: 50 });
-    assert.deepEqual(FrameSchemas.resume({ since: '42', room: 'Room1' }), { since: '0000000000000042', room: 'room1' });
+    assert.deepEqual(FrameSchemas.resume({ since: '42', room: 'Room1' }), {
+      since: '0000000000000042',
+      room: 'room1',
+    });
   });
 
   it('says TOO_LARGE for text over 2000 characters, BAD_REQUEST for every other mistake', () => {
-    rejects(() => FrameSchemas.send({ text: 'x'.repeat(2001) }), ErrorCode.TooLarge, /2001 characters; the limit is 2000/);
-    rejects(() => FrameSchemas.send({ text: 12 }), ErrorCode.BadRequest, /text must be a string/);
-    rejects(() => FrameSchemas.send({ text: ' \n\t' }), ErrorCode.BadRequest, /only whitespace/);
-    rejects(() => FrameSchemas.send({ text: 'ok', ref: { a: 1 } }), ErrorCode.BadRequest, /ref must be/);
-    rejects(() => FrameSchemas.send({ text: 'x'.repeat(2001), ref: {} }), ErrorCode.BadRequest, /ref must be.*; text is 2001/);
-    rejects(() => FrameSchemas.join({ room: 'a'.repeat(33) }), ErrorCode.BadRequest, /room "a+" is invalid: use 1-32/);
-    rejects(() => FrameSchemas.dm({ text: 'hi' }), ErrorCode.BadRequest, /to must be a string/);
-    rejects(() => FrameSchemas.send({ text: 'hi', cid: '' }), ErrorCode.BadRequest, /cid must be a string of 1 to 64/);
-    rejects(() => FrameSchemas.history({ limit: 201 }), ErrorCode.BadRequest, /limit must be a whole number from 1 to 200/);
-    rejects(() => FrameSchemas.resume({}), ErrorCode.BadRequest, /since must be a message id/);
+    rejects(
+      () => FrameSchemas.send({ text: 'x'.repeat(2001) }),
+      ErrorCode.TooLarge,
+      /2001 characters; the limit is 2000/,
+    );
+    rejects(
+      () => FrameSchemas.send({ text: 12 }),
+      ErrorCode.BadRequest,
+      /text must be a string/,
+    );
+    rejects(
+      () => FrameSchemas.send({ text: ' \n\t' }),
+      ErrorCode.BadRequest,
+      /only whitespace/,
+    );
+    rejects(
+      () => FrameSchemas.send({ text: 'ok', ref: { a: 1 } }),
+      ErrorCode.BadRequest,
+      /ref must be/,
+    );
+    rejects(
+      () => FrameSchemas.send({ text: 'x'.repeat(2001), ref: {} }),
+      ErrorCode.BadRequest,
+      /ref must be.*; text is 2001/,
+    );
+    rejects(
+      () => FrameSchemas.join({ room: 'a'.repeat(33) }),
+      ErrorCode.BadRequest,
+      /room "a+" is invalid: use 1-32/,
+    );
+    rejects(
+      () => FrameSchemas.dm({ text: 'hi' }),
+      ErrorCode.BadRequest,
+      /to must be a string/,
+    );
+    rejects(
+      () => FrameSchemas.send({ text: 'hi', cid: '' }),
+      ErrorCode.BadRequest,
+      /cid must be a string of 1 to 64/,
+    );
+    rejects(
+      () => FrameSchemas.history({ limit: 201 }),
+      ErrorCode.BadRequest,
+      /limit must be a whole number from 1 to 200/,
+    );
+    rejects(
+      () => FrameSchemas.resume({}),
+      ErrorCode.BadRequest,
+      /since must be a message id/,
+    );
   });
 });

@@ -34,7 +34,9 @@ const BLANK = /^\s*$/;
 
 export const isRef = (value: unknown): value is Ref =>
   (typeof value === 'string' && value.length <= MAX_REF_LENGTH) ||
-  (typeof value === 'number' && Number.isFinite(value) && String(value).length <= MAX_REF_LENGTH);
+  (typeof value === 'number' &&
+    Number.isFinite(value) &&
+    String(value).length <= MAX_REF_LENGTH);
 
 const optional =
   <T>(field: Field<T>): Field<T | undefined> =>
@@ -44,8 +46,12 @@ const optional =
 export const name =
   (label: string): Field<string> =>
   (value) => {
-    if (typeof value !== 'string') throw new FieldError(`${label} must be a string: ${NAME_RULE}`);
-    if (!NAME_PATTERN.test(value)) throw new FieldError(`${label} ${JSON.stringify(value)} is invalid: ${NAME_RULE}`);
+    if (typeof value !== 'string')
+      throw new FieldError(`${label} must be a string: ${NAME_RULE}`);
+    if (!NAME_PATTERN.test(value))
+      throw new FieldError(
+        `${label} ${JSON.stringify(value)} is invalid: ${NAME_RULE}`,
+      );
     return value;
   };
 
@@ -55,20 +61,34 @@ const room: Field<string> = (value) => name('room')(value).toLowerCase();
 const text: Field<string> = (value) => {
   if (typeof value !== 'string') throw new FieldError('text must be a string');
   if (value.length === 0) throw new FieldError('text must not be empty');
-  if (value.length > MAX_TEXT_LENGTH) throw new FieldError(`text is ${value.length} characters; the limit is ${MAX_TEXT_LENGTH}`, ErrorCode.TooLarge);
-  if (BLANK.test(value)) throw new FieldError('text must not be only whitespace');
+  if (value.length > MAX_TEXT_LENGTH)
+    throw new FieldError(
+      `text is ${value.length} characters; the limit is ${MAX_TEXT_LENGTH}`,
+      ErrorCode.TooLarge,
+    );
+  if (BLANK.test(value))
+    throw new FieldError('text must not be only whitespace');
   return value;
 };
 
 const ref: Field<Ref | undefined> = (value) => {
   if (value === undefined) return undefined;
-  if (!isRef(value)) throw new FieldError(`ref must be a string or number of at most ${MAX_REF_LENGTH} characters`);
+  if (!isRef(value))
+    throw new FieldError(
+      `ref must be a string or number of at most ${MAX_REF_LENGTH} characters`,
+    );
   return value;
 };
 
 const cid: Field<string | undefined> = optional((value) => {
-  if (typeof value !== 'string' || value.length < 1 || value.length > MAX_CID_LENGTH) {
-    throw new FieldError(`cid must be a string of 1 to ${MAX_CID_LENGTH} characters`);
+  if (
+    typeof value !== 'string' ||
+    value.length < 1 ||
+    value.length > MAX_CID_LENGTH
+  ) {
+    throw new FieldError(
+      `cid must be a string of 1 to ${MAX_CID_LENGTH} characters`,
+    );
   }
   return value;
 });
@@ -77,21 +97,31 @@ const messageId =
   (label: string): Field<string> =>
   (value) => {
     if (typeof value !== 'string' || !MESSAGE_ID_PATTERN.test(value)) {
-      throw new FieldError(`${label} must be a message id (a string of up to 16 digits)`);
+      throw new FieldError(
+        `${label} must be a message id (a string of up to 16 digits)`,
+      );
     }
     return value.padStart(16, '0');
   };
 
 const limit: Field<number> = (value) => {
   if (value === undefined) return HISTORY_DEFAULT_LIMIT;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > HISTORY_MAX_LIMIT) {
-    throw new FieldError(`limit must be a whole number from 1 to ${HISTORY_MAX_LIMIT}`);
+  if (
+    !Number.isInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > HISTORY_MAX_LIMIT
+  ) {
+    throw new FieldError(
+      `limit must be a whole number from 1 to ${HISTORY_MAX_LIMIT}`,
+    );
   }
   return value as number;
 };
 
 /** Runs every field's check; all problems are reported at once, TOO_LARGE only when that is the only kind. */
-function schema<T extends object>(fields: { [K in keyof T]-?: Field<T[K]> }): Schema<T> {
+function schema<T extends object>(fields: {
+  [K in keyof T]-?: Field<T[K]>;
+}): Schema<T> {
   const entries = Object.entries(fields) as Array<[string, Field<unknown>]>;
   return (data) => {
     const out: Record<string, unknown> = {};
@@ -106,7 +136,9 @@ function schema<T extends object>(fields: { [K in keyof T]-?: Field<T[K]> }): Sc
       }
     }
     if (problems.length > 0) {
-      const code = problems.every((p) => p.code === ErrorCode.TooLarge) ? ErrorCode.TooLarge : ErrorCode.BadRequest;
+      const code = problems.every((p) => p.code === ErrorCode.TooLarge)
+        ? ErrorCode.TooLarge
+        : ErrorCode.BadRequest;
       throw new ChatError(code, problems.map((p) => p.message).join('; '));
     }
     return out as T;
@@ -145,10 +177,20 @@ export interface ResumeData extends RefData {
 
 export const FrameSchemas = {
   dm: schema<DmData>({ ref, to: name('to'), text, cid }),
-  history: schema<HistoryData>({ ref, room: optional(room), with: optional(name('with')), before: optional(messageId('before')), limit }),
+  history: schema<HistoryData>({
+    ref,
+    room: optional(room),
+    with: optional(name('with')),
+    before: optional(messageId('before')),
+    limit,
+  }),
   join: schema<JoinData>({ ref, room }),
   ref: schema<RefData>({ ref }),
-  resume: schema<ResumeData>({ ref, since: messageId('since'), room: optional(room) }),
+  resume: schema<ResumeData>({
+    ref,
+    since: messageId('since'),
+    room: optional(room),
+  }),
   send: schema<SendData>({ ref, text, cid }),
   user: schema<UserData>({ ref, user: name('user') }),
   who: schema<WhoData>({ ref, room: optional(room) }),

@@ -1,7 +1,14 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
+import { JwtSecret } from '@app/auth';
 import { ChatBus } from '@app/pubsub';
 import { REDIS, RedisEpoch, warnIfNotPersistent } from '@app/redis';
 import { RoomsService } from '@app/rooms';
@@ -18,7 +25,9 @@ import { SessionRegistry } from './session-registry.service';
  * and the rooms are told. It also notices a lost data set, a quiet bus gap, and Redis's clock.
  */
 @Injectable()
-export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestroy {
+export class InstanceHeartbeat
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
   private readonly logger = new Logger(InstanceHeartbeat.name);
   private timer?: NodeJS.Timeout;
   private resyncNeeded = false;
@@ -29,6 +38,7 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     private readonly config: ConfigService,
     private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
+    private readonly jwtSecret: JwtSecret,
     private readonly metrics: MetricsService,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: SessionRegistry,
@@ -51,7 +61,11 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
 
   /** Forgets this instance in Redis: the last step of a drain, after its sessions left their rooms. */
   async retire(): Promise<void> {
-    await this.rooms.retire().catch((err: Error) => this.logger.warn(`Could not de-register this instance: ${err.message}`));
+    await this.rooms
+      .retire()
+      .catch((err: Error) =>
+        this.logger.warn(`Could not de-register this instance: ${err.message}`),
+      );
   }
 
   private async beat(interval: number): Promise<void> {
@@ -60,8 +74,14 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     try {
       const { lapsed, reaped } = await this.rooms.heartbeat(interval * 3);
       const epoch = await this.epoch.check();
-      if (epoch.lost) this.logger.error('Redis lost its data (the cluster epoch changed): accounts, rooms and history before now are gone');
-      if (this.resyncNeeded || lapsed || reaped || epoch.lost) await this.resync();
+      if (epoch.lost) {
+        this.logger.error(
+          'Redis lost its data (the cluster epoch changed): accounts, rooms and history before now are gone; tokens issued before are refused',
+        );
+        await this.jwtSecret.refresh();
+      }
+      if (this.resyncNeeded || lapsed || reaped || epoch.lost)
+        await this.resync();
       for (const { room, user } of await this.rooms.reapDeadInstances()) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
       }
@@ -81,8 +101,14 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, OnModuleDestro
     this.resyncNeeded = false;
     const moves = await this.rooms.resync(this.registry.all());
     for (const { session, move } of moves) {
-      if (move.userJoined) await this.bus.publishPresence({ room: session.room, user: session.username, action: 'join' });
+      if (move.userJoined)
+        await this.bus.publishPresence({
+          room: session.room,
+          user: session.username,
+          action: 'join',
+        });
     }
-    if (moves.length > 0) this.logger.log(`${moves.length} session(s) written back to Redis`);
+    if (moves.length > 0)
+      this.logger.log(`${moves.length} session(s) written back to Redis`);
   }
 }

@@ -12,8 +12,16 @@ class FakeSession extends ChatSession {
   closedWith?: number;
 
   constructor(id: string, username: string) {
-    const link = { send: (frame: string) => this.frames.push(frame), close: (code: number) => (this.closedWith = code) };
-    super(id, username, { sub: username, iat: 1, exp: Number.MAX_SAFE_INTEGER, jti: `jti-${id}` }, link);
+    const link = {
+      send: (frame: string) => this.frames.push(frame),
+      close: (code: number) => (this.closedWith = code),
+    };
+    super(
+      id,
+      username,
+      { sub: username, iat: 1, exp: Number.MAX_SAFE_INTEGER, jti: `jti-${id}` },
+      link,
+    );
   }
 }
 
@@ -24,7 +32,9 @@ class FakeRevocations {
   async revokedAmong(claims: TokenClaims[]): Promise<Set<string>> {
     this.calls++;
     if (this.failing) throw new Error('Connection is closed.');
-    return new Set(claims.map((c) => c.jti).filter((jti) => this.revoked.has(jti)));
+    return new Set(
+      claims.map((c) => c.jti).filter((jti) => this.revoked.has(jti)),
+    );
   }
 }
 
@@ -32,9 +42,20 @@ describe(RevocationWatcher.name, () => {
   const setUp = () => {
     const registry = new SessionRegistry();
     const revocations = new FakeRevocations();
-    const sessions = [new FakeSession('1', 'ann'), new FakeSession('2', 'ann'), new FakeSession('3', 'bob')];
+    const sessions = [
+      new FakeSession('1', 'ann'),
+      new FakeSession('2', 'ann'),
+      new FakeSession('3', 'bob'),
+    ];
     sessions.forEach((session) => registry.add(session));
-    return { sut: new RevocationWatcher(registry, revocations as unknown as TokenRevocations), revocations, sessions };
+    return {
+      sut: new RevocationWatcher(
+        registry,
+        revocations as unknown as TokenRevocations,
+      ),
+      revocations,
+      sessions,
+    };
   };
 
   it('closes the sessions whose token is revoked with an UNAUTHORIZED frame and 4401, once, in one lookup', async () => {
@@ -47,7 +68,11 @@ describe(RevocationWatcher.name, () => {
     assert.equal(sessions[0].closedWith, undefined);
     assert.equal(sessions[2].closedWith, undefined);
     await sut.check();
-    assert.equal(sessions[1].frames.length, 1, 'a session being closed is not checked again');
+    assert.equal(
+      sessions[1].frames.length,
+      1,
+      'a session being closed is not checked again',
+    );
   });
 
   it('closes nobody while Redis cannot answer', async () => {

@@ -1,7 +1,14 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
 
 import { TokenRevocations } from '@app/auth';
 import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
+import { RedisEpoch } from '@app/redis';
 
 import { ChatSession } from './chat-session';
 import { errorFrame } from './frames';
@@ -16,7 +23,9 @@ export const REVOCATION_CHECK_MS = 1000;
  * check, however many sessions; while Redis is unreachable nobody is closed.
  */
 @Injectable()
-export class RevocationWatcher implements OnApplicationBootstrap, OnModuleDestroy {
+export class RevocationWatcher
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
   private readonly logger = new Logger(RevocationWatcher.name);
   private readonly closed = new WeakSet<ChatSession>();
   private timer?: NodeJS.Timeout;
@@ -25,6 +34,7 @@ export class RevocationWatcher implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly registry: SessionRegistry,
     private readonly revocations: TokenRevocations,
+    @Optional() private readonly epoch?: RedisEpoch,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,10 +50,22 @@ export class RevocationWatcher implements OnApplicationBootstrap, OnModuleDestro
     if (this.checking) return;
     this.checking = true;
     try {
-      const sessions = this.registry.all().filter((session) => !this.closed.has(session));
+      const sessions = this.registry
+        .all()
+        .filter((session) => !this.closed.has(session));
       if (sessions.length === 0) return;
-      const revoked = await this.revocations.revokedAmong(sessions.map((session) => session.claims));
-      sessions.filter((session) => revoked.has(session.claims.jti)).forEach((session) => this.close(session));
+      const revoked = await this.revocations.revokedAmong(
+        sessions.map((session) => session.claims),
+      );
+      // A token from before Redis lost its data names another epoch: its session goes too.
+      const epoch = this.epoch?.current?.id;
+      sessions
+        .filter(
+          (session) =>
+            revoked.has(session.claims.jti) ||
+            (epoch !== undefined && session.claims.ep !== epoch),
+        )
+        .forEach((session) => this.close(session));
     } catch (err) {
       this.logger.debug(`Revocation check skipped: ${(err as Error).message}`);
     } finally {
@@ -53,8 +75,15 @@ export class RevocationWatcher implements OnApplicationBootstrap, OnModuleDestro
 
   private close(session: ChatSession): void {
     this.closed.add(session);
-    this.logger.log(`Closing a session of ${session.username}: its token was logged out or its account is gone`);
-    session.send(errorFrame(ErrorCode.Unauthorized, 'Your login was revoked (logged out, or the account is gone): log in again'));
+    this.logger.log(
+      `Closing a session of ${session.username}: its token was logged out or its account is gone`,
+    );
+    session.send(
+      errorFrame(
+        ErrorCode.Unauthorized,
+        'Your login was revoked (logged out, or the account is gone): log in again',
+      ),
+    );
     session.close(CLOSE_UNAUTHORIZED, 'Token revoked');
   }
 }

@@ -1,22 +1,36 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
-
 import { ChatSession } from './chat-session';
 import { SessionRegistry } from './session-registry.service';
 
 class FakeSession extends ChatSession {
-  readonly received: Array<{ event: string; data: Record<string, unknown> }> = [];
+  readonly received: Array<{ event: string; data: Record<string, unknown> }> =
+    [];
 
   constructor(id: string, username: string, room = 'global') {
-    const link = { send: (frame: string) => this.received.push(JSON.parse(frame)), close: () => undefined };
-    super(id, username, { sub: username, iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: id }, link);
+    const link = {
+      send: (frame: string) => this.received.push(JSON.parse(frame)),
+      close: () => undefined,
+    };
+    super(
+      id,
+      username,
+      { sub: username, iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: id },
+      link,
+    );
     this.room = room;
     this.release();
   }
 }
 
-const message = (from: string, room: string, id = '1') => ({ id, room, from, text: 'hi', ts: 1 });
+const message = (from: string, room: string, id = '1') => ({
+  id,
+  room,
+  from,
+  text: 'hi',
+  ts: 1,
+});
 
 describe(SessionRegistry.name, () => {
   let sut: SessionRegistry;
@@ -27,13 +41,20 @@ describe(SessionRegistry.name, () => {
     const subscriberInRoom = new FakeSession('2', 'sub', 'r1');
     const subscriberElsewhere = new FakeSession('3', 'sub', 'global');
     const outsider = new FakeSession('4', 'out', 'global');
-    [inRoom, subscriberInRoom, subscriberElsewhere, outsider].forEach((s) => sut.add(s));
+    [inRoom, subscriberInRoom, subscriberElsewhere, outsider].forEach((s) =>
+      sut.add(s),
+    );
     sut.setFollowing('sub', ['ann']);
     sut.setFollowing('nobody-here', ['ann']);
 
     sut.deliverMessage(message('ann', 'r1'));
 
-    assert.deepEqual(inRoom.received, [{ event: 'message', data: { id: '1', room: 'r1', from: 'ann', text: 'hi', ts: 1 } }]);
+    assert.deepEqual(inRoom.received, [
+      {
+        event: 'message',
+        data: { id: '1', room: 'r1', from: 'ann', text: 'hi', ts: 1 },
+      },
+    ]);
     assert.equal(subscriberInRoom.received.length, 1);
     assert.equal(subscriberInRoom.received[0].data.via, undefined);
     assert.equal(subscriberElsewhere.received.length, 1);
@@ -51,7 +72,10 @@ describe(SessionRegistry.name, () => {
     sut.follow('sub', 'ann', true);
     sut.remove(follower);
     assert.deepEqual(sut.audience(), { rooms: [], users: [], followed: [] });
-    assert.deepEqual(follower.received.map((f) => f.data.id), ['1']);
+    assert.deepEqual(
+      follower.received.map((f) => f.data.id),
+      ['1'],
+    );
   });
 
   it('gives a DM to every session of the recipient and to the sender’s other sessions only', () => {
@@ -61,10 +85,18 @@ describe(SessionRegistry.name, () => {
     const bystander = new FakeSession('s4', 'eve');
     [origin, otherOfSender, recipient, bystander].forEach((s) => sut.add(s));
 
-    sut.deliverDm({ id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 }, 's1');
+    sut.deliverDm(
+      { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 },
+      's1',
+    );
 
     assert.equal(origin.received.length, 0);
-    assert.deepEqual(otherOfSender.received, [{ event: 'dm', data: { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 } }]);
+    assert.deepEqual(otherOfSender.received, [
+      {
+        event: 'dm',
+        data: { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 },
+      },
+    ]);
     assert.equal(recipient.received.length, 1);
     assert.equal(bystander.received.length, 0);
   });
@@ -75,7 +107,10 @@ describe(SessionRegistry.name, () => {
     const away = new FakeSession('3', 'cid', 'r2');
     [self, other, away].forEach((s) => sut.add(s));
     sut.deliverPresence({ room: 'r1', user: 'ann', action: 'join' });
-    assert.deepEqual([self.received.length, other.received.length, away.received.length], [0, 1, 0]);
+    assert.deepEqual(
+      [self.received.length, other.received.length, away.received.length],
+      [0, 1, 0],
+    );
   });
 
   it('moves sessions between rooms, never gives one id twice, and forgets removed sessions', () => {
@@ -85,7 +120,10 @@ describe(SessionRegistry.name, () => {
     sut.deliverMessage(message('bob', 'global', '1'));
     sut.deliverMessage(message('bob', 'r1', '2'));
     sut.deliverMessage(message('bob', 'r1', '2'));
-    assert.deepEqual(s.received.map((f) => f.data.room), ['r1']);
+    assert.deepEqual(
+      s.received.map((f) => f.data.room),
+      ['r1'],
+    );
     sut.remove(s);
     sut.deliverMessage(message('bob', 'r1', '3'));
     assert.equal(s.received.length, 1);

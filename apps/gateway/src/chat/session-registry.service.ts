@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 
-import { ChatMessage, DirectMessage, Presence, ServerEvent } from '@app/protocol';
+import {
+  ChatMessage,
+  DirectMessage,
+  Presence,
+  ServerEvent,
+} from '@app/protocol';
 
 import { ChatSession } from './chat-session';
 import { serverFrame } from './frames';
@@ -25,7 +30,8 @@ export class SessionRegistry {
   remove(session: ChatSession): void {
     unindex(this.byRoom, session.room, session);
     unindex(this.byUser, session.username, session);
-    if (!this.byUser.has(session.username)) this.setFollowing(session.username, []);
+    if (!this.byUser.has(session.username))
+      this.setFollowing(session.username, []);
   }
 
   moveTo(session: ChatSession, room: string): void {
@@ -44,12 +50,17 @@ export class SessionRegistry {
 
   /** Local rooms and users, and the users they follow: whose history a gap fill must read. */
   audience(): { rooms: string[]; users: string[]; followed: string[] } {
-    return { rooms: [...this.byRoom.keys()], users: [...this.byUser.keys()], followed: [...this.followersOf.keys()] };
+    return {
+      rooms: [...this.byRoom.keys()],
+      users: [...this.byUser.keys()],
+      followed: [...this.followersOf.keys()],
+    };
   }
 
   /** Whom `user` follows, as far as this instance's delivery is concerned (local users only). */
   setFollowing(user: string, targets: string[]): void {
-    for (const target of this.followingOf.get(user) ?? []) this.follow(user, target, false);
+    for (const target of this.followingOf.get(user) ?? [])
+      this.follow(user, target, false);
     if (!this.byUser.has(user)) return;
     targets.forEach((target) => this.follow(user, target, true));
   }
@@ -71,13 +82,18 @@ export class SessionRegistry {
     let count = members?.size ?? 0;
     if (members) {
       const ordinary = serverFrame(ServerEvent.Message, message);
-      members.forEach((session) => session.deliver(ordinary, message.id, message.room));
+      members.forEach((session) =>
+        session.deliver(ordinary, message.id, message.room),
+      );
     }
     let viaFrame: string | undefined;
     for (const follower of this.followersOf.get(message.from) ?? []) {
       for (const session of this.byUser.get(follower) ?? []) {
         if (session.room === message.room) continue;
-        viaFrame ??= serverFrame(ServerEvent.Message, { ...message, via: 'subscription' });
+        viaFrame ??= serverFrame(ServerEvent.Message, {
+          ...message,
+          via: 'subscription',
+        });
         session.deliver(viaFrame, message.id);
         count++;
       }
@@ -88,7 +104,10 @@ export class SessionRegistry {
   /** Every session of the recipient, and the sender's sessions but the one that sent it. Returns the recipients. */
   deliverDm(dm: DirectMessage, origin?: string): number {
     const frame = serverFrame(ServerEvent.Dm, dm);
-    const recipients = [...(this.byUser.get(dm.to) ?? []), ...(this.byUser.get(dm.from) ?? [])].filter((session) => session.id !== origin);
+    const recipients = [
+      ...(this.byUser.get(dm.to) ?? []),
+      ...(this.byUser.get(dm.from) ?? []),
+    ].filter((session) => session.id !== origin);
     recipients.forEach((session) => session.deliver(frame, dm.id));
     return recipients.length;
   }
@@ -97,12 +116,18 @@ export class SessionRegistry {
     const members = this.byRoom.get(presence.room);
     if (!members) return;
     const frame = serverFrame(ServerEvent.Presence, presence);
-    members.forEach((session) => session.username !== presence.user && session.deliver(frame, undefined, presence.room));
+    members.forEach(
+      (session) =>
+        session.username !== presence.user &&
+        session.deliver(frame, undefined, presence.room),
+    );
   }
 
   /** The same frame to every local session (a warning that messages may be missing, say). */
   broadcast(frame: string): void {
-    this.byUser.forEach((sessions) => sessions.forEach((session) => session.send(frame)));
+    this.byUser.forEach((sessions) =>
+      sessions.forEach((session) => session.send(frame)),
+    );
   }
 }
 

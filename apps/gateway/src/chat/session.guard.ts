@@ -31,13 +31,28 @@ export class SessionGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const session = context.switchToWs().getClient<ChatSocket>().session;
-    if (!session) throw new ChatError(ErrorCode.Unauthorized, 'This socket has no session: log in and connect again');
-    if (Date.now() >= session.expiresAt) throw new ChatError(ErrorCode.Unauthorized, 'Your login has expired: log in again');
+    if (!session)
+      throw new ChatError(
+        ErrorCode.Unauthorized,
+        'This socket has no session: log in and connect again',
+      );
+    if (Date.now() >= session.expiresAt)
+      throw new ChatError(
+        ErrorCode.Unauthorized,
+        'Your login has expired: log in again',
+      );
     let bucket = this.buckets.get(session);
-    if (!bucket) this.buckets.set(session, (bucket = new TokenBucket(this.perSecond, this.burst)));
+    if (!bucket)
+      this.buckets.set(
+        session,
+        (bucket = new TokenBucket(this.perSecond, this.burst)),
+      );
     if (!bucket.take()) {
       this.metrics.rateLimited();
-      throw new ChatError(ErrorCode.RateLimited, 'Too many frames: slow down and send this again');
+      throw new ChatError(
+        ErrorCode.RateLimited,
+        'Too many frames: slow down and send this again',
+      );
     }
     return true;
   }

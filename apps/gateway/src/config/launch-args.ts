@@ -5,7 +5,11 @@ export interface LaunchArgs {
   host?: string;
 }
 
-const FLAGS: Record<string, keyof LaunchArgs> = { '--port': 'port', '-p': 'port', '--host': 'host' };
+const FLAGS: Record<string, keyof LaunchArgs> = {
+  '--port': 'port',
+  '-p': 'port',
+  '--host': 'host',
+};
 
 /** Reads --port / --host (also as --port=N) from a command line. */
 export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
@@ -30,11 +34,18 @@ export function nestStartArgs(pid = process.ppid, depth = 3): LaunchArgs {
   for (let level = 0; level < depth && pid > 1; level++) {
     const argv = readProc(pid, 'cmdline')?.split('\0').filter(Boolean) ?? [];
     const start = argv.indexOf('start');
-    if (start > 0 && argv.slice(0, start).some((arg) => /(^|[/\\])nest(\.js)?$|@nestjs[/\\]cli/.test(arg))) {
+    if (
+      start > 0 &&
+      argv
+        .slice(0, start)
+        .some((arg) => /(^|[/\\])nest(\.js)?$|@nestjs[/\\]cli/.test(arg))
+    ) {
       const end = argv.indexOf('--');
       return parseLaunchArgs(argv.slice(start + 1, end < 0 ? undefined : end));
     }
-    pid = Number(/^PPid:\s*(\d+)/m.exec(readProc(pid, 'status') ?? '')?.[1] ?? 0);
+    pid = Number(
+      /^PPid:\s*(\d+)/m.exec(readProc(pid, 'status') ?? '')?.[1] ?? 0,
+    );
   }
   return {};
 }
@@ -48,10 +59,18 @@ function readProc(pid: number, file: string): string | undefined {
 }
 
 /** Own flags first, then the parent `nest start` command's flags; the environment fills the rest. */
-export function launchEnv(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function launchEnv(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
   const own = parseLaunchArgs(argv);
-  const parent = own.port !== undefined && own.host !== undefined ? {} : nestStartArgs();
+  const parent =
+    own.port !== undefined && own.host !== undefined ? {} : nestStartArgs();
   const port = own.port ?? parent.port;
   const host = own.host ?? parent.host;
-  return { ...env, ...(port !== undefined && { PORT: port }), ...(host !== undefined && { HOST: host }) };
+  return {
+    ...env,
+    ...(port !== undefined && { PORT: port }),
+    ...(host !== undefined && { HOST: host }),
+  };
 }

@@ -15,27 +15,60 @@ describe(validateSettings.name, () => {
     assert.equal(sut.CHAT_ADMIN_TOKEN, undefined);
     assert.equal(sut.REGISTRATION, 'open');
     assert.equal(sut.PASSWORD_MIN_LENGTH, 1);
-    assert.deepEqual([sut.ARGON2_MEMORY_KIB, sut.ARGON2_TIME_COST, sut.ARGON2_PARALLELISM], [19456, 2, 1]);
+    assert.deepEqual(
+      [sut.ARGON2_MEMORY_KIB, sut.ARGON2_TIME_COST, sut.ARGON2_PARALLELISM],
+      [19456, 2, 1],
+    );
     assert.equal(sut.HASH_CONCURRENCY, availableParallelism());
     assert.equal(sut.WS_MAX_BUFFERED_BYTES, 1048576);
     assert.deepEqual(sut.ALLOWED_ORIGINS, []);
     assert.deepEqual(
-      [sut.RATE_LIMIT_STRIKES, sut.MAX_SESSIONS_PER_USER, sut.MAX_CONNECTIONS_PER_ADDRESS, sut.WS_PING_INTERVAL_MS, sut.WS_PING_TIMEOUT_MS],
+      [
+        sut.RATE_LIMIT_STRIKES,
+        sut.MAX_SESSIONS_PER_USER,
+        sut.MAX_CONNECTIONS_PER_ADDRESS,
+        sut.WS_PING_INTERVAL_MS,
+        sut.WS_PING_TIMEOUT_MS,
+      ],
       [3, 10, 100, 25000, 10000],
     );
-    assert.deepEqual([sut.SHUTDOWN_GRACE_MS, sut.HTTP_HEADERS_TIMEOUT_MS, sut.HTTP_REQUEST_TIMEOUT_MS], [10000, 10000, 30000]);
+    assert.deepEqual(
+      [
+        sut.SHUTDOWN_GRACE_MS,
+        sut.HTTP_HEADERS_TIMEOUT_MS,
+        sut.HTTP_REQUEST_TIMEOUT_MS,
+      ],
+      [10000, 10000, 30000],
+    );
   });
 
   it('reads ALLOWED_ORIGINS as a comma list of origins', () => {
-    const sut = validateSettings({ ALLOWED_ORIGINS: ' https://chat.example.com, http://localhost:3000 ,' });
-    assert.deepEqual(sut.ALLOWED_ORIGINS, ['https://chat.example.com', 'http://localhost:3000']);
-    assert.throws(() => validateSettings({ ALLOWED_ORIGINS: '*' }), /ALLOWED_ORIGINS="\*" must be a comma-separated list of origins/);
-    assert.throws(() => validateSettings({ ALLOWED_ORIGINS: 'https://chat.example.com/app' }), /ALLOWED_ORIGINS/);
+    const sut = validateSettings({
+      ALLOWED_ORIGINS: ' https://chat.example.com, http://localhost:3000 ,',
+    });
+    assert.deepEqual(sut.ALLOWED_ORIGINS, [
+      'https://chat.example.com',
+      'http://localhost:3000',
+    ]);
+    assert.throws(
+      () => validateSettings({ ALLOWED_ORIGINS: '*' }),
+      /ALLOWED_ORIGINS="\*" must be a comma-separated list of origins/,
+    );
+    assert.throws(
+      () =>
+        validateSettings({ ALLOWED_ORIGINS: 'https://chat.example.com/app' }),
+      /ALLOWED_ORIGINS/,
+    );
   });
 
   it('names each bad setting and what it accepts', () => {
     assert.throws(
-      () => validateSettings({ PORT: '70000', REDIS_URL: 'localhost:6379', REGISTRATION: 'maybe' }),
+      () =>
+        validateSettings({
+          PORT: '70000',
+          REDIS_URL: 'localhost:6379',
+          REGISTRATION: 'maybe',
+        }),
       (err: Error) =>
         err instanceof SettingsError &&
         /PORT="70000" must be an integer from 0 to 65535/.test(err.message) &&
@@ -43,8 +76,14 @@ describe(validateSettings.name, () => {
         /REGISTRATION="maybe" must be open .* or closed/.test(err.message),
     );
     assert.throws(() => validateSettings({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
-    assert.throws(() => validateSettings({ RATE_LIMIT_BURST: '1.5' }), /RATE_LIMIT_BURST/);
-    assert.throws(() => validateSettings({ HEARTBEAT_INTERVAL_MS: '5' }), /HEARTBEAT_INTERVAL_MS="5" must be a whole number of milliseconds/);
+    assert.throws(
+      () => validateSettings({ RATE_LIMIT_BURST: '1.5' }),
+      /RATE_LIMIT_BURST/,
+    );
+    assert.throws(
+      () => validateSettings({ HEARTBEAT_INTERVAL_MS: '5' }),
+      /HEARTBEAT_INTERVAL_MS="5" must be a whole number of milliseconds/,
+    );
     assert.throws(
       () => validateSettings({ HTTP_HEADERS_TIMEOUT_MS: '40000' }),
       /HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS/,
@@ -52,13 +91,23 @@ describe(validateSettings.name, () => {
   });
 
   it('never shows the value of a secret, only its name and the rule', () => {
-    const secrets = { CHAT_JWT_SECRET: 'jwt-secret-too-short', CHAT_ADMIN_TOKEN: 'admin-tok', REDIS_URL: 'redis://user:hunter2 pw@host:6379' };
+    const secrets = {
+      CHAT_JWT_SECRET: 'jwt-secret-too-short',
+      CHAT_ADMIN_TOKEN: 'admin-tok',
+      REDIS_URL: 'redis://user:hunter2 pw@host:6379',
+    };
     assert.throws(
       () => validateSettings(secrets),
       (err: Error) =>
-        /CHAT_JWT_SECRET \(value hidden\) must be at least 32 characters/.test(err.message) &&
-        /CHAT_ADMIN_TOKEN \(value hidden\) must be at least 16 characters/.test(err.message) &&
-        /REDIS_URL="redis:\/\/user:\*\*\*@host:6379" must be/.test(err.message) &&
+        /CHAT_JWT_SECRET \(value hidden\) must be at least 32 characters/.test(
+          err.message,
+        ) &&
+        /CHAT_ADMIN_TOKEN \(value hidden\) must be at least 16 characters/.test(
+          err.message,
+        ) &&
+        /REDIS_URL="redis:\/\/user:\*\*\*@host:6379" must be/.test(
+          err.message,
+        ) &&
         !/jwt-secret-too-short|admin-tok|hunter2/.test(err.message),
     );
   });

@@ -1,27 +1,55 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { availableParallelism } from 'node:os';
 
 import { MAX_FRAME_BYTES, MAX_PASSWORD_BYTES } from '@app/protocol';
 import { redactRedisUrl } from '@app/redis';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim())
+    ? Number(value)
+    : value;
 
 const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter(Boolean) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
 
 /** A whole-number setting from `min` to `max`; the message says what it accepts. */
-const IntSetting = (min: number, max: number, what: string): PropertyDecorator => {
+const IntSetting = (
+  min: number,
+  max: number,
+  what: string,
+): PropertyDecorator => {
   const message = `must be ${what} from ${min} to ${max}`;
-  return applyDecorators(Transform(toInt), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+  return applyDecorators(
+    Transform(toInt),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
 };
 
 const SECONDS = 'a whole number of seconds';
 const MILLISECONDS = 'a whole number of milliseconds';
 
 /** `scheme://host[:port]` as browsers send it in `Origin`: no path, no wildcard. */
-const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+const ORIGIN_PATTERN =
+  /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 
 /** Every setting of the gateway, read from the environment (or --port / --host) and validated at boot. */
 export class Settings {
@@ -32,7 +60,9 @@ export class Settings {
   @MinLength(1, { message: 'must be a host name or address, e.g. 0.0.0.0' })
   HOST = '0.0.0.0';
 
-  @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' })
+  @Matches(/^rediss?:\/\/[^\s]+$/, {
+    message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   @IsString()
@@ -45,7 +75,10 @@ export class Settings {
 
   @IsOptional()
   @IsString()
-  @MinLength(32, { message: 'must be at least 32 characters (leave it unset to share a generated secret through Redis)' })
+  @MinLength(32, {
+    message:
+      'must be at least 32 characters (leave it unset to share a generated secret through Redis)',
+  })
   CHAT_JWT_SECRET?: string;
 
   @IntSetting(1, 2592000, SECONDS)
@@ -56,7 +89,10 @@ export class Settings {
   @MinLength(16, { message: 'must be at least 16 characters' })
   CHAT_ADMIN_TOKEN?: string;
 
-  @IsIn(['open', 'closed'], { message: 'must be open (a first login registers an unused name) or closed (only an admin creates accounts)' })
+  @IsIn(['open', 'closed'], {
+    message:
+      'must be open (a first login registers an unused name) or closed (only an admin creates accounts)',
+  })
   REGISTRATION: 'open' | 'closed' = 'open';
 
   @IntSetting(1, MAX_PASSWORD_BYTES, 'a number of characters')
@@ -111,7 +147,8 @@ export class Settings {
   @Transform(toList)
   @Matches(ORIGIN_PATTERN, {
     each: true,
-    message: 'must be a comma-separated list of origins such as https://chat.example.com (scheme://host[:port], no path, no *)',
+    message:
+      'must be a comma-separated list of origins such as https://chat.example.com (scheme://host[:port], no path, no *)',
   })
   ALLOWED_ORIGINS: string[] = [];
 
@@ -157,17 +194,24 @@ export class Settings {
   @IntSetting(0, 60000, 'a number of milliseconds')
   RESUME_WAIT_MS = 2000;
 
-  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], { message: 'must be one of error, warn, log, debug, verbose' })
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], {
+    message: 'must be one of error, warn, log, debug, verbose',
+  })
   LOG_LEVEL = 'log';
 
   /** Unset: JSON lines when stdout is not a terminal, readable lines on a terminal. */
   @IsOptional()
-  @IsIn(['json', 'pretty'], { message: 'must be json or pretty (unset: json unless stdout is a terminal)' })
+  @IsIn(['json', 'pretty'], {
+    message: 'must be json or pretty (unset: json unless stdout is a terminal)',
+  })
   LOG_FORMAT?: 'json' | 'pretty';
 
   @IsOptional()
   @IsString()
-  @MinLength(16, { message: 'must be at least 16 characters (leave it unset to serve /metrics without a token)' })
+  @MinLength(16, {
+    message:
+      'must be at least 16 characters (leave it unset to serve /metrics without a token)',
+  })
   METRICS_TOKEN?: string;
 
   @IntSetting(100, 60000, 'a whole number of milliseconds')
@@ -184,7 +228,10 @@ const SECRETS = new Set(['CHAT_JWT_SECRET', 'CHAT_ADMIN_TOKEN']);
 
 const shown = (name: string, value: unknown): string => {
   if (SECRETS.has(name)) return `${name} (value hidden)`;
-  const text = name === 'REDIS_URL' && typeof value === 'string' ? redactRedisUrl(value) : value;
+  const text =
+    name === 'REDIS_URL' && typeof value === 'string'
+      ? redactRedisUrl(value)
+      : value;
   return `${name}=${JSON.stringify(text ?? null)}`;
 };
 
@@ -192,18 +239,33 @@ const shown = (name: string, value: unknown): string => {
 function crossCheck(settings: Settings): string[] {
   const problems: string[] = [];
   if (settings.HTTP_HEADERS_TIMEOUT_MS > settings.HTTP_REQUEST_TIMEOUT_MS) {
-    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS');
+    problems.push(
+      'HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS',
+    );
   }
   return problems;
 }
 
 /** Validates the environment; throws SettingsError naming every bad variable and what it accepts (never a secret's value). */
 export function validateSettings(env: Record<string, unknown>): Settings {
-  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const settings = plainToInstance(Settings, defined, { excludeExtraneousValues: false });
-  const errors = validateSync(settings, { skipMissingProperties: false, whitelist: false });
-  const lines = errors.map((e) => `${shown(e.property, defined[e.property])} ${Object.values(e.constraints ?? {})[0]}`);
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(
+      ([, value]) => value !== undefined && value !== '',
+    ),
+  );
+  const settings = plainToInstance(Settings, defined, {
+    excludeExtraneousValues: false,
+  });
+  const errors = validateSync(settings, {
+    skipMissingProperties: false,
+    whitelist: false,
+  });
+  const lines = errors.map(
+    (e) =>
+      `${shown(e.property, defined[e.property])} ${Object.values(e.constraints ?? {})[0]}`,
+  );
   if (lines.length === 0) lines.push(...crossCheck(settings));
-  if (lines.length > 0) throw new SettingsError(`Invalid setting: ${lines.join('; ')}`);
+  if (lines.length > 0)
+    throw new SettingsError(`Invalid setting: ${lines.join('; ')}`);
   return settings;
 }

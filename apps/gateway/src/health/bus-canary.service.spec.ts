@@ -19,7 +19,8 @@ describe(BusCanary.name, () => {
   beforeEach(() => {
     mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
     const bus = {
-      publishCanary: async (event: { instance: string }) => void published.push(event.instance),
+      publishCanary: async (event: { instance: string }) =>
+        void published.push(event.instance),
     } as unknown as ChatBus;
     const config = { getOrThrow: () => INTERVAL } as unknown as ConfigService;
     sut = new BusCanary(

@@ -1,11 +1,17 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Request } from 'express';
 
 import { bearerToken } from '@app/auth';
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+const digest = (text: string): Buffer =>
+  createHash('sha256').update(text).digest();
 
 /** `Authorization: Bearer <CHAT_ADMIN_TOKEN>`; with no CHAT_ADMIN_TOKEN set, nobody gets in. */
 @Injectable()
@@ -14,10 +20,16 @@ export class AdminTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.get<string>('CHAT_ADMIN_TOKEN');
-    if (!expected) throw new UnauthorizedException('The admin API is disabled: set CHAT_ADMIN_TOKEN to enable it');
-    const given = bearerToken(context.switchToHttp().getRequest<Request>().headers) ?? '';
+    if (!expected)
+      throw new UnauthorizedException(
+        'The admin API is disabled: set CHAT_ADMIN_TOKEN to enable it',
+      );
+    const given =
+      bearerToken(context.switchToHttp().getRequest<Request>().headers) ?? '';
     if (!timingSafeEqual(digest(given), digest(expected))) {
-      throw new UnauthorizedException('Send Authorization: Bearer <CHAT_ADMIN_TOKEN>');
+      throw new UnauthorizedException(
+        'Send Authorization: Bearer <CHAT_ADMIN_TOKEN>',
+      );
     }
     return true;
   }

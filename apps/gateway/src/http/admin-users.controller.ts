@@ -1,5 +1,19 @@
-import { Body, Controller, Ip, Post, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Ip,
+  Post,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 
 import { AuthService, LoginDto } from '@app/auth';
 
@@ -18,11 +32,18 @@ export class AdminUsersController {
 
   /** Creates an account (the only way besides `npm run user:add` with REGISTRATION=closed). */
   @Post()
-  @ApiOperation({ summary: 'Create an account (Authorization: Bearer CHAT_ADMIN_TOKEN)' })
+  @ApiOperation({
+    summary: 'Create an account (Authorization: Bearer CHAT_ADMIN_TOKEN)',
+  })
   @ApiCreatedResponse({ type: UserDto, description: 'The account was created' })
   @ApiConflictResponse({ description: 'The name is taken' })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong admin token' })
-  async create(@Body() dto: LoginDto, @Ip() address: string): Promise<{ username: string }> {
-    return { username: await this.auth.register(dto.username, dto.password, address) };
+  async create(
+    @Body() dto: LoginDto,
+    @Ip() address: string,
+  ): Promise<{ username: string }> {
+    return {
+      username: await this.auth.register(dto.username, dto.password, address),
+    };
   }
 }

@@ -30,7 +30,10 @@ export class AuthCorsMiddleware implements NestMiddleware {
     res.setHeader('Access-Control-Allow-Origin', origin);
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader(
+      'Access-Control-Allow-Headers',
+      'Authorization, Content-Type',
+    );
     res.setHeader('Access-Control-Max-Age', '600');
     res.status(HttpStatus.NO_CONTENT).end();
   }

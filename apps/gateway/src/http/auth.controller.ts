@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, Query, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Ip,
+  Post,
+  Query,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiForbiddenResponse,
@@ -12,7 +23,14 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { AuthClaims, AuthService, BearerAuthGuard, LoginDto, TokenClaims, TokenResponse } from '@app/auth';
+import {
+  AuthClaims,
+  AuthService,
+  BearerAuthGuard,
+  LoginDto,
+  TokenClaims,
+  TokenResponse,
+} from '@app/auth';
 import { LoginResponse } from '@app/protocol';
 
 import { LoginMetricsInterceptor } from '../metrics/login-metrics.interceptor';
@@ -31,12 +49,30 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @UseInterceptors(LoginMetricsInterceptor)
-  @ApiOperation({ summary: 'Log in (with REGISTRATION=open, a new username is registered with this password)' })
-  @ApiOkResponse({ type: LoginResponseDto, description: 'Logged in, or registered on first login' })
-  @ApiUnauthorizedResponse({ description: 'Wrong username or password (the same whether or not the user exists)' })
-  @ApiForbiddenResponse({ description: 'The request came from a web page whose Origin is not in ALLOWED_ORIGINS' })
-  @ApiTooManyRequestsResponse({ description: 'Too many failed logins or registrations: Retry-After says how long to wait' })
-  @ApiServiceUnavailableResponse({ description: 'Redis is unreachable or the hashing queue is full: Retry-After says when to try again' })
+  @ApiOperation({
+    summary:
+      'Log in (with REGISTRATION=open, a new username is registered with this password)',
+  })
+  @ApiOkResponse({
+    type: LoginResponseDto,
+    description: 'Logged in, or registered on first login',
+  })
+  @ApiUnauthorizedResponse({
+    description:
+      'Wrong username or password (the same whether or not the user exists)',
+  })
+  @ApiForbiddenResponse({
+    description:
+      'The request came from a web page whose Origin is not in ALLOWED_ORIGINS',
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many failed logins or registrations: Retry-After says how long to wait',
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Redis is unreachable or the hashing queue is full: Retry-After says when to try again',
+  })
   login(@Body() dto: LoginDto, @Ip() address: string): Promise<LoginResponse> {
     return this.auth.login(dto.username, dto.password, address);
   }
@@ -45,9 +81,17 @@ export class AuthController {
   @HttpCode(200)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'A fresh token for the bearer token (call it before the old one expires)' })
-  @ApiOkResponse({ type: LoginResponseDto, description: 'A new token for the same user' })
-  @ApiUnauthorizedResponse({ description: 'Missing, forged, expired or revoked token' })
+  @ApiOperation({
+    summary:
+      'A fresh token for the bearer token (call it before the old one expires)',
+  })
+  @ApiOkResponse({
+    type: LoginResponseDto,
+    description: 'A new token for the same user',
+  })
+  @ApiUnauthorizedResponse({
+    description: 'Missing, forged, expired or revoked token',
+  })
   refresh(@AuthClaims() claims: TokenClaims): Promise<TokenResponse> {
     return this.auth.refresh(claims);
   }
@@ -57,11 +101,24 @@ export class AuthController {
   @HttpCode(204)
   @UseGuards(BearerAuthGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke the bearer token (or every token of its user with ?all=1); its sockets close with 4401' })
-  @ApiQuery({ name: 'all', required: false, description: '1 to revoke every token of the user' })
+  @ApiOperation({
+    summary:
+      'Revoke the bearer token (or every token of its user with ?all=1); its sockets close with 4401',
+  })
+  @ApiQuery({
+    name: 'all',
+    required: false,
+    description: '1 to revoke every token of the user',
+  })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiUnauthorizedResponse({ description: 'Missing, forged, expired or revoked token' })
-  logout(@AuthClaims() claims: TokenClaims, @Query('all') all: string | undefined, @Ip() address: string): Promise<void> {
+  @ApiUnauthorizedResponse({
+    description: 'Missing, forged, expired or revoked token',
+  })
+  logout(
+    @AuthClaims() claims: TokenClaims,
+    @Query('all') all: string | undefined,
+    @Ip() address: string,
+  ): Promise<void> {
     return this.auth.logout(claims, all === '1' || all === 'true', address);
   }
 
@@ -70,7 +127,9 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Who the bearer token belongs to' })
   @ApiOkResponse({ type: UserDto, description: 'The token is valid' })
-  @ApiUnauthorizedResponse({ description: 'Missing, forged, expired or revoked token' })
+  @ApiUnauthorizedResponse({
+    description: 'Missing, forged, expired or revoked token',
+  })
   me(@AuthClaims() claims: TokenClaims): { username: string } {
     return { username: claims.sub };
   }

@@ -1,4 +1,9 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import {
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 
 import { AuthModule } from '@app/auth';
@@ -14,12 +19,20 @@ import { RetryAfterFilter } from './retry-after.filter';
 import { RoomsController } from './rooms.controller';
 
 @Module({
-  imports: [AuthModule.forInstance(INSTANCE_NAME), RoomsModule.forInstance(INSTANCE_NAME)],
+  imports: [
+    AuthModule.forInstance(INSTANCE_NAME),
+    RoomsModule.forInstance(INSTANCE_NAME),
+  ],
   controllers: [AdminUsersController, AuthController, RoomsController],
-  providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: RetryAfterFilter }],
+  providers: [
+    AdminTokenGuard,
+    { provide: APP_FILTER, useClass: RetryAfterFilter },
+  ],
 })
 export class HttpModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AuthCorsMiddleware).forRoutes({ path: 'auth/*path', method: RequestMethod.ALL });
+    consumer
+      .apply(AuthCorsMiddleware)
+      .forRoutes({ path: 'auth/*path', method: RequestMethod.ALL });
   }
 }

@@ -13,7 +13,11 @@ function normalise(value: string): string | null {
  * GET) is allowed; so is the gateway's own origin (`https://` + the `Host` it was reached at), so a
  * page it serves itself works; any other origin must be listed in `allowed` (ALLOWED_ORIGINS).
  */
-export function isOriginAllowed(origin: string | undefined, allowed: string[], host?: string): boolean {
+export function isOriginAllowed(
+  origin: string | undefined,
+  allowed: string[],
+  host?: string,
+): boolean {
   if (origin === undefined) return true;
   const normalised = normalise(origin);
   if (normalised === null) return false;

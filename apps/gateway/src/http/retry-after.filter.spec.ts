@@ -24,7 +24,8 @@ class FakeResponse {
 
 const adapter = {
   isHeadersSent: () => false,
-  reply: (res: FakeResponse, body: unknown, status: number) => res.status(status).json(body),
+  reply: (res: FakeResponse, body: unknown, status: number) =>
+    res.status(status).json(body),
 };
 
 const hostFor = (res: FakeResponse): ArgumentsHost =>
@@ -35,22 +36,43 @@ const hostFor = (res: FakeResponse): ArgumentsHost =>
   }) as unknown as ArgumentsHost;
 
 describe(RetryAfterFilter.name, () => {
-  const sut = new RetryAfterFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost, new ConfigService({ REDIS_RETRY_DELAY_MS: 1500 }));
+  const sut = new RetryAfterFilter(
+    { httpAdapter: adapter } as unknown as HttpAdapterHost,
+    new ConfigService({ REDIS_RETRY_DELAY_MS: 1500 }),
+  );
 
   it('adds Retry-After to a RetryLaterException and leaves its status and body to Nest', () => {
     const res = new FakeResponse();
-    sut.catch(new RetryLaterException('Too many failed logins for "a": try again in 42 s', HttpStatus.TOO_MANY_REQUESTS, 42), hostFor(res));
+    sut.catch(
+      new RetryLaterException(
+        'Too many failed logins for "a": try again in 42 s',
+        HttpStatus.TOO_MANY_REQUESTS,
+        42,
+      ),
+      hostFor(res),
+    );
     assert.equal(res.headers['Retry-After'], '42');
     assert.equal(res.statusCode, 429);
-    assert.deepEqual(res.body, { statusCode: 429, message: 'Too many failed logins for "a": try again in 42 s' });
+    assert.deepEqual(res.body, {
+      statusCode: 429,
+      message: 'Too many failed logins for "a": try again in 42 s',
+    });
   });
 
   it('answers an unreachable Redis with 503 and the reconnect delay in whole seconds', () => {
     const res = new FakeResponse();
-    sut.catch(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }), hostFor(res));
+    sut.catch(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), {
+        code: 'ECONNREFUSED',
+      }),
+      hostFor(res),
+    );
     assert.equal(res.headers['Retry-After'], '2');
     assert.equal(res.statusCode, 503);
-    assert.deepEqual(res.body, { statusCode: 503, message: 'The chat store is unreachable: try again in 2 s' });
+    assert.deepEqual(res.body, {
+      statusCode: 503,
+      message: 'The chat store is unreachable: try again in 2 s',
+    });
   });
 
   it('leaves every other error to Nest, without Retry-After', () => {

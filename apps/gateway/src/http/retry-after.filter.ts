@@ -18,7 +18,10 @@ export class RetryAfterFilter extends BaseExceptionFilter {
 
   constructor(adapterHost: HttpAdapterHost, config: ConfigService) {
     super(adapterHost.httpAdapter);
-    this.redisRetrySeconds = Math.max(1, Math.ceil(config.getOrThrow<number>('REDIS_RETRY_DELAY_MS') / 1000));
+    this.redisRetrySeconds = Math.max(
+      1,
+      Math.ceil(config.getOrThrow<number>('REDIS_RETRY_DELAY_MS') / 1000),
+    );
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {

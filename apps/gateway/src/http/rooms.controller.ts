@@ -1,5 +1,11 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 
 import { RoomCount } from '@app/protocol';
 import { RoomsService } from '@app/rooms';
@@ -16,9 +22,17 @@ export class RoomsController {
   constructor(private readonly rooms: RoomsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every room with its user count across all instances (needs CHAT_ADMIN_TOKEN)' })
-  @ApiOkResponse({ type: RoomListDto, description: 'The rooms, each with its distinct users' })
-  @ApiUnauthorizedResponse({ description: 'Missing or wrong admin token, or CHAT_ADMIN_TOKEN is not set' })
+  @ApiOperation({
+    summary:
+      'Every room with its user count across all instances (needs CHAT_ADMIN_TOKEN)',
+  })
+  @ApiOkResponse({
+    type: RoomListDto,
+    description: 'The rooms, each with its distinct users',
+  })
+  @ApiUnauthorizedResponse({
+    description: 'Missing or wrong admin token, or CHAT_ADMIN_TOKEN is not set',
+  })
   async list(): Promise<{ rooms: RoomCount[] }> {
     return { rooms: await this.rooms.list() };
   }

@@ -1,0 +1,43 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+
+import { REDIS } from '@app/redis';
+
+import { JWT_SECRET_KEY } from './auth.constants';
+
+/**
+ * The token signing secret: CHAT_JWT_SECRET when set; otherwise one random secret kept in Redis, created
+ * by whichever instance asks first, so every instance of a cluster accepts every token with no set-up.
+ * After Redis lost its data, `refresh` makes every instance converge on the one secret Redis now holds.
+ */
+@Injectable()
+export class JwtSecret implements OnModuleInit {
+  private secret = '';
+
+  constructor(
+    private readonly config: ConfigService,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  get current(): string {
+    return this.secret;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const configured = this.config.get<string>('CHAT_JWT_SECRET');
+    if (configured) {
+      this.secret = configured;
+      return;
+    }
+    const candidate = randomBytes(48).toString('base64url');
+    this.secret =
+      (await this.redis.set(JWT_SECRET_KEY, candidate, 'NX', 'GET')) ??
+      candidate;
+  }
+}
