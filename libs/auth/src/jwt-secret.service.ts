@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 
 import { REDIS } from '@app/redis';
@@ -14,14 +14,15 @@ import { JWT_SECRET_KEY } from './auth.constants';
  */
 @Injectable()
 export class JwtSecret implements OnModuleInit {
-  private secret = '';
+  /* A KeyObject, not a string: jsonwebtoken otherwise tries (and fails) to read a string as a public key on every verify. */
+  private secret: KeyObject = createSecretKey(Buffer.alloc(32));
 
   constructor(
     private readonly config: ConfigService,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  get current(): string {
+  get current(): KeyObject {
     return this.secret;
   }
 
@@ -32,12 +33,13 @@ export class JwtSecret implements OnModuleInit {
   async refresh(): Promise<void> {
     const configured = this.config.get<string>('CHAT_JWT_SECRET');
     if (configured) {
-      this.secret = configured;
+      this.secret = createSecretKey(Buffer.from(configured));
       return;
     }
     const candidate = randomBytes(48).toString('base64url');
-    this.secret =
+    const shared =
       (await this.redis.set(JWT_SECRET_KEY, candidate, 'NX', 'GET')) ??
       candidate;
+    this.secret = createSecretKey(Buffer.from(shared));
   }
 }

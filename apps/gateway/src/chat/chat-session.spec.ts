@@ -9,7 +9,7 @@ const make = () => {
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
-    { send: (frame) => sent.push(frame), close: () => undefined },
+    { send: (frame) => sent.push(String(frame)), close: () => undefined },
   );
   return { sut, sent };
 };

@@ -1,15 +1,21 @@
 import { TokenClaims } from '@app/auth';
 import { LOBBY } from '@app/protocol';
 
+/**
+ * A frame as it goes out: a string, or the UTF-8 bytes of one (a bus event's frame is encoded once and
+ * the same bytes go to every recipient).
+ */
+export type OutFrame = string | Buffer;
+
 /** How a session reaches its client; the WebSocket adapter supplies it. */
 export interface SessionLink {
-  send(frame: string): void;
+  send(frame: OutFrame): void;
   close(code: number, reason: string): void;
 }
 
 /** A live frame held back while the session may still resume: its message id and room, if any. */
 interface Held {
-  frame: string;
+  frame: OutFrame;
   id?: string;
   room?: string;
 }
@@ -27,7 +33,7 @@ export class ChatSession {
   queue: Promise<void> = Promise.resolve();
   private lastId = '';
   private held: Held[] | undefined = [];
-  private unread: Array<{ frame: string; id: string }> = [];
+  private unread: Array<{ frame: OutFrame; id: string }> = [];
   /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
   private readonly shown = new Set<string>();
 
@@ -47,7 +53,7 @@ export class ChatSession {
     return this.held !== undefined;
   }
 
-  send(frame: string): void {
+  send(frame: OutFrame): void {
     this.link.send(frame);
   }
 
@@ -56,7 +62,7 @@ export class ChatSession {
   }
 
   /** A bus frame; `id` is its message id (none for presence), `room` the room of an ordinary message. */
-  deliver(frame: string, id?: string, room?: string): void {
+  deliver(frame: OutFrame, id?: string, room?: string): void {
     if (this.held) {
       this.held.push({ frame, id, room });
       return;
@@ -69,7 +75,7 @@ export class ChatSession {
   }
 
   /** The DMs stored while the user was away (oldest first), to be shown when the session is released. */
-  holdUnread(dms: Array<{ frame: string; id: string }>): void {
+  holdUnread(dms: Array<{ frame: OutFrame; id: string }>): void {
     this.unread = dms;
   }
 
@@ -78,7 +84,7 @@ export class ChatSession {
    * resume's stored messages, in id order, unread DMs included), held frames that the replay covers, or
    * that belong to a room the session has left, are dropped; the rest follow the replay.
    */
-  release(replay?: Array<{ frame: string; id: string }>): number {
+  release(replay?: Array<{ frame: OutFrame; id: string }>): number {
     if (!this.held) return 0;
     const held = this.held;
     this.held = undefined;

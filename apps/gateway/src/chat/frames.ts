@@ -5,6 +5,10 @@ import { isRef } from './frame-schema';
 export const serverFrame = (event: ServerEvent, data: object): string =>
   JSON.stringify({ event, data });
 
+/** A bus event's frame as UTF-8 bytes, encoded once for all its recipients. */
+export const eventFrame = (event: ServerEvent, data: object): Buffer =>
+  Buffer.from(serverFrame(event, data));
+
 export const errorFrame = (
   code: ErrorCode,
   message: string,

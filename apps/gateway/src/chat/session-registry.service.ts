@@ -7,8 +7,8 @@ import {
   ServerEvent,
 } from '@app/protocol';
 
-import { ChatSession } from './chat-session';
-import { serverFrame } from './frames';
+import { ChatSession, OutFrame } from './chat-session';
+import { eventFrame } from './frames';
 
 /**
  * This instance's live sessions, indexed by room and by user, and whom their users follow; fans bus
@@ -81,16 +81,16 @@ export class SessionRegistry {
     const members = this.byRoom.get(message.room);
     let count = members?.size ?? 0;
     if (members) {
-      const ordinary = serverFrame(ServerEvent.Message, message);
+      const ordinary = eventFrame(ServerEvent.Message, message);
       members.forEach((session) =>
         session.deliver(ordinary, message.id, message.room),
       );
     }
-    let viaFrame: string | undefined;
+    let viaFrame: Buffer | undefined;
     for (const follower of this.followersOf.get(message.from) ?? []) {
       for (const session of this.byUser.get(follower) ?? []) {
         if (session.room === message.room) continue;
-        viaFrame ??= serverFrame(ServerEvent.Message, {
+        viaFrame ??= eventFrame(ServerEvent.Message, {
           ...message,
           via: 'subscription',
         });
@@ -103,7 +103,7 @@ export class SessionRegistry {
 
   /** Every session of the recipient, and the sender's sessions but the one that sent it. Returns the recipients. */
   deliverDm(dm: DirectMessage, origin?: string): number {
-    const frame = serverFrame(ServerEvent.Dm, dm);
+    const frame = eventFrame(ServerEvent.Dm, dm);
     const recipients = [
       ...(this.byUser.get(dm.to) ?? []),
       ...(this.byUser.get(dm.from) ?? []),
@@ -115,7 +115,7 @@ export class SessionRegistry {
   deliverPresence(presence: Presence): void {
     const members = this.byRoom.get(presence.room);
     if (!members) return;
-    const frame = serverFrame(ServerEvent.Presence, presence);
+    const frame = eventFrame(ServerEvent.Presence, presence);
     members.forEach(
       (session) =>
         session.username !== presence.user &&
@@ -124,7 +124,7 @@ export class SessionRegistry {
   }
 
   /** The same frame to every local session (a warning that messages may be missing, say). */
-  broadcast(frame: string): void {
+  broadcast(frame: OutFrame): void {
     this.byUser.forEach((sessions) =>
       sessions.forEach((session) => session.send(frame)),
     );

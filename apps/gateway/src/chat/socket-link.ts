@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 
 import { CLOSE_TRY_AGAIN_LATER } from '@app/protocol';
 
-import { SessionLink } from './chat-session';
+import { OutFrame, SessionLink } from './chat-session';
 
 const logger = new Logger('SocketLink');
 /** How long a slow consumer's close handshake may take before the socket is cut. */
@@ -28,7 +28,7 @@ export function socketLink(
     ).unref();
   };
   return {
-    send(frame: string): void {
+    send(frame: OutFrame): void {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > maxBufferedBytes) {
         logger.warn(
@@ -41,7 +41,7 @@ export function socketLink(
         onSlowConsumer();
         return;
       }
-      ws.send(frame);
+      ws.send(frame, { binary: false });
     },
     close,
   };

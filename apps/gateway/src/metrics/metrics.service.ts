@@ -9,6 +9,14 @@ import {
 
 import { BusPattern } from '@app/pubsub';
 
+/** Readable label values for the bus channels (`{"chat":"message"}` → `chat.message`). */
+const BUS_EVENT_NAMES = new Map<string, string>(
+  Object.values(BusPattern).map((pattern) => [
+    pattern,
+    `chat.${(JSON.parse(pattern) as { chat: string }).chat}`,
+  ]),
+);
+
 const LOGIN_RESULTS = ['failed', 'locked', 'ok'] as const;
 const MESSAGE_EVENTS = ['dm', 'message'] as const;
 
@@ -110,7 +118,10 @@ export class MetricsService {
   /** `ms` from publish to receipt, by the sender's clock (instances are assumed to share one, or NTP). */
   busLag(pattern: BusPattern, ms: number): void {
     if (Number.isFinite(ms))
-      this.busLagSeconds.observe({ event: pattern }, Math.max(0, ms) / 1000);
+      this.busLagSeconds.observe(
+        { event: BUS_EVENT_NAMES.get(pattern) ?? pattern },
+        Math.max(0, ms) / 1000,
+      );
   }
 
   redisError(): void {
