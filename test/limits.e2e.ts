@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
-import { ChatClient, login } from './support/chat-client';
+import { ChatClient, login, upgradeStatus } from './support/chat-client';
 import { CA, GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
@@ -205,5 +205,85 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
       'others were told before the socket closed',
     );
     assert.deepEqual((await watcher.request('who')).data.users, ['drainwatch']);
+  });
+});
+
+describe('connection caps across the cluster', () => {
+  let redis: TestRedis;
+  let east: GatewayProcess;
+  let west: GatewayProcess;
+  const clients: ChatClient[] = [];
+
+  before(async () => {
+    redis = await TestRedis.start();
+    const env = {
+      MAX_SESSIONS_PER_USER: '2',
+      MAX_CONNECTIONS_PER_ADDRESS: '4',
+      HEARTBEAT_INTERVAL_MS: '300',
+    };
+    [east, west] = await Promise.all([
+      GatewayProcess.start(redis.url, env),
+      GatewayProcess.start(redis.url, env),
+    ]);
+    await sleep(700);
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([east?.stop(), west?.stop()]);
+    await redis?.stop();
+  });
+
+  it('refuses a third session of one user, and a fifth connection from one address, with 429 and a message', async () => {
+    const { token } = await login(east, 'many');
+    clients.push(
+      await ChatClient.open(east, 'many', token),
+      await ChatClient.open(west, 'many', token),
+    );
+    await waitFor(
+      async () =>
+        (await upgradeStatus(east, { authorization: `Bearer ${token}` })) ===
+        429,
+      3000,
+      'the third session to be refused',
+    );
+    const refused = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(west.wsUrl, {
+        ca: CA,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`));
+      });
+      ws.once('open', () => reject(new Error('a third session opened')));
+      ws.once('error', () => undefined);
+    });
+    assert.match(refused, /^429 .*MAX_SESSIONS_PER_USER=2/);
+
+    for (const user of ['other1', 'other2'])
+      clients.push(await ChatClient.connect(west, user));
+    const { token: fifth } = await login(east, 'fifth');
+    await waitFor(
+      async () =>
+        (await upgradeStatus(east, { authorization: `Bearer ${fifth}` })) ===
+        429,
+      3000,
+      'the fifth connection to be refused',
+    );
+
+    await clients.pop()!.close();
+    await waitFor(
+      async () =>
+        (await upgradeStatus(east, { authorization: `Bearer ${fifth}` })) ===
+        'open',
+      3000,
+      'room for one more once one closed',
+    );
+    assert.equal(
+      (await clients[0].request('send', { text: 'still chatting' })).event,
+      'sent',
+    );
   });
 });

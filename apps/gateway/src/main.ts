@@ -14,6 +14,7 @@ import { busTransportOptions } from '@app/pubsub';
 
 import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
+import { ChatService } from './chat/chat.service';
 import { launchEnv } from './config/launch-args';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
@@ -77,6 +78,7 @@ async function bootstrap(): Promise<void> {
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),
+    refusal: (user, address) => app.get(ChatService).refusal(user, address),
   });
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));

@@ -1,9 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   ConsumerDeserializer,
+  CustomStrategy,
   IncomingEvent,
   RedisOptions as RedisTransportOptions,
-  Transport,
+  ServerRedis,
 } from '@nestjs/microservices';
 
 import { redisOptionsFromUrl } from '@app/redis';
@@ -19,22 +21,49 @@ export class BusDeserializer implements ConsumerDeserializer {
   }
 }
 
+/**
+ * Nest's Redis server, quiet during an outage: the stock one logs an ERROR with a stack on every failed
+ * reconnect (several a second). The shared Redis connection already reports an outage once when it
+ * starts, now and then while it lasts, and once when it ends; the bus's own attempts go to debug.
+ */
+export class BusServer extends ServerRedis {
+  private readonly quiet = new Logger('ChatBus');
+
+  registerErrorListener(client: {
+    on(event: 'error', listener: (err: Error) => void): void;
+  }): void {
+    client.on('error', (err: Error) =>
+      this.quiet.debug(`Bus connection: ${err.message}`),
+    );
+  }
+
+  registerReconnectListener(client: {
+    on(event: 'reconnecting', listener: () => void): void;
+  }): void {
+    client.on('reconnecting', () =>
+      this.quiet.debug('Bus connection: reconnecting'),
+    );
+  }
+
+  registerReadyListener(client: {
+    on(event: 'ready', listener: () => void): void;
+  }): void {
+    client.on('ready', () => this.quiet.debug('Bus connection: subscribed'));
+  }
+}
+
 /** The Redis transport that receives the bus; retries never run out, so a Redis restart is survived. */
-export function busTransportOptions(
-  config: ConfigService,
-): RedisTransportOptions {
+export function busTransportOptions(config: ConfigService): CustomStrategy {
   const { retryStrategy: _ignored, ...connection } = redisOptionsFromUrl(
     config.getOrThrow<string>('REDIS_URL'),
   );
-  return {
-    transport: Transport.REDIS,
-    options: {
-      ...connection,
-      connectionName: 'chat-bus',
-      retryAttempts: Number.MAX_SAFE_INTEGER,
-      retryDelay: config.getOrThrow<number>('REDIS_RETRY_DELAY_MS'),
-      maxRetriesPerRequest: 1,
-      deserializer: new BusDeserializer(),
-    },
+  const options: Required<RedisTransportOptions>['options'] = {
+    ...connection,
+    connectionName: 'chat-bus',
+    retryAttempts: Number.MAX_SAFE_INTEGER,
+    retryDelay: config.getOrThrow<number>('REDIS_RETRY_DELAY_MS'),
+    maxRetriesPerRequest: 1,
+    deserializer: new BusDeserializer(),
   };
+  return { strategy: new BusServer(options) };
 }

@@ -10,6 +10,7 @@
  *   chat:instance:<id>:sessions   hash session -> "<user> <room>", so a dead instance's sessions can be reaped
  *   chat:instance:<id>:alive      heartbeat key with a TTL
  *   chat:instance:<id>:reaped     set by whoever reaped the instance, so it puts its sessions back when it wakes
+ *   chat:instance:<id>:addresses  hash client address -> the instance's open sessions from it (connection caps)
  *   chat:history:room:<room>      stream of the room's messages (entry id = message id)
  *   chat:history:dm:<user>        stream of DMs to or from the user
  *   chat:history:said:<user>      stream of the user's room messages, kept only while someone follows the user
@@ -32,6 +33,8 @@ export const ChatKeys = {
     `chat:instance:${instance}:alive`,
   instanceReaped: (instance: string): string =>
     `chat:instance:${instance}:reaped`,
+  instanceAddresses: (instance: string): string =>
+    `chat:instance:${instance}:addresses`,
   roomHistory: (room: string): string => `chat:history:room:${room}`,
   dmHistory: (user: string): string => `chat:history:dm:${user}`,
   saidHistory: (user: string): string => `chat:history:said:${user}`,

@@ -106,7 +106,7 @@ describe(RoomsService.name, () => {
     await redis.flushall();
     await sut.move({ id: 'east/6', username: 'stale' }, '', 'old');
     const moves = await sut.resync([
-      { id: 'east/7', username: 'kept', room: 'lost' },
+      { id: 'east/7', username: 'kept', room: 'lost', address: '10.0.0.1' },
     ]);
     assert.equal(moves[0].move.userJoined, true);
     assert.deepEqual(await sut.list(), [{ name: 'lost', users: 1 }]);

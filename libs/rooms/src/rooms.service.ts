@@ -33,6 +33,12 @@ export interface Departure {
   user: string;
 }
 
+/** What the connection caps look at: the user's open sessions, and those from one client address. */
+export interface Admission {
+  sessions: number;
+  fromAddress: number;
+}
+
 export interface Heartbeat {
   /** This instance's alive key had expired (it was paused, or Redis lost it). */
   lapsed: boolean;
@@ -46,6 +52,8 @@ type MoveReply = ['ok', number, number, number, number] | ['stale', string];
 @Injectable()
 export class RoomsService {
   private readonly sessionsKey: string;
+  /** The live instances seen at the last heartbeat, whose sessions the connection caps count. */
+  private instances: string[] = [];
   private readonly moveScript: LuaCommand<MoveReply>;
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
@@ -104,10 +112,39 @@ export class RoomsService {
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
 
+  /**
+   * The user's open sessions and the open sessions from `address`, across the cluster (the instances
+   * known at the last heartbeat). Counted before the upgrade, so a burst may pass a cap by a few.
+   */
+  async admission(user: string, address: string): Promise<Admission> {
+    const instances = new Set([...this.instances, this.instanceId]);
+    const pipeline = this.redis.pipeline().hget(ChatKeys.online, user);
+    instances.forEach((instance) =>
+      pipeline.hget(ChatKeys.instanceAddresses(instance), address),
+    );
+    const replies = (await pipeline.exec()) ?? [];
+    const counts = replies.map(([err, value]) => {
+      if (err) throw err;
+      return Number(value ?? 0);
+    });
+    return {
+      sessions: counts[0],
+      fromAddress: counts.slice(1).reduce((sum, n) => sum + n, 0),
+    };
+  }
+
+  /** Counts a session of this instance from `address` in (+1) or out (-1). */
+  async countAddress(address: string, delta: 1 | -1): Promise<void> {
+    const key = ChatKeys.instanceAddresses(this.instanceId);
+    if ((await this.redis.hincrby(key, address, delta)) <= 0)
+      await this.redis.hdel(key, address);
+  }
+
   /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
   async reapDeadInstances(): Promise<Departure[]> {
     const departures: Departure[] = [];
-    for (const instance of await this.redis.smembers(ChatKeys.instances)) {
+    this.instances = await this.redis.smembers(ChatKeys.instances);
+    for (const instance of this.instances) {
       if (
         instance === this.instanceId ||
         (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1
@@ -129,6 +166,7 @@ export class RoomsService {
       await this.redis
         .multi()
         .del(sessionsKey)
+        .del(ChatKeys.instanceAddresses(instance))
         .srem(ChatKeys.instances, instance)
         .set(ChatKeys.instanceReaped(instance), '1', 'EX', 86400)
         .exec();
@@ -141,9 +179,13 @@ export class RoomsService {
    * or after this instance was reaped while paused): records of sessions that are gone are removed, live
    * ones are put back in their rooms. Returns the moves of the sessions put back.
    */
-  async resync<S extends SessionRef & { room: string }>(
+  async resync<S extends SessionRef & { room: string; address: string }>(
     live: S[],
   ): Promise<Array<{ session: S; move: Move }>> {
+    const addresses = ChatKeys.instanceAddresses(this.instanceId);
+    const rewrite = this.redis.multi().del(addresses);
+    live.forEach((session) => rewrite.hincrby(addresses, session.address, 1));
+    await rewrite.exec();
     const recorded = new Map(
       Object.entries(await this.redis.hgetall(this.sessionsKey)).map(
         ([id, rec]) => [id, splitRecord(rec)],
@@ -172,6 +214,7 @@ export class RoomsService {
     await this.redis
       .multi()
       .del(ChatKeys.instanceAlive(this.instanceId))
+      .del(ChatKeys.instanceAddresses(this.instanceId))
       .srem(ChatKeys.instances, this.instanceId)
       .exec();
   }

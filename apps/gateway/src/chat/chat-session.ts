@@ -42,6 +42,8 @@ export class ChatSession {
     readonly username: string,
     readonly claims: TokenClaims,
     private readonly link: SessionLink,
+    /** The client's address, as the connection caps count it. */
+    readonly address = 'unknown',
   ) {}
 
   get expiresAt(): number {

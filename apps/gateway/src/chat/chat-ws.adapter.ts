@@ -23,6 +23,8 @@ export interface ChatWsOptions {
   pingTimeoutMs: number;
   allowedOrigins: string[];
   verifyToken(token: string | undefined): Promise<TokenClaims | null>;
+  /** Why this user may not open another connection from this address (429), or undefined. */
+  refusal(user: string, address: string): Promise<string | undefined>;
 }
 
 type VerifyCallback = (ok: boolean, code?: number, message?: string) => void;
@@ -196,16 +198,31 @@ export class ChatWsAdapter extends WsAdapter {
     ) {
       return done(false, 403, 'Origin not allowed: add it to ALLOWED_ORIGINS');
     }
-    this.options.verifyToken(bearerToken(req.headers, req.url ?? '/')).then(
-      (claims) => {
-        if (!claims) return done(false, 401, 'Unauthorized');
-        req.claims = claims;
-        done(true);
-      },
+    this.admit(req).then(
+      ([code, message]) => done(code === 101, code, message),
       (err: Error) => {
         this.log.warn(`Token check failed: ${err.message}`);
-        done(false, 503, 'Service Unavailable');
+        done(
+          false,
+          503,
+          'Service Unavailable: the chat store is unreachable, try again shortly',
+        );
       },
     );
+  }
+
+  /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */
+  private async admit(req: UpgradeRequest): Promise<[number, string]> {
+    const claims = await this.options.verifyToken(
+      bearerToken(req.headers, req.url ?? '/'),
+    );
+    if (!claims) return [401, 'Unauthorized: log in again'];
+    const refusal = await this.options.refusal(
+      claims.sub,
+      req.socket.remoteAddress ?? 'unknown',
+    );
+    if (refusal) return [429, refusal];
+    req.claims = claims;
+    return [101, 'Switching Protocols'];
   }
 }

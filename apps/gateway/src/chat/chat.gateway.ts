@@ -99,6 +99,7 @@ export class ChatGateway
       claims.sub,
       claims,
       link,
+      req.socket.remoteAddress,
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 
 import { UsersService } from '@app/auth';
 import {
@@ -44,8 +45,11 @@ export interface HistoryQuery {
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
 export class ChatService {
+  private readonly caps: { perUser: number; perAddress: number };
+
   constructor(
     private readonly bus: ChatBus,
+    config: ConfigService,
     private readonly epoch: RedisEpoch,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
@@ -54,11 +58,17 @@ export class ChatService {
     private readonly subscriptions: SubscriptionsService,
     private readonly users: UsersService,
     @Inject(INSTANCE_ID) readonly instanceId: string,
-  ) {}
+  ) {
+    this.caps = {
+      perUser: config.getOrThrow<number>('MAX_SESSIONS_PER_USER'),
+      perAddress: config.getOrThrow<number>('MAX_CONNECTIONS_PER_ADDRESS'),
+    };
+  }
 
   /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.move(session, '', LOBBY);
+    await this.rooms.countAddress(session.address, 1);
     const known = this.registry.hasUser(session.username);
     this.registry.add(session);
     if (!known)
@@ -84,9 +94,25 @@ export class ChatService {
     );
   }
 
+  /**
+   * Why a new connection of `user` from `address` is refused (MAX_SESSIONS_PER_USER,
+   * MAX_CONNECTIONS_PER_ADDRESS across the cluster), or undefined when it may open.
+   */
+  async refusal(user: string, address: string): Promise<string | undefined> {
+    const { sessions, fromAddress } = await this.rooms.admission(user, address);
+    if (sessions >= this.caps.perUser) {
+      return `${user} already has ${sessions} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
+    }
+    if (fromAddress >= this.caps.perAddress) {
+      return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
+    }
+    return undefined;
+  }
+
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
+    await this.rooms.countAddress(session.address, -1).catch(() => undefined);
     await this.announce(
       session.username,
       await this.rooms.move(session, session.room, ''),
