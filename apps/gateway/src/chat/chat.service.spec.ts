@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { ConfigService } from '@nestjs/config';
+
+import { UsersService } from '@app/auth';
+import { ErrorCode } from '@app/protocol';
+import {
+  ChatBus,
+  HistoryService,
+  Outcome,
+  SubscriptionsService,
+} from '@app/pubsub';
+import { RedisEpoch } from '@app/redis';
+import { RoomsService } from '@app/rooms';
+
+import { MetricsService } from '../metrics/metrics.service';
+
+import { ChatError } from './chat-error';
+import { ChatSession } from './chat-session';
+import { ChatService } from './chat.service';
+import { SessionRegistry } from './session-registry.service';
+
+class FakeBus {
+  next: Outcome | Error = {
+    status: 'ok',
+    id: '0000000000000007',
+    delivered: true,
+    ts: 1,
+  };
+  readonly published: unknown[] = [];
+  async publishMessage(): Promise<Outcome> {
+    if (this.next instanceof Error) throw this.next;
+    return this.next;
+  }
+  async publishDm(): Promise<Outcome> {
+    return this.publishMessage();
+  }
+  async publishPresence(event: unknown): Promise<void> {
+    this.published.push(event);
+  }
+  async publishFollow(event: unknown): Promise<void> {
+    this.published.push(event);
+  }
+}
+
+class FakeRooms {
+  online = 0;
+  fromAddress = 0;
+  async admission(): Promise<{ sessions: number; fromAddress: number }> {
+    return { sessions: this.online, fromAddress: this.fromAddress };
+  }
+}
+
+const closes: number[] = [];
+const session = (): ChatSession =>
+  new ChatSession(
+    's1',
+    'ann',
+    { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
+    { send: () => undefined, close: (code) => closes.push(code) },
+  );
+
+const rejects = async (
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  pattern: RegExp,
+): Promise<void> => {
+  await assert.rejects(
+    promise,
+    (err: unknown) =>
+      err instanceof ChatError &&
+      err.code === code &&
+      pattern.test(err.message),
+  );
+};
+
+describe(ChatService.name, () => {
+  let bus: FakeBus;
+  let rooms: FakeRooms;
+  let sut: ChatService;
+
+  beforeEach(() => {
+    bus = new FakeBus();
+    rooms = new FakeRooms();
+    closes.length = 0;
+    const config = new ConfigService({
+      MAX_SESSIONS_PER_USER: 2,
+      MAX_CONNECTIONS_PER_ADDRESS: 3,
+    });
+    const users = {
+      resolve: async (name: string) =>
+        name.toLowerCase() === 'bob' ? 'Bob' : name === 'ann' ? 'ann' : null,
+    };
+    sut = new ChatService(
+      bus as unknown as ChatBus,
+      config,
+      new RedisEpoch(undefined as never),
+      {} as HistoryService,
+      new MetricsService(),
+      new SessionRegistry(),
+      rooms as unknown as RoomsService,
+      {
+        subscribe: async () => undefined,
+        unsubscribe: async () => true,
+      } as unknown as SubscriptionsService,
+      users as unknown as UsersService,
+      'east',
+    );
+  });
+
+  it('answers a send with its id, and a repeated cid with the first id and room', async () => {
+    assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
+      id: '0000000000000007',
+      room: 'global',
+      cid: 'c1',
+    });
+    bus.next = {
+      status: 'dup',
+      id: '0000000000000003',
+      target: 'r9',
+      delivered: true,
+    };
+    assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
+      id: '0000000000000003',
+      room: 'r9',
+      cid: 'c1',
+    });
+  });
+
+  it('tells an unreachable store (INTERNAL, not stored) from an unknown outcome (TIMEOUT, retry with the cid)', async () => {
+    bus.next = new Error('Connection is closed.');
+    await rejects(
+      sut.send(session(), 'hi'),
+      ErrorCode.Internal,
+      /nobody received it/,
+    );
+    bus.next = { status: 'unknown' } as Outcome;
+    await rejects(sut.send(session(), 'hi'), ErrorCode.Timeout, /same cid/);
+    bus.next = { status: 'late' };
+    await rejects(sut.send(session(), 'hi'), ErrorCode.Timeout, /not stored/);
+  });
+
+  it('refuses a user over the message rate, and closes the socket with 1008 when the strikes are used up', async () => {
+    bus.next = { status: 'rate', cutOff: false };
+    await rejects(sut.send(session(), 'hi'), ErrorCode.RateLimited, /too fast/);
+    bus.next = { status: 'rate', cutOff: true };
+    await rejects(sut.send(session(), 'hi'), ErrorCode.RateLimited, /too fast/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(closes, [1008]);
+  });
+
+  it('resolves DM and subscription targets case-insensitively, and refuses yourself and unknown users', async () => {
+    assert.equal((await sut.dm(session(), 'BOB', 'psst')).to, 'Bob');
+    await rejects(
+      sut.dm(session(), 'ann', 'me'),
+      ErrorCode.BadRequest,
+      /yourself/,
+    );
+    await rejects(
+      sut.dm(session(), 'nobody', 'x'),
+      ErrorCode.NotFound,
+      /"nobody" does not exist/,
+    );
+    assert.deepEqual(await sut.subscribe(session(), 'bob'), { user: 'Bob' });
+    assert.deepEqual(bus.published, [
+      { user: 'ann', target: 'Bob', following: true },
+    ]);
+  });
+
+  it('allows resume only as the first frame', async () => {
+    const s = session();
+    s.release();
+    await rejects(
+      sut.resume(s, '0000000000000001'),
+      ErrorCode.BadRequest,
+      /first frame/,
+    );
+  });
+
+  it('refuses a connection over the per-user or per-address cap, naming the setting', async () => {
+    assert.equal(await sut.refusal('ann', '10.0.0.1'), undefined);
+    rooms.online = 2;
+    assert.match(
+      (await sut.refusal('ann', '10.0.0.1'))!,
+      /MAX_SESSIONS_PER_USER=2/,
+    );
+    rooms.online = 0;
+    rooms.fromAddress = 3;
+    assert.match(
+      (await sut.refusal('ann', '10.0.0.1'))!,
+      /MAX_CONNECTIONS_PER_ADDRESS=3/,
+    );
+  });
+});

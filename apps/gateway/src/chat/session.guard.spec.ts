@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ExecutionContext } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import { ErrorCode } from '@app/protocol';
+
+import { MetricsService } from '../metrics/metrics.service';
+
+import { ChatError } from './chat-error';
+import { ChatSession } from './chat-session';
+import { SessionGuard } from './session.guard';
+
+const contextOf = (session?: ChatSession): ExecutionContext =>
+  ({
+    switchToWs: () => ({ getClient: () => ({ session }) }),
+  }) as unknown as ExecutionContext;
+
+const sessionExpiringAt = (exp: number): ChatSession =>
+  new ChatSession(
+    's1',
+    'ann',
+    { sub: 'ann', iat: 0, exp, jti: 'j' },
+    { send: () => undefined, close: () => undefined },
+  );
+
+const fails = (run: () => unknown, code: ErrorCode): void => {
+  assert.throws(
+    run,
+    (err: unknown) => err instanceof ChatError && err.code === code,
+  );
+};
+
+describe(SessionGuard.name, () => {
+  const sut = new SessionGuard(
+    new ConfigService({ RATE_LIMIT_PER_SECOND: 1, RATE_LIMIT_BURST: 2 }),
+    new MetricsService(),
+  );
+
+  it('lets a live session through up to its frame burst, then answers RATE_LIMITED', () => {
+    const live = contextOf(sessionExpiringAt(Number.MAX_SAFE_INTEGER));
+    assert.equal(sut.canActivate(live), true);
+    assert.equal(sut.canActivate(live), true);
+    fails(() => sut.canActivate(live), ErrorCode.RateLimited);
+  });
+
+  it('answers UNAUTHORIZED for an expired login or a socket without a session', () => {
+    fails(
+      () => sut.canActivate(contextOf(sessionExpiringAt(1))),
+      ErrorCode.Unauthorized,
+    );
+    fails(() => sut.canActivate(contextOf(undefined)), ErrorCode.Unauthorized);
+  });
+});
