@@ -8,6 +8,8 @@ import request from 'supertest';
 
 import { DOCS_PATH, serveOpenApi } from '../apps/gateway/src/openapi/open-api';
 
+import { AppModule } from '../apps/gateway/src/app.module';
+import { validateSettings } from '../apps/gateway/src/config/settings';
 import { TestRedis } from './support/redis-server';
 
 interface Operation {
@@ -52,11 +54,13 @@ describe('OpenAPI description', () => {
 
   before(async () => {
     redis = await TestRedis.start();
-    process.env.REDIS_URL = redis.url;
-    const { AppModule } = await import('../apps/gateway/src/app.module.js');
-    app = await NestFactory.create<NestExpressApplication>(AppModule, {
-      logger: ['error'],
-    });
+    const settings = validateSettings({ ...process.env, REDIS_URL: redis.url });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forSettings(settings),
+      {
+        logger: ['error'],
+      },
+    );
     app.useWebSocketAdapter(new WsAdapter(app));
     serveOpenApi(app);
     await app.init();

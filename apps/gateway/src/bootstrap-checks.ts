@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import Redis from 'ioredis';
 
@@ -12,35 +11,26 @@ export class BootError extends Error {}
 const DEFAULT_CERT = 'certs/server.crt';
 const DEFAULT_KEY = 'certs/server.key';
 
-function repoRoot(from = __dirname): string {
+/** The project folder (where `npm run certs` writes the development certificate), if this runs from it. */
+function repoRoot(from = __dirname): string | undefined {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'scripts', 'certs.js'))) return dir;
   }
-  throw new BootError(
-    'Cannot find the project folder (scripts/certs.js) to create the development certificate',
-  );
+  return undefined;
 }
 
 /**
- * The certificate and key. When the defaults are asked for and missing, the self-signed development
- * certificate is created (as `npm run certs` does), so a fresh clone starts with one command.
+ * The certificate and key. The server never makes one: `npm run certs` (and `npm start`) create the
+ * self-signed development certificate. The default paths are read from the project folder when the
+ * server was started from elsewhere.
  */
-export async function loadTls(
-  settings: Settings,
-): Promise<{ cert: Buffer; key: Buffer; created: boolean }> {
+export function loadTls(settings: Settings): { cert: Buffer; key: Buffer } {
   let certPath = resolve(settings.TLS_CERT);
   let keyPath = resolve(settings.TLS_KEY);
-  let created = false;
   const defaults =
     settings.TLS_CERT === DEFAULT_CERT && settings.TLS_KEY === DEFAULT_KEY;
-  if (defaults && !(existsSync(certPath) && existsSync(keyPath))) {
-    const root = repoRoot();
-    const certs = createRequire(__filename)(
-      join(root, 'scripts', 'certs.js'),
-    ) as {
-      ensureDevCertificate(dir: string): Promise<boolean>;
-    };
-    created = await certs.ensureDevCertificate(join(root, 'certs'));
+  const root = repoRoot();
+  if (defaults && root && !(existsSync(certPath) && existsSync(keyPath))) {
     certPath = join(root, DEFAULT_CERT);
     keyPath = join(root, DEFAULT_KEY);
   }
@@ -49,15 +39,11 @@ export async function loadTls(
       return readFileSync(path);
     } catch (err) {
       throw new BootError(
-        `${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); run "npm run certs" or point ${setting} at a PEM file`,
+        `${setting}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); run "npm run certs" for the development certificate, or point ${setting} at a PEM file`,
       );
     }
   };
-  return {
-    cert: read(certPath, 'TLS_CERT'),
-    key: read(keyPath, 'TLS_KEY'),
-    created,
-  };
+  return { cert: read(certPath, 'TLS_CERT'), key: read(keyPath, 'TLS_KEY') };
 }
 
 /** One clear line, not a stack trace, when Redis is not there at start. */

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthService } from '@app/auth';
 import { busTransportOptions } from '@app/pubsub';
 
+import { AppModule } from './app.module';
 import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
@@ -39,9 +40,10 @@ interface Drain {
 }
 
 async function bootstrap(): Promise<void> {
-  process.env = launchEnv(process.argv.slice(2), process.env);
-  const settings = validateSettings(process.env);
-  const tls = await loadTls(settings);
+  const settings = validateSettings(
+    launchEnv(process.argv.slice(2), process.env),
+  );
+  const tls = loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
 
   const chatLogger = new ChatLogger(
@@ -50,7 +52,6 @@ async function bootstrap(): Promise<void> {
   );
   Logger.overrideLogger(chatLogger);
 
-  const { AppModule } = await import('./app.module.js');
   /* Slow clients (slowloris) are cut off: the TLS handshake and the headers within HTTP_HEADERS_TIMEOUT_MS, checked every second. */
   const httpsOptions: HttpsServerOptions = {
     cert: tls.cert,
@@ -61,13 +62,16 @@ async function bootstrap(): Promise<void> {
     requestTimeout: settings.HTTP_REQUEST_TIMEOUT_MS,
     connectionsCheckingInterval: 1000,
   };
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    httpsOptions,
-    logger: chatLogger,
-    bodyParser: false,
-    // Browsers keep idle keep-alive connections open, which would hold `app.close()` until the grace runs out.
-    forceCloseConnections: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forSettings(settings),
+    {
+      httpsOptions,
+      logger: chatLogger,
+      bodyParser: false,
+      // Browsers keep idle keep-alive connections open, which would hold `app.close()` until the grace runs out.
+      forceCloseConnections: true,
+    },
+  );
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
   serveWebPage(app);
@@ -93,10 +97,6 @@ async function bootstrap(): Promise<void> {
     });
 
   const logger = new Logger('Gateway');
-  if (tls.created)
-    logger.warn(
-      'Generated server.crt and server.key: a self-signed development certificate',
-    );
   if (!settings.CHAT_ADMIN_TOKEN)
     logger.warn(
       'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',

@@ -1,28 +1,27 @@
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 export interface LaunchArgs {
   port?: string;
   host?: string;
 }
 
-const FLAGS: Record<string, keyof LaunchArgs> = {
-  '--port': 'port',
-  '-p': 'port',
-  '--host': 'host',
-};
-
-/** Reads --port / --host (also as --port=N) from a command line. */
+/** Reads --port / -p / --host (also as --port=N) from a command line; other arguments are left alone. */
 export function parseLaunchArgs(argv: readonly string[]): LaunchArgs {
-  const args: LaunchArgs = {};
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const key = FLAGS[flag];
-    if (!key) continue;
-    const value = inline ?? argv[i + 1];
-    if (inline === undefined) i++;
-    if (value !== undefined) args[key] = value;
-  }
-  return args;
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' ? value : undefined;
+  const port = text(values.port);
+  const host = text(values.host);
+  return {
+    ...(port !== undefined && { port }),
+    ...(host !== undefined && { host }),
+  };
 }
 
 /**
