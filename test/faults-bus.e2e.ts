@@ -300,6 +300,43 @@ describe('faults on the bus and of instances: gaps, stalls, pauses and lost data
     );
   });
 
+  it("keeps a message's size on the bus independent of its sender's follower count (20,000 followers)", async () => {
+    const star = await connect(east, 'star');
+    const fan = await connect(west, 'fan');
+    assert.equal(
+      (await fan.request('subscribe', { user: 'star' })).event,
+      'subscribed',
+    );
+    const followers = Array.from({ length: 20000 }, (_, i) => `follower${i}`);
+    for (let i = 0; i < followers.length; i += 5000)
+      await admin.sadd('chat:subs:star', ...followers.slice(i, i + 5000));
+    const listener = new Redis(redis.url);
+    const sizes: number[] = [];
+    listener.on('message', (_channel: string, body: string) =>
+      sizes.push(body.length),
+    );
+    await listener.subscribe('{"chat":"message"}');
+    try {
+      await star.request('join', { room: 'stage' });
+      const [id] = await sendAll(star, 1, () => 'hello fans');
+      const copy = await fan.next(
+        (f) => f.event === 'message' && f.data.id === id,
+      );
+      assert.equal(
+        copy.data.via,
+        'subscription',
+        'the local follower still gets its copy',
+      );
+      await waitFor(() => sizes.length > 0, 3000, 'the bus event');
+      assert.ok(
+        sizes[0] < 512,
+        `the bus event is ${sizes[0]} bytes, not a follower list`,
+      );
+    } finally {
+      await listener.quit();
+    }
+  });
+
   it('puts a paused instance back: the other reaps its users, and after SIGCONT they are in who, counts and DMs again', async () => {
     const watcher = await connect(east, 'pw');
     const sleeper = await connect(west, 'ps');

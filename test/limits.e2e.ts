@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
-import { ChatClient, login, upgradeStatus } from './support/chat-client';
+import {
+  ChatClient,
+  httpsJson,
+  login,
+  upgradeStatus,
+} from './support/chat-client';
 import { CA, GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
@@ -174,6 +179,31 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
       'sent',
     );
     assert.doesNotMatch(gateway.log, /RangeError|Maximum call stack|\n\s+at /);
+  });
+
+  it('keeps connected clients responsive while 200 logins arrive at once (hashing is bounded, the rest get 503)', async (t) => {
+    const control = await connect(gateway, 'steady');
+    const logins = Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        httpsJson(gateway.port, 'POST', '/auth/login', {
+          username: `crowd${i}`,
+          password: 'pw',
+        }),
+      ),
+    );
+    const times = await roundTrips(control, 60);
+    const statuses = (await logins).map((reply) => reply.status);
+    t.diagnostic(
+      `control p99 during 200 logins: ${p99(times).toFixed(1)} ms; ${statuses.filter((s) => s === 200).length} logged in, ${statuses.filter((s) => s === 503).length} got 503`,
+    );
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 503),
+      `statuses: ${[...new Set(statuses)].join(' ')}`,
+    );
+    assert.equal(
+      (await control.request('send', { text: 'still here' })).event,
+      'sent',
+    );
   });
 
   it('drains on SIGTERM: sessions leave their rooms before the sockets close with 1001, then the process exits 0', async () => {

@@ -1,6 +1,7 @@
 export * from './auth.module';
 export * from './auth.service';
 export * from './bearer-auth.guard';
+export * from './bearer-matches';
 export * from './bearer-token';
 export * from './dto/login.dto';
 export * from './jwt-secret.service';

@@ -5,13 +5,9 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Request } from 'express';
 
-import { bearerToken } from '@app/auth';
-
-const digest = (text: string): Buffer =>
-  createHash('sha256').update(text).digest();
+import { bearerMatches } from '@app/auth';
 
 /** `Authorization: Bearer <CHAT_ADMIN_TOKEN>`; with no CHAT_ADMIN_TOKEN set, nobody gets in. */
 @Injectable()
@@ -24,9 +20,12 @@ export class AdminTokenGuard implements CanActivate {
       throw new UnauthorizedException(
         'The admin API is disabled: set CHAT_ADMIN_TOKEN to enable it',
       );
-    const given =
-      bearerToken(context.switchToHttp().getRequest<Request>().headers) ?? '';
-    if (!timingSafeEqual(digest(given), digest(expected))) {
+    if (
+      !bearerMatches(
+        context.switchToHttp().getRequest<Request>().headers,
+        expected,
+      )
+    ) {
       throw new UnauthorizedException(
         'Send Authorization: Bearer <CHAT_ADMIN_TOKEN>',
       );
