@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 
 import {
   ChatClient,
+  ClientPool,
   httpsJson,
   login,
   upgradeStatus,
@@ -34,15 +35,9 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
   let gateway: GatewayProcess;
   let strict: GatewayProcess;
   let strict2: GatewayProcess;
-  const clients: ChatClient[] = [];
-  const connect = async (
-    gw: GatewayProcess,
-    user: string,
-  ): Promise<ChatClient> => {
-    const client = await ChatClient.connect(gw, user);
-    clients.push(client);
-    return client;
-  };
+  const pool = new ClientPool();
+  const connect = (gw: GatewayProcess, user: string): Promise<ChatClient> =>
+    pool.connect(gw, user);
 
   before(async () => {
     redis = await TestRedis.start();
@@ -63,7 +58,7 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
   });
 
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await pool.closeAll();
     await Promise.all([gateway?.stop(), strict?.stop(), strict2?.stop()]);
     await redis?.stop();
   });
