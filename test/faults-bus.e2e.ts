@@ -7,6 +7,7 @@ import {
   fullHistory,
   roomIds,
   sendAll,
+  adminRoomCount,
 } from './support/chat-checks';
 import {
   ChatClient,
@@ -14,7 +15,7 @@ import {
   httpsJson,
   upgradeStatus,
 } from './support/chat-client';
-import { ADMIN_TOKEN, GatewayProcess } from './support/gateway-process';
+import { GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -47,18 +48,6 @@ describe('faults on the bus and of instances: gaps, stalls, pauses and lost data
       .split('\n')
       .filter(Boolean)
       .map((line) => /id=(\d+)/.exec(line)![1]);
-  const roomCount = async (
-    gateway: GatewayProcess,
-    room: string,
-  ): Promise<number> => {
-    const reply = await httpsJson(gateway.port, 'GET', '/rooms', undefined, {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-    });
-    return (
-      reply.body.rooms.find((r: { name: string }) => r.name === room)?.users ??
-      0
-    );
-  };
   /** Sends from each client every `everyMs` until `stop` resolves; returns the acknowledged ids. */
   const keepSending = async (
     senders: ChatClient[],
@@ -374,7 +363,7 @@ describe('faults on the bus and of instances: gaps, stalls, pauses and lost data
       'who to name both',
     );
     await waitFor(
-      async () => (await roomCount(east, 'paused')) === 2,
+      async () => (await adminRoomCount(east, 'paused')) === 2,
       4 * HEARTBEAT_MS,
       'the room count to be 2',
     );

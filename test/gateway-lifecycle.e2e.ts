@@ -5,13 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ChatClient, httpsJson } from './support/chat-client';
-import {
-  ADMIN_TOKEN,
-  GATEWAY_MAIN,
-  GatewayProcess,
-  ROOT,
-} from './support/gateway-process';
+import { ChatClient } from './support/chat-client';
+import { adminRoomCount } from './support/chat-checks';
+import { GATEWAY_MAIN, GatewayProcess, ROOT } from './support/gateway-process';
 import { freePort, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -55,18 +51,6 @@ describe('gateway start, stop and faults', () => {
     const client = await ChatClient.connect(gateway, user);
     clients.push(client);
     return client;
-  };
-  const countIn = async (
-    gateway: GatewayProcess,
-    room: string,
-  ): Promise<number> => {
-    const reply = await httpsJson(gateway.port, 'GET', '/rooms', undefined, {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-    });
-    return (
-      reply.body.rooms.find((r: { name: string }) => r.name === room)?.users ??
-      0
-    );
   };
 
   before(async () => {
@@ -117,7 +101,7 @@ describe('gateway start, stop and faults', () => {
     const leaver = await connect(goes, 'leaver');
     await watcher.request('join', { room: 'lobby2' });
     await leaver.request('join', { room: 'lobby2' });
-    assert.equal(await countIn(stays, 'lobby2'), 2);
+    assert.equal(await adminRoomCount(stays, 'lobby2'), 2);
 
     assert.equal(await goes.stop('SIGTERM'), 0);
     assert.equal((await leaver.waitClosed()).code, 1001);
@@ -127,7 +111,7 @@ describe('gateway start, stop and faults', () => {
         f.data.user === 'leaver' &&
         f.data.action === 'leave',
     );
-    assert.equal(await countIn(stays, 'lobby2'), 1);
+    assert.equal(await adminRoomCount(stays, 'lobby2'), 1);
   });
 
   it('removes the sessions of an instance that was killed outright', async () => {
@@ -137,7 +121,7 @@ describe('gateway start, stop and faults', () => {
     const ghost = await connect(doomed, 'ghost');
     await watcher.request('join', { room: 'crash' });
     await ghost.request('join', { room: 'crash' });
-    assert.equal(await countIn(survivor, 'crash'), 2);
+    assert.equal(await adminRoomCount(survivor, 'crash'), 2);
 
     await doomed.stop('SIGKILL');
     await watcher.next(
@@ -147,7 +131,7 @@ describe('gateway start, stop and faults', () => {
         f.data.action === 'leave',
       5000,
     );
-    assert.equal(await countIn(survivor, 'crash'), 1);
+    assert.equal(await adminRoomCount(survivor, 'crash'), 1);
     assert.deepEqual((await watcher.request('who')).data.users, ['watcher2']);
   });
 
@@ -196,7 +180,7 @@ describe('gateway start, stop and faults', () => {
       8000,
     );
     await waitFor(
-      async () => (await countIn(west, 'survive')) === 2,
+      async () => (await adminRoomCount(west, 'survive')) === 2,
       8000,
       'both users in the room',
     );

@@ -102,14 +102,16 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     assert.equal((await talker.request('send', { text: 'ok' })).event, 'sent');
   });
 
-  it('cuts off a client that stops answering pings; its user leaves the room', async () => {
+  it('cuts off a client that stops answering pings; its user leaves the room', async (t) => {
     const watcher = await connect(gateway, 'pinger');
     const { token } = await login(gateway, 'mute');
     const mute = new WebSocket(gateway.wsUrl, {
       ca: CA,
       headers: { authorization: `Bearer ${token}` },
       autoPong: false,
+      handshakeTimeout: 5000,
     });
+    t.after(() => mute.terminate());
     await new Promise((resolve, reject) =>
       mute.once('open', resolve).once('error', reject),
     );
@@ -276,13 +278,17 @@ describe('connection caps across the cluster', () => {
       const ws = new WebSocket(west.wsUrl, {
         ca: CA,
         headers: { authorization: `Bearer ${token}` },
+        handshakeTimeout: 5000,
       });
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk));
         res.on('end', () => resolve(`${res.statusCode} ${body}`));
       });
-      ws.once('open', () => reject(new Error('a third session opened')));
+      ws.once('open', () => {
+        ws.terminate();
+        reject(new Error('a third session opened'));
+      });
       ws.once('error', () => undefined);
     });
     assert.match(refused, /^429 .*MAX_SESSIONS_PER_USER=2/);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
-import { ChatClient, Frame } from './chat-client';
+import { ChatClient, Frame, httpsJson } from './chat-client';
+import { ADMIN_TOKEN, GatewayProcess } from './gateway-process';
 import { sleep, waitFor } from './ports';
 
 /** Ids of the `message` frames a client got in `room` (ordinary copies), in arrival order. */
@@ -92,5 +93,18 @@ export async function assertGotExactly(
     roomIds(client, room, since),
     sortedIds(want),
     `${client.username}: every message of ${room} once, in id order`,
+  );
+}
+
+/** Distinct users in `room`, as the admin endpoint `GET /rooms` counts them across the cluster. */
+export async function adminRoomCount(
+  gateway: GatewayProcess,
+  room: string,
+): Promise<number> {
+  const reply = await httpsJson(gateway.port, 'GET', '/rooms', undefined, {
+    authorization: `Bearer ${ADMIN_TOKEN}`,
+  });
+  return (
+    reply.body.rooms.find((r: { name: string }) => r.name === room)?.users ?? 0
   );
 }

@@ -12,6 +12,15 @@ import { PasswordHasher } from './password-hasher.service';
 import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
 
+const SERVICES = [
+  AuthService,
+  BearerAuthGuard,
+  LoginThrottle,
+  PasswordHasher,
+  TokenRevocations,
+  UsersService,
+];
+
 const modules = new Map<string, DynamicModule>();
 
 @Module({})
@@ -39,24 +48,8 @@ export class AuthModule {
           }),
         }),
       ],
-      providers: [
-        { provide: AUTH_INSTANCE, useValue: instance },
-        AuthService,
-        BearerAuthGuard,
-        LoginThrottle,
-        PasswordHasher,
-        TokenRevocations,
-        UsersService,
-      ],
-      exports: [
-        JwtSecretModule,
-        AuthService,
-        BearerAuthGuard,
-        LoginThrottle,
-        PasswordHasher,
-        TokenRevocations,
-        UsersService,
-      ],
+      providers: [{ provide: AUTH_INSTANCE, useValue: instance }, ...SERVICES],
+      exports: [JwtSecretModule, ...SERVICES],
     };
     modules.set(instance, module);
     return module;
