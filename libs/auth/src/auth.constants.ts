@@ -7,6 +7,8 @@ export const USER_KEY_PREFIX = 'chat:user:';
 /** An account's hash: `name` (as registered), `hash` (argon2id), `createdAt` and `revokedBefore` (ms). */
 export const userKey = (name: string): string =>
   USER_KEY_PREFIX + name.toLowerCase();
+/** Bumped by every logout, so instances re-check their sessions only when something was revoked. */
+export const REVOCATIONS_KEY = 'chat:revocations';
 /** Present (until the token would have expired anyway) once the token with this `jti` is logged out. */
 export const revokedKey = (jti: string): string => `chat:revoked:${jti}`;
 export const loginFailuresKey = (name: string, address: string): string =>

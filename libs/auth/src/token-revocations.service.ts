@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { execPipeline, REDIS } from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
-import { revokedKey, userKey } from './auth.constants';
+import { REVOCATIONS_KEY, revokedKey, userKey } from './auth.constants';
 import { TokenClaims } from './token-claims';
 
 /** A token is good while its user's account exists, is the one it was issued for, and neither logout touched it. */
@@ -22,12 +22,31 @@ export class TokenRevocations {
   /** Revokes this token until it would have expired anyway. */
   async revoke(claims: TokenClaims): Promise<void> {
     const ttl = Math.ceil(claims.exp - Date.now() / 1000);
-    if (ttl > 0) await this.redis.set(revokedKey(claims.jti), '1', 'EX', ttl);
+    if (ttl <= 0) return;
+    await execPipeline(
+      this.redis
+        .multi()
+        .set(revokedKey(claims.jti), '1', 'EX', ttl)
+        .incr(REVOCATIONS_KEY),
+    );
   }
 
   /** Revokes every token of the user issued up to `now` (ms). */
   async revokeAllBefore(claims: TokenClaims, now = Date.now()): Promise<void> {
-    await this.redis.hset(userKey(claims.sub), 'revokedBefore', now);
+    await execPipeline(
+      this.redis
+        .multi()
+        .hset(userKey(claims.sub), 'revokedBefore', now)
+        .incr(REVOCATIONS_KEY),
+    );
+  }
+
+  /**
+   * A mark that changes with every logout (and with a loss of Redis's data): while it stays the same,
+   * no token that was good is revoked, so watchers need not look at each one.
+   */
+  async mark(): Promise<string | null> {
+    return this.redis.get(REVOCATIONS_KEY);
   }
 
   /**

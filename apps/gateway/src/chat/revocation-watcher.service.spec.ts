@@ -29,6 +29,18 @@ class FakeRevocations {
   revoked = new Set<string>();
   calls = 0;
   failing = false;
+  marked: string | null = null;
+
+  async mark(): Promise<string | null> {
+    if (this.failing) throw new Error('Connection is closed.');
+    return this.marked;
+  }
+
+  revoke(jti: string): void {
+    this.revoked.add(jti);
+    this.marked = String(Number(this.marked) + 1);
+  }
+
   async revokedAmong(claims: TokenClaims[]): Promise<Set<string>> {
     this.calls++;
     if (this.failing) throw new Error('Connection is closed.');
@@ -73,6 +85,17 @@ describe(RevocationWatcher.name, () => {
       1,
       'a session being closed is not checked again',
     );
+  });
+
+  it('looks the tokens up again only when the revocation mark moves', async () => {
+    const { sut, revocations, sessions } = setUp();
+    await sut.check();
+    await sut.check();
+    assert.equal(revocations.calls, 1, 'the mark stayed: no lookup');
+    revocations.revoke('jti-3');
+    await sut.check();
+    assert.equal(revocations.calls, 2);
+    assert.equal(sessions[2].closedWith, 4401);
   });
 
   it('closes nobody while Redis cannot answer', async () => {

@@ -14,13 +14,17 @@ import { ChatSession } from './chat-session';
 import { errorFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 
-/** How often this instance's sessions are checked: a logout reaches every instance within twice this. */
+/** How often the revocation mark is read: a logout reaches every instance within twice this. */
 export const REVOCATION_CHECK_MS = 1000;
+/** How often every session is checked even though the mark stayed (an account deleted by hand in Redis). */
+export const REVOCATION_SWEEP_MS = 30000;
 
 /**
  * Closes, on this instance, the sessions whose token was logged out (on any instance) or whose
- * account is gone, with an `error UNAUTHORIZED` frame and close code 4401. One Redis round trip a
- * check, however many sessions; while Redis is unreachable nobody is closed.
+ * account is gone, with an `error UNAUTHORIZED` frame and close code 4401. Each second costs one GET
+ * of the revocation mark; only when it moved (a logout, a loss of Redis's data), the epoch changed or
+ * the sweep is due are the sessions' tokens looked up, in one round trip however many there are.
+ * While Redis is unreachable nobody is closed.
  */
 @Injectable()
 export class RevocationWatcher
@@ -30,6 +34,8 @@ export class RevocationWatcher
   private readonly closed = new WeakSet<ChatSession>();
   private timer?: NodeJS.Timeout;
   private checking = false;
+  /** The mark and epoch of the last completed sweep; undefined until the first. */
+  private swept?: { mark: string | null; epoch?: string; at: number };
 
   constructor(
     private readonly registry: SessionRegistry,
@@ -54,23 +60,39 @@ export class RevocationWatcher
         .all()
         .filter((session) => !this.closed.has(session));
       if (sessions.length === 0) return;
-      const revoked = await this.revocations.revokedAmong(
-        sessions.map((session) => session.claims),
-      );
-      // A token from before Redis lost its data names another epoch: its session goes too.
+      const mark = await this.revocations.mark();
       const epoch = this.epoch?.current?.id;
-      sessions
-        .filter(
-          (session) =>
-            revoked.has(session.claims.jti) ||
-            (epoch !== undefined && session.claims.ep !== epoch),
-        )
-        .forEach((session) => this.close(session));
+      const { swept } = this;
+      if (
+        swept?.mark === mark &&
+        swept.epoch === epoch &&
+        Date.now() - swept.at < REVOCATION_SWEEP_MS
+      )
+        return;
+      await this.sweep(sessions, epoch);
+      this.swept = { mark, epoch, at: Date.now() };
     } catch (err) {
       this.logger.debug(`Revocation check skipped: ${(err as Error).message}`);
     } finally {
       this.checking = false;
     }
+  }
+
+  private async sweep(
+    sessions: ChatSession[],
+    epoch: string | undefined,
+  ): Promise<void> {
+    const revoked = await this.revocations.revokedAmong(
+      sessions.map((session) => session.claims),
+    );
+    // A token from before Redis lost its data names another epoch: its session goes too.
+    sessions
+      .filter(
+        (session) =>
+          revoked.has(session.claims.jti) ||
+          (epoch !== undefined && session.claims.ep !== epoch),
+      )
+      .forEach((session) => this.close(session));
   }
 
   private close(session: ChatSession): void {
