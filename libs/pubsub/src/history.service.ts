@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { ChatMessage, DirectMessage } from '@app/protocol';
-import { ChatKeys, REDIS } from '@app/redis';
+import {
+  ChatKeys,
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+} from '@app/redis';
 
 export type Stored = ChatMessage | DirectMessage;
 
@@ -33,7 +39,15 @@ const parse = <T extends Stored>(entries: Entry[]): T[] =>
 /** Reads the message streams that `publish.lua` writes: room history, DM conversations, resume and gap fills. */
 @Injectable()
 export class HistoryService {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly unreadScript: LuaCommand<Entry[]>;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    this.unreadScript = defineLuaCommand(
+      redis,
+      'chatUnreadDms',
+      readLuaFile(__dirname, 'unread-dms.lua'),
+    );
+  }
 
   /** The room's messages before `before` (newest `limit` of them), oldest first. */
   roomPage(
@@ -114,12 +128,11 @@ export class HistoryService {
 
   /** DMs to `user` stored after their devices last saw their DMs (while none of them was online). */
   async unreadDms(user: string): Promise<DirectMessage[]> {
-    const seen = (await this.redis.get(ChatKeys.dmSeen(user))) ?? '0';
-    const { messages } = await this.since(
-      [ChatKeys.dmHistory(user)],
-      seen.padStart(16, '0'),
+    const entries = await this.unreadScript(
+      [ChatKeys.dmSeen(user), ChatKeys.dmHistory(user)],
+      [],
     );
-    return (messages as DirectMessage[]).filter((dm) => dm.to === user);
+    return parse<DirectMessage>(entries).filter((dm) => dm.to === user);
   }
 
   private async page<T extends Stored>(

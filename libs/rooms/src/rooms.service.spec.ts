@@ -78,6 +78,28 @@ describe(RoomsService.name, () => {
     assert.equal(await redis.get('chat:dm-seen:d'), '42');
   });
 
+  it('counts open sessions per client address with the session record, once however often it is closed', async () => {
+    const e1 = { id: 'east/11', username: 'e', address: '10.0.0.9' };
+    const e2 = { id: 'east/12', username: 'e', address: '10.0.0.9' };
+    assert.deepEqual(await sut.open(e1, 'global'), move(false, true, 1));
+    await sut.open(e2, 'global');
+    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
+      sessions: 2,
+      fromAddress: 2,
+    });
+    await sut.close(e1, 'global');
+    await sut.close(e1, 'global');
+    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
+      sessions: 1,
+      fromAddress: 1,
+    });
+    assert.deepEqual(await sut.close(e2, 'global'), move(true, false, 0, true));
+    assert.equal(
+      await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
+      0,
+    );
+  });
+
   it('reaps the sessions of an instance whose heartbeat lapsed, and only then, and tells it so', async () => {
     await peer.heartbeat(60_000);
     await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');

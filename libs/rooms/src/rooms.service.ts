@@ -17,6 +17,11 @@ export interface SessionRef {
   username: string;
 }
 
+/** A session of this instance, with the client address the connection caps count it under. */
+export interface ClientSessionRef extends SessionRef {
+  address: string;
+}
+
 export interface Move {
   /** True when the session's user has no session left in the room moved from. */
   userLeft: boolean;
@@ -74,9 +79,19 @@ export class RoomsService {
     );
   }
 
+  /** Records a new session of this instance in `room`, counted against its client address. */
+  open(session: ClientSessionRef, room: string): Promise<Move> {
+    return this.runMove(this.sessionsKey, session, '', room, session.address);
+  }
+
+  /** Takes the session out of `room` and off this instance, and out of its address's count. */
+  close(session: ClientSessionRef, room: string): Promise<Move> {
+    return this.runMove(this.sessionsKey, session, room, '', session.address);
+  }
+
   /** Moves the session from room `from` ('' for a new session) to `to` ('' to take it offline). */
   move(session: SessionRef, from: string, to: string): Promise<Move> {
-    return this.runMove(this.sessionsKey, session, from, to);
+    return this.runMove(this.sessionsKey, session, from, to, '');
   }
 
   async list(): Promise<RoomCount[]> {
@@ -133,13 +148,6 @@ export class RoomsService {
     };
   }
 
-  /** Counts a session of this instance from `address` in (+1) or out (-1). */
-  async countAddress(address: string, delta: 1 | -1): Promise<void> {
-    const key = ChatKeys.instanceAddresses(this.instanceId);
-    if ((await this.redis.hincrby(key, address, delta)) <= 0)
-      await this.redis.hdel(key, address);
-  }
-
   /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
   async reapDeadInstances(): Promise<Departure[]> {
     const departures: Departure[] = [];
@@ -159,6 +167,7 @@ export class RoomsService {
           sessionsKey,
           { id, username },
           room,
+          '',
           '',
         );
         if (move.userLeft) departures.push({ room, user: username });
@@ -226,6 +235,7 @@ export class RoomsService {
     session: SessionRef,
     from: string,
     to: string,
+    address: string,
     retry = true,
   ): Promise<Move> {
     const keys = [
@@ -236,16 +246,18 @@ export class RoomsService {
       ChatKeys.room(to),
       ChatKeys.seq,
       ChatKeys.dmSeen(session.username),
+      ChatKeys.instanceAddresses(this.instanceId),
     ];
     const reply = await this.moveScript(keys, [
       session.id,
       session.username,
       from,
       to,
+      address,
     ]);
     if (reply[0] === 'stale') {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
-      return this.runMove(sessionsKey, session, reply[1], to, false);
+      return this.runMove(sessionsKey, session, reply[1], to, address, false);
     }
     const [, left, joined, users, offline] = reply;
     return {

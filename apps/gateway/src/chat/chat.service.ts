@@ -67,8 +67,7 @@ export class ChatService {
 
   /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
   async open(session: ChatSession): Promise<void> {
-    const move = await this.rooms.move(session, '', LOBBY);
-    await this.rooms.countAddress(session.address, 1);
+    const move = await this.rooms.open(session, LOBBY);
     const known = this.registry.hasUser(session.username);
     this.registry.add(session);
     if (!known)
@@ -112,10 +111,9 @@ export class ChatService {
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
-    await this.rooms.countAddress(session.address, -1).catch(() => undefined);
     await this.announce(
       session.username,
-      await this.rooms.move(session, session.room, ''),
+      await this.rooms.close(session, session.room),
       session.room,
       '',
     );
