@@ -4,6 +4,7 @@ import {
   ConsumerDeserializer,
   CustomStrategy,
   IncomingEvent,
+  MessageHandler,
   RedisOptions as RedisTransportOptions,
   ServerRedis,
 } from '@nestjs/microservices';
@@ -28,6 +29,16 @@ export class BusDeserializer implements ConsumerDeserializer {
  */
 export class BusServer extends ServerRedis {
   private readonly quiet = new Logger('ChatBus');
+  /** Handlers by channel: Nest would parse and normalise the channel's JSON pattern again for every event. */
+  private readonly routes = new Map<string, MessageHandler>();
+
+  getHandlerByPattern(pattern: string): MessageHandler | null {
+    const known = this.routes.get(pattern);
+    if (known) return known;
+    const handler = super.getHandlerByPattern(pattern);
+    if (handler) this.routes.set(pattern, handler);
+    return handler;
+  }
 
   registerErrorListener(client: {
     on(event: 'error', listener: (err: Error) => void): void;

@@ -23,6 +23,18 @@ const MESSAGE_EVENTS = ['dm', 'message'] as const;
 export type LoginResult = (typeof LOGIN_RESULTS)[number];
 export type MessageEventType = (typeof MESSAGE_EVENTS)[number];
 
+/** The counter's series for each message event, created at zero so a scrape lists them from the start. */
+function byEvent(
+  counter: Counter,
+): Record<MessageEventType, ReturnType<Counter['labels']>> {
+  const [dm, message] = MESSAGE_EVENTS.map((event) => {
+    const child = counter.labels({ event });
+    child.inc(0);
+    return child;
+  });
+  return { dm, message };
+}
+
 /**
  * This instance's Prometheus metrics. Labels are event types or outcomes only, never a user or a room:
  * every label value multiplies the series a scrape returns.
@@ -78,13 +90,17 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /* The per-message series, bound to their labels once (prom-client hashes the labels on every call otherwise). */
+  private readonly publishedByEvent = byEvent(this.publishedTotal);
+  private readonly deliveredByEvent = byEvent(this.deliveredTotal);
+  private readonly busLagByPattern = new Map<
+    string,
+    ReturnType<Histogram['labels']>
+  >();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const result of LOGIN_RESULTS) this.loginsTotal.inc({ result }, 0);
-    for (const event of MESSAGE_EVENTS)
-      [this.publishedTotal, this.deliveredTotal].forEach((counter) =>
-        counter.inc({ event }, 0),
-      );
   }
 
   sessionOpened(): void {
@@ -100,11 +116,11 @@ export class MetricsService {
   }
 
   published(event: MessageEventType): void {
-    this.publishedTotal.inc({ event });
+    this.publishedByEvent[event].inc();
   }
 
   delivered(event: MessageEventType, sessions: number): void {
-    if (sessions > 0) this.deliveredTotal.inc({ event }, sessions);
+    if (sessions > 0) this.deliveredByEvent[event].inc(sessions);
   }
 
   rateLimited(): void {
@@ -118,10 +134,18 @@ export class MetricsService {
   /** `ms` from publish to receipt, by the sender's clock (instances are assumed to share one, or NTP). */
   busLag(pattern: BusPattern, ms: number): void {
     if (Number.isFinite(ms))
-      this.busLagSeconds.observe(
-        { event: BUS_EVENT_NAMES.get(pattern) ?? pattern },
-        Math.max(0, ms) / 1000,
-      );
+      this.busLagOf(pattern).observe(Math.max(0, ms) / 1000);
+  }
+
+  private busLagOf(pattern: BusPattern): ReturnType<Histogram['labels']> {
+    let child = this.busLagByPattern.get(pattern);
+    if (!child) {
+      child = this.busLagSeconds.labels({
+        event: BUS_EVENT_NAMES.get(pattern) ?? pattern,
+      });
+      this.busLagByPattern.set(pattern, child);
+    }
+    return child;
   }
 
   redisError(): void {
