@@ -50,6 +50,9 @@ const SERVER_ENV: Record<SystemName, Record<string, string>> = {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
+    // The idle connections share --idle-users users, all from 127.0.0.1.
+    MAX_SESSIONS_PER_USER: '100000',
+    MAX_CONNECTIONS_PER_ADDRESS: '1000000',
   },
 };
 /** Pause after opening or closing many sockets, so session set-up and teardown (Redis writes, presence) are over. */
