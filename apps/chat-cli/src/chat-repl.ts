@@ -1,8 +1,11 @@
 import {
+  ChatCommand,
   ChatMessage,
   ClientEvent,
   CLOSE_GOING_AWAY,
   CLOSE_UNAUTHORIZED,
+  CommandParser,
+  CommandRequest,
   DirectMessage,
   ErrorCode,
   Frame,
@@ -19,7 +22,6 @@ import { address } from './auth-client';
 import { Dropped, Established } from './chat-connection';
 import { Stream } from './chat-console';
 import { ClientIds } from './client-ids';
-import { Command, CommandParser, Request } from './command-parser';
 import { ConnectError } from './connect-error';
 import { EventRenderer } from './event-renderer';
 import { HistoryView } from './history-view';
@@ -65,7 +67,7 @@ export interface ReplTimings {
 const TIMEOUT_RETRIES = 2;
 
 type PostRequest = Extract<
-  Request,
+  CommandRequest,
   { event: ClientEvent.Send | ClientEvent.Dm }
 >;
 
@@ -147,7 +149,7 @@ export class ChatRepl {
     this.console.setPrompt(this.prompt());
   }
 
-  private handle(command: Command): void {
+  private handle(command: ChatCommand): void {
     switch (command.kind) {
       case 'none':
         return;
@@ -183,7 +185,7 @@ export class ChatRepl {
     }
   }
 
-  private typedRequest(command: Request): QueuedRequest {
+  private typedRequest(command: CommandRequest): QueuedRequest {
     switch (command.event) {
       case ClientEvent.Send:
       case ClientEvent.Dm:

@@ -58,6 +58,10 @@ describe(CliOptions.name, () => {
       /Option --port needs a value/,
     );
     assert.throws(() => sut.parse(['--insecure=yes']), /takes no value/);
+    assert.throws(
+      () => sut.parse(['8000']),
+      /Unexpected argument "8000": run chat-cli --help/,
+    );
   });
 
   it('has no --password flag, and says what to use instead', () => {

@@ -1,3 +1,5 @@
+import { parseArgs, ParseArgsConfig } from 'node:util';
+
 import { NAME_PATTERN, NAME_RULE } from '@app/protocol';
 
 export const DEFAULT_HOST = 'localhost';
@@ -48,6 +50,14 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--help', summary: 'show this help and exit' },
 ];
 
+/** The options as `util.parseArgs` reads them: a flag with a value is a string, one without a boolean. */
+const PARSE_OPTIONS: ParseArgsConfig['options'] = Object.fromEntries(
+  OPTIONS.map((o) => [
+    o.flag.slice(2),
+    { type: o.value ? ('string' as const) : ('boolean' as const) },
+  ]),
+);
+
 /** The parsed command line. Nothing here is asked interactively; missing values stay undefined. */
 export class CliOptions {
   host = DEFAULT_HOST;
@@ -58,36 +68,25 @@ export class CliOptions {
   insecure = false;
   help = false;
 
+  /**
+   * `util.parseArgs` splits the command line (`--flag value`, `--flag=value`); its tokens are checked
+   * here, so that each mistake gets a message that says what to type instead.
+   */
   static parse(argv: string[]): CliOptions {
     const options = new CliOptions();
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i];
-      const eq = arg.indexOf('=');
-      const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-      const inline = flag === arg ? undefined : arg.slice(eq + 1);
-      const spec = OPTIONS.find((o) => o.flag === flag);
-      if (flag === '--password') {
+    const { tokens } = parseArgs({
+      args: argv,
+      options: PARSE_OPTIONS,
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
+    });
+    for (const token of tokens) {
+      if (token.kind === 'positional')
         throw new UsageError(
-          'There is no --password flag (it would land in shell history): use CHAT_PASSWORD, --password-stdin or the prompt',
+          `Unexpected argument "${token.value}": run chat-cli --help for the list of options`,
         );
-      }
-      if (!spec)
-        throw new UsageError(
-          `Unknown option "${arg}": run chat-cli --help for the list of options`,
-        );
-      if (!spec.value && inline !== undefined)
-        throw new UsageError(`Option ${flag} takes no value`);
-      const value = spec.value ? (inline ?? argv[++i]) : undefined;
-      if (
-        spec.value &&
-        (value === undefined ||
-          (inline === undefined && value.startsWith('--')))
-      ) {
-        throw new UsageError(
-          `Option ${flag} needs a value: ${flag} ${spec.value}`,
-        );
-      }
-      options.apply(flag, value ?? '');
+      if (token.kind === 'option') options.take(token);
     }
     return options;
   }
@@ -137,6 +136,34 @@ export class CliOptions {
       'Without a terminal it reads lines from stdin, prints one plain line per event, and exits when stdin ends.',
       'Type /help inside the chat for the commands.',
     ].join('\n');
+  }
+
+  private take(token: {
+    rawName: string;
+    value?: string;
+    inlineValue?: boolean;
+  }): void {
+    const flag = token.rawName;
+    if (flag === '--password')
+      throw new UsageError(
+        'There is no --password flag (it would land in shell history): use CHAT_PASSWORD, --password-stdin or the prompt',
+      );
+    const spec = OPTIONS.find((o) => o.flag === flag);
+    if (!spec)
+      throw new UsageError(
+        `Unknown option "${flag}": run chat-cli --help for the list of options`,
+      );
+    if (!spec.value) {
+      if (token.value !== undefined)
+        throw new UsageError(`Option ${flag} takes no value`);
+      return this.apply(flag, '');
+    }
+    const { value, inlineValue } = token;
+    if (value === undefined || (!inlineValue && value.startsWith('--')))
+      throw new UsageError(
+        `Option ${flag} needs a value: ${flag} ${spec.value}`,
+      );
+    this.apply(flag, value);
   }
 
   private apply(flag: string, value: string): void {

@@ -1,6 +1,7 @@
 import {
   ChatMessage,
   ClientEvent,
+  CommandRequest,
   DirectMessage,
   ErrorCode,
   HistoryPage,
@@ -9,7 +10,6 @@ import {
 } from '@app/protocol';
 
 import { Stream } from './chat-console';
-import { Request } from './command-parser';
 import { EventRenderer } from './event-renderer';
 import { QueuedRequest, RequestOrigin } from './request-queue';
 import { ShownMessages } from './shown-messages';
@@ -17,7 +17,7 @@ import { ShownMessages } from './shown-messages';
 /** Messages shown on joining a room, and per `/history` page unless a count is given. */
 export const EARLIER_COUNT = 20;
 
-type HistoryRequest = Extract<Request, { event: ClientEvent.History }>;
+type HistoryRequest = Extract<CommandRequest, { event: ClientEvent.History }>;
 
 /** Stored history on screen: the latest messages of a room after a join, and `/history` pages further back. */
 export class HistoryView {

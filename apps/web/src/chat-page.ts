@@ -1,6 +1,9 @@
 import {
+  ChatCommand,
   ClientEvent,
   ClientPayloads,
+  CommandParser,
+  CommandRequest,
   ErrorCode,
   LOBBY,
   Ref,
@@ -8,13 +11,6 @@ import {
   ServerFrame,
   Welcome,
 } from '@app/protocol';
-
-// The terminal client's parser, so both clients take the same slash commands. TODO(lead): move it to a library.
-import {
-  Command,
-  CommandParser,
-  Request,
-} from '../../chat-cli/src/command-parser';
 
 import * as auth from './auth-api';
 import { ChatSocket, SocketState } from './chat-socket';
@@ -108,7 +104,7 @@ export class ChatPage {
 
   /** True when the line should stay in the input (it could not be sent). */
   private typed(line: string): boolean {
-    const command: Command = this.parser.parse(line);
+    const command: ChatCommand = this.parser.parse(line);
     switch (command.kind) {
       case 'none':
         return false;
@@ -131,7 +127,7 @@ export class ChatPage {
     }
   }
 
-  private send(outgoing: Request | Outgoing): boolean {
+  private send(outgoing: CommandRequest | Outgoing): boolean {
     const ref = `w${++this.seq}`;
     if (
       !this.socket?.send({

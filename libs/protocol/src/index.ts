@@ -1,3 +1,4 @@
+export * from './command-parser';
 export * from './events';
 export * from './limits';
 export * from './payloads';

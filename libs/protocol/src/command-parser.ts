@@ -1,13 +1,13 @@
+import { ClientEvent } from './events';
 import {
-  ClientEvent,
-  ClientPayloads,
   HISTORY_MAX_LIMIT,
   MAX_TEXT_LENGTH,
   NAME_PATTERN,
   NAME_RULE,
-} from '@app/protocol';
+} from './limits';
+import { ClientPayloads } from './payloads';
 
-export type Request = {
+export type CommandRequest = {
   [E in ClientEvent]: {
     kind: 'request';
     event: E;
@@ -16,8 +16,8 @@ export type Request = {
   };
 }[ClientEvent];
 
-export type Command =
-  | Request
+export type ChatCommand =
+  | CommandRequest
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'hint'; message: string }
@@ -26,7 +26,7 @@ export type Command =
 interface CommandSpec {
   usage: string;
   summary: string;
-  build(args: string, line: string): Command;
+  build(args: string, line: string): ChatCommand;
 }
 
 /** Turns one typed line into a wire request or a local action; a wrong command becomes a one-line hint. */
@@ -106,7 +106,7 @@ export class CommandParser {
     },
   };
 
-  parse(input: string): Command {
+  parse(input: string): ChatCommand {
     const line = input.trim();
     if (line === '') return { kind: 'none' };
     if (!line.startsWith('/')) return this.text(line);
@@ -135,14 +135,18 @@ export class CommandParser {
     return entries.map((e) => `  ${e.usage.padEnd(width)}  ${e.summary}`);
   }
 
-  private text(text: string): Command {
+  private text(text: string): ChatCommand {
     const problem = this.textProblem(text);
     return problem
       ? this.hint(problem)
       : this.request(ClientEvent.Send, { text }, text);
   }
 
-  private directMessage(usage: string, args: string, line: string): Command {
+  private directMessage(
+    usage: string,
+    args: string,
+    line: string,
+  ): ChatCommand {
     const [, to, text] = /^(\S+)\s+([\s\S]+)$/.exec(args) ?? [];
     if (!to) return this.hint(`Usage: ${usage}`);
     if (!NAME_PATTERN.test(to))
@@ -153,7 +157,7 @@ export class CommandParser {
       : this.request(ClientEvent.Dm, { to, text }, line);
   }
 
-  private history(args: string, line: string): Command {
+  private history(args: string, line: string): ChatCommand {
     const usage = '/history [USER] [N]';
     const words = args === '' ? [] : args.split(/\s+/);
     const count =
@@ -181,15 +185,15 @@ export class CommandParser {
     usage: string,
     what: string,
     args: string,
-    build: (name: string) => Command,
-  ): Command {
+    build: (name: string) => ChatCommand,
+  ): ChatCommand {
     if (args === '' || /\s/.test(args)) return this.hint(`Usage: ${usage}`);
     if (!NAME_PATTERN.test(args))
       return this.hint(`${what} "${args}" is invalid: ${NAME_RULE}`);
     return build(args);
   }
 
-  private bare(usage: string, args: string, command: Command): Command {
+  private bare(usage: string, args: string, command: ChatCommand): ChatCommand {
     return args === ''
       ? command
       : this.hint(`Usage: ${usage} (it takes no arguments)`);
@@ -201,7 +205,7 @@ export class CommandParser {
     return undefined;
   }
 
-  private hint(message: string): Command {
+  private hint(message: string): ChatCommand {
     return { kind: 'hint', message };
   }
 
@@ -209,7 +213,7 @@ export class CommandParser {
     event: E,
     data: Omit<ClientPayloads[E], 'ref'>,
     line: string,
-  ): Command {
-    return { kind: 'request', event, data, line } as Request;
+  ): ChatCommand {
+    return { kind: 'request', event, data, line } as CommandRequest;
   }
 }

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { MAX_TEXT_LENGTH } from '@app/protocol';
-
 import { CommandParser } from './command-parser';
+import { MAX_TEXT_LENGTH } from './limits';
 
 describe(CommandParser.name, () => {
   const sut = new CommandParser();
