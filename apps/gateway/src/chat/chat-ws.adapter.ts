@@ -2,7 +2,7 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { MessageMappingProperties } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { IncomingMessage } from 'node:http';
-import { Observable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { bearerToken, TokenClaims } from '@app/auth';
@@ -80,7 +80,7 @@ export class ChatWsAdapter extends WsAdapter {
   bindMessageHandlers(
     client: ChatSocket,
     handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
+    _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const byEvent = new Map(
       handlers.map((handler) => [String(handler.message), handler]),
@@ -96,7 +96,7 @@ export class ChatWsAdapter extends WsAdapter {
       if (++queued === MAX_QUEUED_FRAMES) socket.pause();
       void session.enqueue(async () => {
         try {
-          await this.dispatch(session, frame, byEvent, transform);
+          await this.dispatch(session, frame, byEvent);
         } finally {
           if (queued-- === MAX_QUEUED_FRAMES) socket.resume();
         }
@@ -108,7 +108,6 @@ export class ChatWsAdapter extends WsAdapter {
     session: ChatSession,
     frame: ParsedFrame | string,
     byEvent: Map<string, MessageMappingProperties>,
-    transform: (data: unknown) => Observable<unknown>,
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
     if (session.holding && parsed?.event !== ClientEvent.Resume)
@@ -134,9 +133,8 @@ export class ChatWsAdapter extends WsAdapter {
       );
     }
     try {
-      const reply = await lastValueFrom(
-        transform(handler.callback(parsed.data, parsed.event)),
-        { defaultValue: undefined },
+      const reply = await this.replyOf(
+        handler.callback(parsed.data, parsed.event),
       );
       if (reply !== undefined && reply !== null)
         session.send(JSON.stringify(reply));
@@ -153,6 +151,17 @@ export class ChatWsAdapter extends WsAdapter {
         ),
       );
     }
+  }
+
+  /*
+   * The handler's reply. Nest's own `transform` wraps every result in three observables; ours are promises,
+   * so only an observable (none today) takes that way. It was a tenth of the gateway's CPU per `send`.
+   */
+  private async replyOf(result: unknown): Promise<unknown> {
+    const value = await result;
+    return isObservable(value)
+      ? lastValueFrom(value, { defaultValue: undefined })
+      : value;
   }
 
   /*

@@ -1,28 +1,20 @@
 import { Logger } from '@nestjs/common';
-import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 
 import { CLOSE_TRY_AGAIN_LATER } from '@app/protocol';
 
 import { OutFrame, SessionLink } from './chat-session';
-import { WriteCoalescer } from './write-coalescer';
 
 const logger = new Logger('SocketLink');
-const coalescer = new WriteCoalescer();
 /** How long a slow consumer's close handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 1000;
 
-/**
- * Sends to an open socket, the frames of one event-loop turn in one write; a client that stops
- * reading past `maxBufferedBytes` is closed with 1013.
- */
+/** Sends to an open socket; a client that stops reading past `maxBufferedBytes` is closed with 1013. */
 export function socketLink(
   ws: WebSocket,
   maxBufferedBytes: number,
   onSlowConsumer: () => void = () => undefined,
 ): SessionLink {
-  // ws's own socket (TLS); ws writes each frame to it at once, the coalescer holds them for the turn.
-  const socket = (ws as unknown as { _socket: Writable })._socket;
   const close = (code: number, reason: string): void => {
     if (
       ws.readyState !== WebSocket.OPEN &&
@@ -49,7 +41,6 @@ export function socketLink(
         onSlowConsumer();
         return;
       }
-      coalescer.hold(socket);
       ws.send(frame, { binary: false });
     },
     close,
