@@ -12,7 +12,6 @@ import {
   Joined,
   LOBBY,
   Resumed,
-  Sent,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -21,10 +20,10 @@ import {
 import { address } from './auth-client';
 import { Dropped, Established } from './chat-connection';
 import { Stream } from './chat-console';
-import { ClientIds } from './client-ids';
 import { ConnectError } from './connect-error';
 import { EventRenderer } from './event-renderer';
 import { HistoryView } from './history-view';
+import { Outbox } from './outbox';
 import { QueuedRequest, RequestOrigin, RequestQueue } from './request-queue';
 import { Retrying } from './retry-loop';
 import { ShownMessages } from './shown-messages';
@@ -63,14 +62,6 @@ export interface ReplTimings {
   echoGraceMs: number;
 }
 
-/** A `send` or `dm` answered TIMEOUT goes again (same cid, so it cannot arrive twice) up to this many times. */
-const TIMEOUT_RETRIES = 2;
-
-type PostRequest = Extract<
-  CommandRequest,
-  { event: ClientEvent.Send | ClientEvent.Dm }
->;
-
 /**
  * The chat loop on top of a reconnecting connection: typed lines become requests (sent in order by
  * the queue), pushed frames are shown once each (tracked by id), and after a reconnect it resumes from
@@ -80,10 +71,8 @@ export class ChatRepl {
   private room = LOBBY;
   private readonly queue: RequestQueue;
   private readonly shown = new ShownMessages();
-  private readonly cids = new ClientIds();
   private readonly history: HistoryView;
-  /** Ids of our own room messages whose copy has not come back yet; the end of input waits for them. */
-  private readonly echoes = new Set<string>();
+  private readonly outbox: Outbox;
   private ending = false;
   private echoWait?: NodeJS.Timeout;
   private failures = 0;
@@ -105,6 +94,13 @@ export class ChatRepl {
       connection,
       timings.replyTimeoutMs,
       (request) => this.timedOut(request),
+    );
+    this.outbox = new Outbox(
+      username,
+      renderer,
+      this.shown,
+      (text, stream) => console.print(text, stream),
+      (request) => this.queue.addFirst(request),
     );
     this.history = new HistoryView(
       username,
@@ -189,7 +185,7 @@ export class ChatRepl {
     switch (command.event) {
       case ClientEvent.Send:
       case ClientEvent.Dm:
-        return this.post(command);
+        return this.outbox.post(command);
       case ClientEvent.History:
         return this.history.page(command);
       default:
@@ -211,63 +207,6 @@ export class ChatRepl {
       payload: () => ({ ...data }),
       settle: (reply) => this.show(reply),
     };
-  }
-
-  /** A line for the room or a DM, with a cid: sending it again (after a drop or a TIMEOUT) can never double it. */
-  private post(command: PostRequest): QueuedRequest {
-    const data = { ...command.data, cid: this.cids.next() };
-    let retries = 0;
-    const request: QueuedRequest = {
-      event: command.event,
-      line: command.line,
-      origin: 'typed',
-      payload: () => data,
-      settle: (reply) => {
-        if (reply.event === ServerEvent.Sent)
-          return this.sent(command, reply.data);
-        if (reply.event !== ServerEvent.Error) return;
-        if (
-          reply.data.code === ErrorCode.Timeout &&
-          retries++ < TIMEOUT_RETRIES
-        ) {
-          this.console.print(
-            this.renderer.warning(
-              `no answer in time for "${command.line}": sending it again (it cannot arrive twice)`,
-            ),
-            'err',
-          );
-          return this.queue.addFirst(request);
-        }
-        this.console.print(this.renderer.error(reply.data), 'err');
-        if (reply.data.code !== ErrorCode.Timeout)
-          this.console.print(
-            this.renderer.problem(`not sent: "${command.line}"`),
-            'err',
-          );
-      },
-    };
-    return request;
-  }
-
-  /** A DM is not echoed to the session that sent it, so its reply prints it; a room message waits for its copy. */
-  private sent(command: PostRequest, sent: Sent): void {
-    if (command.event === ClientEvent.Send) {
-      if (!this.shown.has(sent.id)) this.echoes.add(sent.id);
-      return;
-    }
-    const to = sent.to ?? command.data.to;
-    this.shown.noteIn(`@${to}`, sent.id);
-    if (this.shown.firstSight(sent.id, false)) {
-      this.console.print(
-        this.renderer.dm({
-          from: this.username,
-          to,
-          text: command.data.text,
-          ts: Date.now(),
-        }),
-      );
-    }
-    if (sent.delivered === false) this.console.print(this.renderer.offline(to));
   }
 
   private receive(frame: ServerFrame): void {
@@ -295,7 +234,7 @@ export class ChatRepl {
 
   private showMessage(m: ChatMessage): void {
     if (!this.shown.firstSight(m.id)) return;
-    this.echoes.delete(m.id);
+    this.outbox.echoed(m.id);
     if (m.via === undefined && m.room === this.room)
       this.shown.noteIn(`#${m.room}`, m.id);
     this.console.print(this.renderer.message(m, this.username));
@@ -501,11 +440,11 @@ export class ChatRepl {
       !this.connection.connected
     )
       return;
-    if (this.echoes.size === 0)
+    if (!this.outbox.awaitingEchoes)
       return void this.finish(this.failures > 0 ? 1 : 0);
     const deadline = Date.now() + this.timings.echoGraceMs;
     this.echoWait = setInterval(() => {
-      if (this.echoes.size > 0 && Date.now() < deadline) return;
+      if (this.outbox.awaitingEchoes && Date.now() < deadline) return;
       void this.finish(this.failures > 0 ? 1 : 0);
     }, 20);
   }
