@@ -23,5 +23,9 @@ describe(fieldWithLoneSurrogate.name, () => {
       fieldWithLoneSurrogate({ to: 'x', text: '\udc00 tail' }),
       'data.text',
     );
+    assert.equal(
+      fieldWithLoneSurrogate({ n: 1, a: { b: ['ok', 'x\ud800'] } }),
+      'data.a.b.1',
+    );
   });
 });

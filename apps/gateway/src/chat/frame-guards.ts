@@ -20,18 +20,24 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
-const LONE_SURROGATE =
-  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Well-formed UTF-16: no lone surrogate (V8's native check, ES2024). */
+const isWellFormed = (text: string): boolean =>
+  (text as string & { isWellFormed(): boolean }).isWellFormed();
 
-/** The first string field of a (shallow, already depth-checked) value that holds a lone UTF-16 surrogate. */
+/**
+ * The first string field of a (shallow, already depth-checked) value that holds a lone UTF-16 surrogate.
+ * The path is built only for a field that has one.
+ */
 export function fieldWithLoneSurrogate(
   value: unknown,
   path = 'data',
 ): string | undefined {
-  if (typeof value === 'string')
-    return LONE_SURROGATE.test(value) ? path : undefined;
+  if (typeof value === 'string') return isWellFormed(value) ? undefined : path;
   if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
+  for (const key in value) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item === 'string' && isWellFormed(item)) continue;
+    if (typeof item !== 'object' && typeof item !== 'string') continue;
     const found = fieldWithLoneSurrogate(item, `${path}.${key}`);
     if (found) return found;
   }
