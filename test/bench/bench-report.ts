@@ -45,14 +45,17 @@ function table(header: string[], rows: string[][]): string {
 const perDeliveryUs = (row: StepRow, seconds: number): number =>
   (seconds * 1e6) / row.step.received;
 
+/** The median over the runs of `system` at `rate` of its servers' CPU per delivery. */
+const medianUs = (rows: StepRow[], system: SystemName, rate: number): number =>
+  median(
+    rows
+      .filter((r) => r.system === system && r.step.rate === rate)
+      .map((r) => perDeliveryUs(r, r.cpu.servers)),
+  );
+
 /** One row per system, rate and run; `×floor` divides by the floor's median over its runs at the same rate. */
 export function stepTable(rows: StepRow[]): string {
-  const floorUs = (rate: number): number =>
-    median(
-      rows
-        .filter((r) => r.system === 'floor' && r.step.rate === rate)
-        .map((r) => perDeliveryUs(r, r.cpu.servers)),
-    );
+  const floorUs = (rate: number): number => medianUs(rows, 'floor', rate);
   return table(
     [
       'system',
@@ -124,7 +127,10 @@ export function disturbances(rows: StepRow[]): string {
     .join('\n');
 }
 
-/** For repeated runs: every run's p99 per system and rate, and the worst. */
+/**
+ * For repeated runs, per system and rate: the median CPU per delivery and its ratio to the floor's median
+ * (single runs of the same system vary by about ±10%), every run's p99, and the worst.
+ */
 export function repeatSummary(rows: StepRow[]): string {
   const groups = new Map<string, StepRow[]>();
   for (const row of rows)
@@ -134,8 +140,11 @@ export function repeatSummary(rows: StepRow[]): string {
     ]);
   return [...groups.entries()]
     .map(([key, runs]) => {
+      const { system, step } = runs[0];
+      const us = medianUs(rows, system, step.rate);
+      const ratio = us / medianUs(rows, 'floor', step.rate);
       const p99s = runs.map((r) => r.step.latency.p99);
-      return `- ${key.replace(' ', ' at ')} sends/s, p99 ms by run: ${p99s.map((p) => fixed(p)).join(', ')} (worst ${fixed(Math.max(...p99s))})`;
+      return `- ${key.replace(' ', ' at ')} sends/s: CPU ${fixed(us)} µs/delivery (median, ${fixed(ratio, 2)}× the floor's median); p99 ms by run: ${p99s.map((p) => fixed(p)).join(', ')} (worst ${fixed(Math.max(...p99s))})`;
     })
     .join('\n');
 }

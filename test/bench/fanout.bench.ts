@@ -367,7 +367,7 @@ async function main(): Promise<number> {
       disturbed,
     );
   if (options.repeat > 1)
-    sections.push('', 'p99 of every run:', repeatSummary(steps));
+    sections.push('', 'Over the runs:', repeatSummary(steps));
   if (idle.length) sections.push('', idleTable(idle));
   if (options.json)
     writeFileSync(
