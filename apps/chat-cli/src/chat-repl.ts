@@ -7,11 +7,9 @@ import {
   CommandParser,
   CommandRequest,
   DirectMessage,
-  ErrorCode,
   Frame,
   Joined,
   LOBBY,
-  Resumed,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -25,6 +23,7 @@ import { EventRenderer } from './event-renderer';
 import { HistoryView } from './history-view';
 import { Outbox } from './outbox';
 import { QueuedRequest, RequestOrigin, RequestQueue } from './request-queue';
+import { ResumeFlow } from './resume-flow';
 import { Retrying } from './retry-loop';
 import { ShownMessages } from './shown-messages';
 
@@ -73,6 +72,7 @@ export class ChatRepl {
   private readonly shown = new ShownMessages();
   private readonly history: HistoryView;
   private readonly outbox: Outbox;
+  private readonly resume: ResumeFlow;
   private ending = false;
   private echoWait?: NodeJS.Timeout;
   private failures = 0;
@@ -108,6 +108,19 @@ export class ChatRepl {
       this.shown,
       (text, stream) => console.print(text, stream),
       () => this.room,
+    );
+    this.resume = new ResumeFlow(
+      renderer,
+      this.queue,
+      this.shown,
+      this.history,
+      (text, stream) => console.print(text, stream),
+      {
+        current: () => this.room,
+        enter: (room) => this.enter(room),
+        rejoined: (joined) => this.joined(joined, false),
+        show: (reply) => this.show(reply),
+      },
     );
   }
 
@@ -325,67 +338,7 @@ export class ChatRepl {
       `reconnected to ${address(established.endpoint)} (#${this.room})`,
     );
     this.announceUnread(established.welcome);
-    const since = this.shown.since;
-    if (since === undefined) return this.rejoin();
-    this.queue.addFirst({
-      event: ClientEvent.Resume,
-      line: 'resume',
-      origin: 'reconnect',
-      payload: () => ({ since, room: this.room }),
-      settle: (reply) => this.resumed(reply),
-    });
-  }
-
-  private resumed(reply: ServerFrame): void {
-    if (reply.event === ServerEvent.Resumed) return this.caughtUp(reply.data);
-    if (reply.event !== ServerEvent.Error) return;
-    if (reply.data.code === ErrorCode.UnknownEvent) {
-      this.console.print(
-        this.renderer.warning(
-          'this server cannot replay what was said while you were away: some messages may be missing',
-        ),
-        'err',
-      );
-    } else {
-      this.console.print(this.renderer.error(reply.data), 'err');
-    }
-    this.rejoin();
-  }
-
-  private caughtUp(resumed: Resumed): void {
-    if (resumed.complete)
-      return this.console.print(this.renderer.caughtUp(resumed.count));
-    this.console.print(
-      this.renderer.warning(
-        `caught up on ${resumed.count} messages, but older ones from while you were away are no longer kept by the server`,
-      ),
-      'err',
-    );
-  }
-
-  /** Without resume: back into the room by hand, then the messages of the room not shown yet. */
-  private rejoin(): void {
-    if (this.room === LOBBY)
-      return this.queue.addFirst(this.history.earlier('reconnect'));
-    const room = this.room;
-    this.queue.addFirst({
-      event: ClientEvent.Join,
-      line: `/join ${room}`,
-      origin: 'reconnect',
-      payload: () => ({ room }),
-      settle: (reply) => {
-        if (reply.event === ServerEvent.Joined)
-          return this.joined(reply.data, false);
-        this.show(reply);
-        this.enter(LOBBY);
-        this.console.print(
-          this.renderer.warning(
-            `could not re-join #${room}: you are in #${LOBBY}`,
-          ),
-          'err',
-        );
-      },
-    });
+    this.resume.start();
   }
 
   private announceUnread(welcome: Welcome): void {
