@@ -95,18 +95,16 @@ export class ChatRepl {
       timings.replyTimeoutMs,
       (request) => this.timedOut(request),
     );
-    this.outbox = new Outbox(
-      username,
-      renderer,
-      this.shown,
-      (text, stream) => console.print(text, stream),
-      (request) => this.queue.addFirst(request),
+    const print = (text: string, stream?: Stream): void =>
+      console.print(text, stream);
+    this.outbox = new Outbox(username, renderer, this.shown, print, (request) =>
+      this.queue.addFirst(request),
     );
     this.history = new HistoryView(
       username,
       renderer,
       this.shown,
-      (text, stream) => console.print(text, stream),
+      print,
       () => this.room,
     );
     this.resume = new ResumeFlow(
@@ -114,7 +112,7 @@ export class ChatRepl {
       this.queue,
       this.shown,
       this.history,
-      (text, stream) => console.print(text, stream),
+      print,
       {
         current: () => this.room,
         enter: (room) => this.enter(room),
