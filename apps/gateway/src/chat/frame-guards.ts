@@ -36,8 +36,9 @@ export function fieldWithLoneSurrogate(
   if (typeof value !== 'object' || value === null) return undefined;
   for (const key in value) {
     const item: unknown = (value as Record<string, unknown>)[key];
-    if (typeof item === 'string' && isWellFormed(item)) continue;
-    if (typeof item !== 'object' && typeof item !== 'string') continue;
+    const suspect =
+      typeof item === 'string' ? !isWellFormed(item) : typeof item === 'object';
+    if (!suspect) continue;
     const found = fieldWithLoneSurrogate(item, `${path}.${key}`);
     if (found) return found;
   }
