@@ -49,6 +49,11 @@ export interface Presence {
   action: 'join' | 'leave';
 }
 
+/** Sent on SIGTERM before close 1012: reconnect after a uniformly random delay in [0, withinMs], then resume. */
+export interface ReconnectNotice {
+  withinMs: number;
+}
+
 export interface ErrorPayload {
   ref?: Ref;
   code: ErrorCode;
@@ -115,6 +120,7 @@ export interface ServerPayloads {
   [ServerEvent.Joined]: Joined;
   [ServerEvent.Message]: ChatMessage;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Reconnect]: ReconnectNotice;
   [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;

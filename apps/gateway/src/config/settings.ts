@@ -158,6 +158,12 @@ export class Settings {
   @IntSetting(65536, 1073741824, 'a number of bytes')
   WS_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+  @IntSetting(1, 100000, 'an integer')
+  MAX_PENDING_UPGRADES = 100;
+
+  @IntSetting(1, 100000, 'an integer')
+  UPGRADES_PER_SECOND = 200;
+
   @IntSetting(1000, 3600000, MILLISECONDS)
   WS_PING_INTERVAL_MS = 25000;
 
@@ -218,7 +224,10 @@ export class Settings {
   HEALTH_CANARY_INTERVAL_MS = 2000;
 
   @IntSetting(0, 60000, 'a whole number of milliseconds')
-  SHUTDOWN_DRAIN_MS = 0;
+  SHUTDOWN_DRAIN_MS = 3000;
+
+  @IntSetting(0, 300000, MILLISECONDS)
+  RECONNECT_WINDOW_MS = 5000;
 }
 
 export class SettingsError extends Error {}
