@@ -66,6 +66,11 @@ export class StormClient {
   }
 
   connect(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  private open(): void {
     if (this.stopped) return;
     const ws = new WebSocket(this.url, {
       ca: CA,
@@ -92,7 +97,7 @@ export class StormClient {
         ? Math.random() * (this.withinMs ?? DEFAULT_WINDOW_MS)
         : Math.max(retryAfterMs, this.backoff());
       this.withinMs = undefined;
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.timer = setTimeout(() => this.open(), delay);
     });
   }
 
@@ -105,6 +110,11 @@ export class StormClient {
       : { event: 'send', data: { text, cid } };
     this.pending.set(cid, item);
     this.transmit(item);
+  }
+
+  /** Churn: closes the socket as a user quitting would (1000); it reconnects and resumes after a backoff. */
+  drop(): void {
+    this.ws?.close(1000, 'bye');
   }
 
   close(): void {

@@ -33,12 +33,28 @@ export class StormCluster {
     const ports: number[] = [];
     for (let i = 0; i < size; i++) ports.push(await freePort());
     const merged = { ...STORM_ENV, ...env };
-    const gateways = await Promise.all(
+    const started = await Promise.allSettled(
       ports.map((port) => startGateway(redis, port, merged)),
     );
-    const haproxy = await HaproxyProcess.start(ports);
+    const gateways = started.map((s) =>
+      s.status === 'fulfilled' ? s.value : undefined,
+    );
+    const haproxy = await HaproxyProcess.start(ports).catch(
+      async (err: Error) => {
+        await Promise.all(gateways.map((g) => g?.stop('SIGKILL')));
+        await redis.stop();
+        throw err;
+      },
+    );
     const cluster = new StormCluster(redis, ports, gateways, haproxy, merged);
-    await haproxy.waitUp(size);
+    const failed = started.find((s) => s.status === 'rejected');
+    try {
+      if (failed) throw failed.reason;
+      await haproxy.waitUp(size);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
     return cluster;
   }
 
