@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  ChatWsAdapter,
+  ChatWsOptions,
+  UpgradeRequest,
+} from './chat-ws.adapter';
+
+type Verdict = [
+  boolean,
+  number | undefined,
+  string | undefined,
+  Record<string, string> | undefined,
+];
+
+const request = (): UpgradeRequest =>
+  ({
+    headers: { authorization: 'Bearer t', host: 'localhost' },
+    url: '/ws',
+    socket: { remoteAddress: '127.0.0.1' },
+  }) as unknown as UpgradeRequest;
+
+describe(ChatWsAdapter.name, () => {
+  const make = (options: Partial<ChatWsOptions>) => {
+    const checks: Array<() => void> = [];
+    const sut = new ChatWsAdapter(undefined as never, {
+      maxFrameBytes: 65536,
+      pingIntervalMs: 25000,
+      pingTimeoutMs: 10000,
+      allowedOrigins: [],
+      maxPendingUpgrades: 100,
+      upgradesPerSecond: 1000,
+      // Token checks that finish only when the test says so: upgrades stay pending.
+      verifyToken: () =>
+        new Promise((resolve) =>
+          checks.push(() => resolve({ sub: 'ann' } as never)),
+        ),
+      refusal: async () => undefined,
+      ...options,
+    });
+    const verify = (): Promise<Verdict> =>
+      new Promise((resolve) =>
+        sut['verify'](request(), (...verdict: unknown[]) =>
+          resolve(verdict as Verdict),
+        ),
+      );
+    return { verify, finishChecks: () => checks.splice(0).forEach((f) => f()) };
+  };
+
+  it('answers 503 with Retry-After when MAX_PENDING_UPGRADES are being checked, and admits again once they finish', async () => {
+    const { verify, finishChecks } = make({ maxPendingUpgrades: 2 });
+    const first = verify();
+    const second = verify();
+    const [ok, status, message, headers] = await verify();
+    assert.deepEqual(
+      [ok, status, headers],
+      [false, 503, { 'Retry-After': '1' }],
+    );
+    assert.match(message ?? '', /busy.*try again in 1 s/);
+    finishChecks();
+    assert.equal((await first)[1], 101);
+    assert.equal((await second)[1], 101);
+    const third = verify();
+    finishChecks();
+    assert.equal((await third)[1], 101);
+  });
+
+  it('answers 503 with Retry-After beyond UPGRADES_PER_SECOND', async () => {
+    const { verify, finishChecks } = make({ upgradesPerSecond: 2 });
+    const admitted = [verify(), verify()];
+    const [ok, status] = await verify();
+    assert.deepEqual([ok, status], [false, 503]);
+    finishChecks();
+    assert.deepEqual(
+      (await Promise.all(admitted)).map((v) => v[1]),
+      [101, 101],
+    );
+  });
+});
