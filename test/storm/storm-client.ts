@@ -43,6 +43,8 @@ export class StormClient {
   readonly dmIds: string[] = [];
   readonly acked: Acked[] = [];
   errors = 0;
+  /** Resumes refused because they reached the gateway after RESUME_WAIT_MS (a slow client): the gap is not replayed. */
+  lateResumes = 0;
   private lastId?: string;
   private ws?: WebSocket;
   private attempts = 0;
@@ -181,7 +183,10 @@ export class StormClient {
       this.withinMs = data.withinMs;
     } else if (event === 'error') {
       this.errors++;
-      if (data.ref === 'r') return void this.ws?.close();
+      if (data.ref === 'r') {
+        this.lateResumes++;
+        return void this.ws?.close();
+      }
       const item = this.pending.get(data.ref);
       if (item && RETRY_CODES.has(data.code))
         setTimeout(() => this.transmit(item), 250 + Math.random() * 500);

@@ -13,6 +13,8 @@ export interface LedgerCheck {
   outOfOrder: number;
   /** Sends never acknowledged (still retrying at the end). */
   unacknowledged: number;
+  /** Resumes refused as too late (after RESUME_WAIT_MS): those clients may miss their gap or see unread DMs again. */
+  lateResumes: number;
 }
 
 /**
@@ -66,6 +68,7 @@ export class Ledger {
       doubled: 0,
       outOfOrder: 0,
       unacknowledged: this.clients.reduce((n, c) => n + c.unacked, 0),
+      lateResumes: this.clients.reduce((n, c) => n + c.lateResumes, 0),
     };
     for (const client of this.clients) {
       this.compare(result, client.roomIds, streams.get(`room:${client.room}`));

@@ -39,7 +39,7 @@ function print(report: StormReport): void {
   console.log(
     `\n${report.kind}: ${report.options.clients} clients, ${report.options.rate} sends/s; ` +
       `${check.acknowledged} acknowledged, ${check.owed} deliveries owed: ${check.lost} lost, ` +
-      `${check.doubled} doubled, ${check.outOfOrder} out of order; password logins during the storm: ${report.loginsDuringStorm}`,
+      `${check.doubled} doubled, ${check.outOfOrder} out of order, ${check.lateResumes} resumes too late; password logins during the storm: ${report.loginsDuringStorm}`,
   );
   console.log(
     `overall delivery latency p50 ${ms(report.overall.p50)}, p99 ${ms(report.overall.p99)}`,
