@@ -46,6 +46,7 @@ export class StormClient {
   /** Resumes refused because they reached the gateway after RESUME_WAIT_MS (a slow client): the gap is not replayed. */
   lateResumes = 0;
   private lastId?: string;
+  private joined = false;
   private ws?: WebSocket;
   private attempts = 0;
   private withinMs?: number;
@@ -149,10 +150,11 @@ export class StormClient {
       this.instance = data.instance;
       this.ws?.send(
         JSON.stringify(
-          this.lastId
+          this.joined
             ? {
                 event: 'resume',
-                data: { since: this.lastId, room: this.room, ref: 'r' },
+                // Unlike chat-cli (which rejoins when it saw nothing yet), resume from the start: nothing sent while away is missed.
+                data: { since: this.lastId ?? '0', room: this.room, ref: 'r' },
               }
             : { event: 'join', data: { room: this.room, ref: 'r' } },
         ),
@@ -161,6 +163,7 @@ export class StormClient {
       (event === 'resumed' || event === 'joined') &&
       data.ref === 'r'
     ) {
+      this.joined = true;
       this.attempts = 0;
       this.ready = true;
       if (this.downAt !== undefined)

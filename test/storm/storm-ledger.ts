@@ -15,6 +15,8 @@ export interface LedgerCheck {
   unacknowledged: number;
   /** Resumes refused as too late (after RESUME_WAIT_MS): those clients may miss their gap or see unread DMs again. */
   lateResumes: number;
+  /** The first few lost deliveries: which client, which stream, which id, and the last id it had before. */
+  lostSamples: string[];
 }
 
 /**
@@ -69,16 +71,29 @@ export class Ledger {
       outOfOrder: 0,
       unacknowledged: this.clients.reduce((n, c) => n + c.unacked, 0),
       lateResumes: this.clients.reduce((n, c) => n + c.lateResumes, 0),
+      lostSamples: [],
     };
     for (const client of this.clients) {
-      this.compare(result, client.roomIds, streams.get(`room:${client.room}`));
-      this.compare(result, client.dmIds, streams.get(`dm:${client.username}`));
+      const where = `${client.name} (${client.username})`;
+      this.compare(
+        result,
+        `${where} room ${client.room}`,
+        client.roomIds,
+        streams.get(`room:${client.room}`),
+      );
+      this.compare(
+        result,
+        `${where} DMs`,
+        client.dmIds,
+        streams.get(`dm:${client.username}`),
+      );
     }
     return result;
   }
 
   private compare(
     result: LedgerCheck,
+    where: string,
     received: string[],
     owed: string[] = [],
   ): void {
@@ -89,6 +104,11 @@ export class Ledger {
       seen.add(id);
     });
     result.owed += owed.length;
-    result.lost += owed.filter((id) => !seen.has(id)).length;
+    const lost = owed.filter((id) => !seen.has(id));
+    result.lost += lost.length;
+    for (const id of lost.slice(0, 10 - result.lostSamples.length)) {
+      const before = received.filter((r) => r < id).at(-1) ?? 'none';
+      result.lostSamples.push(`${where}: ${id} (had ${before} before it)`);
+    }
   }
 }

@@ -12,7 +12,10 @@ const USAGE = `npm run storm -- [--scenario rolling|crash|both] [--clients N] [-
 export function problems(report: StormReport, othersP99Limit = 200): string[] {
   const found: string[] = [];
   const { check } = report;
-  if (check.lost) found.push(`${check.lost} acknowledged deliveries lost`);
+  if (check.lost)
+    found.push(
+      `${check.lost} acknowledged deliveries lost, e.g. ${check.lostSamples.join('; ')}`,
+    );
   if (check.doubled) found.push(`${check.doubled} deliveries doubled`);
   if (check.outOfOrder)
     found.push(`${check.outOfOrder} deliveries out of order`);
