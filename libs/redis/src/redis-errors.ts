@@ -22,3 +22,12 @@ export function isRedisUnavailable(err: unknown): boolean {
     UNAVAILABLE_MESSAGES.test(err.message)
   );
 }
+
+/** True when Redis refused a write because it reached `maxmemory` (with `maxmemory-policy noeviction`). */
+export function isRedisOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && /\bOOM\b/.test(err.message);
+}
+
+/** What a user is told when Redis is full: nothing was stored, and why. */
+export const STORE_FULL_MESSAGE =
+  'The chat store is full (Redis reached its maxmemory), so nothing was stored: try again later, and tell the server operator';

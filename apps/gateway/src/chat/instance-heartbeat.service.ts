@@ -16,6 +16,7 @@ import { RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatDelivery } from './chat-delivery.service';
+import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
 
 /**
@@ -35,6 +36,7 @@ export class InstanceHeartbeat
 
   constructor(
     private readonly bus: ChatBus,
+    private readonly chat: ChatService,
     private readonly config: ConfigService,
     private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
@@ -82,8 +84,13 @@ export class InstanceHeartbeat
       }
       if (this.resyncNeeded || lapsed || reaped || epoch.lost)
         await this.resync();
-      for (const { room, user } of await this.rooms.reapDeadInstances()) {
+      for (const {
+        room,
+        user,
+        emptied,
+      } of await this.rooms.reapDeadInstances()) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
+        if (emptied) await this.chat.roomEmptied(room);
       }
       await this.bus.syncClock();
       this.delivery.checkQuiet(await this.bus.lastId());

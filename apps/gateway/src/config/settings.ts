@@ -188,6 +188,15 @@ export class Settings {
   @IntSetting(1, 10000000, 'a number of messages')
   HISTORY_MAX_DMS_PER_USER = 10000;
 
+  @IntSetting(0, 31536000, `${SECONDS} (0: keep forever)`)
+  ROOM_HISTORY_TTL_SECONDS = 3 * 86400;
+
+  @IntSetting(1, 100000, 'a number of users')
+  MAX_FOLLOWS_PER_USER = 200;
+
+  @IntSetting(1, 100000, 'a number of rooms')
+  ROOMS_CREATED_PER_HOUR = 20;
+
   @IntSetting(1, 2592000, 'a whole number of seconds')
   CID_TTL_SECONDS = 86400;
 
