@@ -119,6 +119,9 @@ export class Settings {
   @IntSetting(1, 100000, 'an integer')
   LOGIN_MAX_FAILURES_PER_ADDRESS = 30;
 
+  @IntSetting(1, 1000000, 'an integer')
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 50;
+
   @IntSetting(1, 86400, SECONDS)
   LOGIN_FAILURE_WINDOW_SECONDS = 300;
 
@@ -127,6 +130,9 @@ export class Settings {
 
   @IntSetting(1, 604800, SECONDS)
   REGISTRATION_WINDOW_SECONDS = 3600;
+
+  @IntSetting(1, 10000000, 'a number of accounts')
+  REGISTRATIONS_PER_HOUR = 1000;
 
   @IntSetting(1, 100000, 'an integer')
   RATE_LIMIT_PER_SECOND = 20;
