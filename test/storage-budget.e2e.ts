@@ -220,6 +220,14 @@ describe('storage budget: a full Redis (maxmemory, noeviction) refuses writes cl
     }
     const again = await writer.request('dm', { to: 'reader', text: 'psst' });
     assert.match(again.data.message, /chat store is full/);
+    for (const [event, data] of [
+      ['join', { room: 'brand-new' }],
+      ['subscribe', { user: 'reader' }],
+    ] as const) {
+      const reply = await writer.request(event, data);
+      assert.equal(reply.event, 'error', event);
+      assert.match(reply.data.message, /chat store is full/, event);
+    }
 
     const page = await reader.request('history', { limit: 200 });
     assert.equal(page.event, 'history', 'reads still work');

@@ -25,7 +25,10 @@ export function isRedisUnavailable(err: unknown): boolean {
 
 /** True when Redis refused a write because it reached `maxmemory` (with `maxmemory-policy noeviction`). */
 export function isRedisOutOfMemory(err: unknown): boolean {
-  return err instanceof Error && /\bOOM\b/.test(err.message);
+  if (!(err instanceof Error)) return false;
+  // A MULTI whose commands were refused fails as EXECABORT, with the refusals in `previousErrors`.
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors ?? [];
+  return /\bOOM\b/.test(err.message) || previous.some(isRedisOutOfMemory);
 }
 
 /** What a user is told when Redis is full: nothing was stored, and why. */
