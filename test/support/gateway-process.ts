@@ -63,6 +63,7 @@ export class GatewayProcess {
           RATE_LIMIT_BURST: '1000',
           LOGIN_MAX_FAILURES_PER_ADDRESS: '10000',
           REGISTRATIONS_PER_ADDRESS: '10000',
+          REGISTRATIONS_PER_HOUR: '1000000',
           // Every test client comes from 127.0.0.1.
           MAX_CONNECTIONS_PER_ADDRESS: '10000',
           ...env,
