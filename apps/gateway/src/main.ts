@@ -16,7 +16,9 @@ import { AppModule } from './app.module';
 import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
+import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
 import { launchEnv } from './config/launch-args';
+import { publicUrl } from './config/public-url';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
 import { httpErrorHandler } from './http/http-errors';
@@ -102,6 +104,7 @@ async function bootstrap(): Promise<void> {
       'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',
     );
   const { port } = app.getHttpServer().address() as AddressInfo;
+  await app.get(InstanceHeartbeat).advertise(publicUrl(settings, port));
   chatLogger.always(
     `Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`,
     'Gateway',

@@ -24,6 +24,13 @@ export interface Welcome {
   room: string;
   /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
   unreadDms: number;
+  /** The public addresses (`https://host:port`) of the cluster's live instances, this one first: where to fail over. */
+  instances: string[];
+}
+
+/** `reconnect`: this instance is restarting; reconnect after a random delay in [0, withinMs], to another instance if one is known. */
+export interface ReconnectNotice {
+  withinMs: number;
 }
 
 export interface ChatMessage {
@@ -115,6 +122,7 @@ export interface ServerPayloads {
   [ServerEvent.Joined]: Joined;
   [ServerEvent.Message]: ChatMessage;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Reconnect]: ReconnectNotice;
   [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;

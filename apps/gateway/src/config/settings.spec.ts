@@ -85,6 +85,14 @@ describe(validateSettings.name, () => {
       /HEARTBEAT_INTERVAL_MS="5" must be a whole number of milliseconds/,
     );
     assert.throws(
+      () => validateSettings({ PUBLIC_URL: 'https://chat.example.com/ws' }),
+      /PUBLIC_URL="https:\/\/chat.example.com\/ws" must be the https:\/\/ address/,
+    );
+    assert.equal(
+      validateSettings({ PUBLIC_URL: 'https://[::1]:8000' }).PUBLIC_URL,
+      'https://[::1]:8000',
+    );
+    assert.throws(
       () => validateSettings({ HTTP_HEADERS_TIMEOUT_MS: '40000' }),
       /HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS/,
     );

@@ -51,6 +51,10 @@ const MILLISECONDS = 'a whole number of milliseconds';
 const ORIGIN_PATTERN =
   /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 
+/** `https://host[:port]`: where clients reach one instance; no path. */
+const PUBLIC_URL_PATTERN =
+  /^https:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+
 /** Every setting of the gateway, read from the environment (or --port / --host) and validated at boot. */
 export class Settings {
   @IntSetting(0, 65535, 'an integer')
@@ -59,6 +63,14 @@ export class Settings {
   @IsString()
   @MinLength(1, { message: 'must be a host name or address, e.g. 0.0.0.0' })
   HOST = '0.0.0.0';
+
+  /** Unset: https://HOST:PORT as bound (127.0.0.1 when HOST is 0.0.0.0, [::1] when it is ::). */
+  @IsOptional()
+  @Matches(PUBLIC_URL_PATTERN, {
+    message:
+      'must be the https:// address clients reach this instance at, e.g. https://chat1.example.com:8000 (no path)',
+  })
+  PUBLIC_URL?: string;
 
   @Matches(/^rediss?:\/\/[^\s]+$/, {
     message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
