@@ -17,7 +17,8 @@ import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
 import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
-import { launchEnv } from './config/launch-args';
+import { helpText } from './config/help-text';
+import { launchEnv, LaunchError, parseLaunchArgs } from './config/launch-args';
 import { publicUrl } from './config/public-url';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
@@ -161,10 +162,32 @@ process.on('unhandledRejection', (reason) =>
   new Logger('Process').error(`Unhandled rejection: ${String(reason)}`),
 );
 
-bootstrap().catch((err: unknown) => {
-  const known = err instanceof BootError || err instanceof SettingsError;
-  process.stderr.write(
-    `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
-  );
-  process.exit(1);
-});
+/** `--help` and a bad command line are answered before anything starts. */
+function answerEarly(argv: string[]): number | undefined {
+  try {
+    if (!parseLaunchArgs(argv).help) return undefined;
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+}
+
+const early = answerEarly(process.argv.slice(2));
+if (early !== undefined) process.exitCode = early;
+else void start();
+
+function start(): Promise<void> {
+  return bootstrap().catch((err: unknown) => {
+    const known =
+      err instanceof BootError ||
+      err instanceof SettingsError ||
+      err instanceof LaunchError;
+    process.stderr.write(
+      `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+    );
+    process.exit(err instanceof LaunchError ? 2 : 1);
+  });
+}
