@@ -81,7 +81,8 @@ export class GatewayProcess {
           );
         return LISTENING.exec(gateway.output);
       },
-      15000,
+      // Generous: several gateways booting at once on a busy 2-core machine take well over 15 s.
+      45000,
       'the gateway to listen',
     );
     gateway.port = Number(match[1]);

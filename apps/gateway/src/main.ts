@@ -13,7 +13,12 @@ import { AuthService } from '@app/auth';
 import { busTransportOptions } from '@app/pubsub';
 
 import { AppModule } from './app.module';
-import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
+import {
+  assertClusterSettings,
+  assertRedisReachable,
+  BootError,
+  loadTls,
+} from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
 import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
@@ -48,6 +53,7 @@ async function bootstrap(): Promise<void> {
   );
   const tls = loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
+  await assertClusterSettings(settings);
 
   const chatLogger = new ChatLogger(
     logFormat(settings.LOG_FORMAT),

@@ -19,6 +19,8 @@
  *   chat:subscriptions:<user>     set of the users <user> follows
  *   chat:cid:<user>:<cid>         the reply to a client message id, for idempotent retries
  *   chat:rate:<user>              the user's message token bucket; chat:strikes:<user> its recent violations
+ *   chat:rooms-created:<user>     rooms the user created in the current hour (ROOMS_CREATED_PER_HOUR)
+ *   chat:cluster-settings         hash setting -> value of the settings every instance must agree on
  */
 export const ChatKeys = {
   seq: 'chat:seq',
@@ -44,4 +46,6 @@ export const ChatKeys = {
   cid: (user: string, cid: string): string => `chat:cid:${user}:${cid}`,
   rate: (user: string): string => `chat:rate:${user}`,
   strikes: (user: string): string => `chat:strikes:${user}`,
+  roomsCreated: (user: string): string => `chat:rooms-created:${user}`,
+  clusterSettings: 'chat:cluster-settings',
 } as const;

@@ -31,11 +31,15 @@ export interface Move {
   users: number;
   /** True when this was the user's last session anywhere. */
   offline: boolean;
+  /** True when nobody is left in the room moved from. */
+  emptied: boolean;
 }
 
 export interface Departure {
   room: string;
   user: string;
+  /** True when nobody is left in the room. */
+  emptied: boolean;
 }
 
 /** What the connection caps look at: the user's open sessions, and those from one client address. */
@@ -58,7 +62,9 @@ export interface Reaping {
   reaped: Array<{ instance: string; sessions: number }>;
 }
 
-type MoveReply = ['ok', number, number, number, number] | ['stale', string];
+type MoveReply =
+  | ['ok', number, number, number, number, number]
+  | ['stale', string];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
@@ -114,6 +120,30 @@ export class RoomsService {
     return names
       .map((name, i) => ({ name, users: Number(counts[i]?.[1] ?? 0) }))
       .filter((room) => room.users > 0);
+  }
+
+  /** True when someone is in the room. */
+  async occupied(room: string): Promise<boolean> {
+    return (await this.redis.exists(ChatKeys.room(room))) === 1;
+  }
+
+  /**
+   * Counts a room `user` creates against `perHour`: 0 when allowed, else the seconds until the hour,
+   * counted from the user's first creation in it, is over.
+   */
+  async countCreation(user: string, perHour: number): Promise<number> {
+    const key = ChatKeys.roomsCreated(user);
+    const replies = await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, 3600, 'NX')
+      .ttl(key)
+      .exec();
+    const [created, , ttl] = (replies ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    return created > perHour ? Math.max(ttl, 1) : 0;
   }
 
   async who(room: string): Promise<string[]> {
@@ -196,7 +226,8 @@ export class RoomsService {
           '',
           '',
         );
-        if (move.userLeft) departures.push({ room, user: username });
+        if (move.userLeft)
+          departures.push({ room, user: username, emptied: move.emptied });
       }
       const replies = await this.redis
         .multi()
@@ -288,12 +319,13 @@ export class RoomsService {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
       return this.runMove(sessionsKey, session, reply[1], to, address, false);
     }
-    const [, left, joined, users, offline] = reply;
+    const [, left, joined, users, offline, emptied] = reply;
     return {
       userLeft: left === 1,
       userJoined: joined === 1,
       users,
       offline: offline === 1,
+      emptied: emptied === 1,
     };
   }
 }

@@ -16,6 +16,7 @@ import { RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatDelivery } from './chat-delivery.service';
+import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
 
 /**
@@ -37,6 +38,7 @@ export class InstanceHeartbeat
 
   constructor(
     private readonly bus: ChatBus,
+    private readonly chat: ChatService,
     private readonly config: ConfigService,
     private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
@@ -99,8 +101,9 @@ export class InstanceHeartbeat
         this.logger.warn(
           `Instance ${instance} missed its heartbeats: removed its ${sessions} session(s)`,
         );
-      for (const { room, user } of reaping.departures) {
+      for (const { room, user, emptied } of reaping.departures) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
+        if (emptied) await this.chat.roomEmptied(room);
       }
       await this.bus.syncClock();
       this.delivery.checkQuiet(await this.bus.lastId());

@@ -181,6 +181,12 @@ export class Settings {
   @IntSetting(1, 100000, 'an integer')
   LOGIN_MAX_FAILURES_PER_ADDRESS = 30;
 
+  @Doc(
+    'failed logins allowed per account in the window from addresses it has not logged in from in 30 days',
+  )
+  @IntSetting(1, 1000000, 'an integer')
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 50;
+
   @Doc('the window (seconds) of the failed-login limits')
   @IntSetting(1, 86400, SECONDS)
   LOGIN_FAILURE_WINDOW_SECONDS = 300;
@@ -194,6 +200,10 @@ export class Settings {
   @Doc('the window (seconds) of REGISTRATIONS_PER_ADDRESS')
   @IntSetting(1, 604800, SECONDS)
   REGISTRATION_WINDOW_SECONDS = 3600;
+
+  @Doc('new accounts per hour across the whole cluster (REGISTRATION=open)')
+  @IntSetting(1, 10000000, 'a number of accounts')
+  REGISTRATIONS_PER_HOUR = 1000;
 
   @Doc(
     "frames a socket may send per second on average; the same for a user's messages across all sessions",
@@ -292,6 +302,20 @@ export class Settings {
   @Doc('DMs kept per user')
   @IntSetting(1, 10000000, 'a number of messages')
   HISTORY_MAX_DMS_PER_USER = 10000;
+
+  @Doc(
+    "how long a room's history is kept after its last member left (0: forever); global is never expired",
+  )
+  @IntSetting(0, 31536000, `${SECONDS} (0: keep forever)`)
+  ROOM_HISTORY_TTL_SECONDS = 3 * 86400;
+
+  @Doc('users one user may follow (subscribe); more is FOLLOW_LIMIT')
+  @IntSetting(1, 100000, 'a number of users')
+  MAX_FOLLOWS_PER_USER = 200;
+
+  @Doc('rooms one user may create per hour; more is ROOM_LIMIT')
+  @IntSetting(1, 100000, 'a number of rooms')
+  ROOMS_CREATED_PER_HOUR = 20;
 
   @Doc('how long a client message id is remembered (retries are never doubled)')
   @IntSetting(1, 2592000, 'a whole number of seconds')
