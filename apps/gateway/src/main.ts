@@ -82,6 +82,8 @@ async function bootstrap(): Promise<void> {
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
     allowedOrigins: settings.ALLOWED_ORIGINS,
+    maxPendingUpgrades: settings.MAX_PENDING_UPGRADES,
+    upgradesPerSecond: settings.UPGRADES_PER_SECOND,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),
@@ -122,8 +124,8 @@ async function bootstrap(): Promise<void> {
 
 /*
  * The drain: readiness turns 503 and new upgrades are refused at once; after SHUTDOWN_DRAIN_MS (for load
- * balancers to notice) the app closes (sessions leave their rooms, sockets close with 1001, the instance
- * de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
+ * balancers to notice) the app closes (sessions leave their rooms, are told `reconnect` and closed with
+ * 1012, the instance de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
  */
 function closeOnSignals(
   app: INestApplication,
@@ -136,7 +138,7 @@ function closeOnSignals(
     closing = true;
     drain.start();
     logger.log(
-      `${signal}: draining (readiness 503, sessions leave their rooms, sockets close with 1001)`,
+      `${signal}: draining (readiness 503 for ${drain.delayMs} ms, then sessions leave their rooms and are told to reconnect)`,
     );
     setTimeout(() => {
       logger.error(

@@ -28,11 +28,6 @@ export interface Welcome {
   instances: string[];
 }
 
-/** `reconnect`: this instance is restarting; reconnect after a random delay in [0, withinMs], to another instance if one is known. */
-export interface ReconnectNotice {
-  withinMs: number;
-}
-
 export interface ChatMessage {
   id: string;
   room: string;
@@ -54,6 +49,11 @@ export interface Presence {
   room: string;
   user: string;
   action: 'join' | 'leave';
+}
+
+/** Sent on SIGTERM before close 1012: reconnect after a uniformly random delay in [0, withinMs], then resume. */
+export interface ReconnectNotice {
+  withinMs: number;
 }
 
 export interface ErrorPayload {

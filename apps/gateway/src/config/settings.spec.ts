@@ -40,6 +40,16 @@ describe(validateSettings.name, () => {
       ],
       [10000, 10000, 30000],
     );
+    assert.deepEqual(
+      [
+        sut.SHUTDOWN_DRAIN_MS,
+        sut.RECONNECT_WINDOW_MS,
+        sut.MAX_PENDING_UPGRADES,
+        sut.UPGRADES_PER_SECOND,
+      ],
+      [3000, 5000, 100, 200],
+      'the drain outlasts deploy/haproxy/haproxy.cfg noticing (2 checks 1 s apart)',
+    );
   });
 
   it('reads ALLOWED_ORIGINS as a comma list of origins', () => {

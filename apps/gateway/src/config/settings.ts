@@ -239,6 +239,18 @@ export class Settings {
   @IntSetting(65536, 1073741824, 'a number of bytes')
   WS_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+  @Doc(
+    'WebSocket upgrades this instance checks at once; beyond it, 503 with Retry-After',
+  )
+  @IntSetting(1, 100000, 'an integer')
+  MAX_PENDING_UPGRADES = 100;
+
+  @Doc(
+    'WebSocket upgrades this instance starts per second; beyond it, 503 with Retry-After (a reconnect storm is admitted at this pace)',
+  )
+  @IntSetting(1, 100000, 'an integer')
+  UPGRADES_PER_SECOND = 200;
+
   @Doc('how often the server pings each socket')
   @IntSetting(1000, 3600000, MILLISECONDS)
   WS_PING_INTERVAL_MS = 25000;
@@ -325,10 +337,16 @@ export class Settings {
   HEALTH_CANARY_INTERVAL_MS = 2000;
 
   @Doc(
-    'on SIGTERM, how long /health/ready answers 503 before sockets close (what your load balancer needs to notice)',
+    'on SIGTERM, how long /health/ready (and upgrades) answer 503 before sessions are told to reconnect: longer than your load balancer takes to notice',
   )
   @IntSetting(0, 60000, 'a whole number of milliseconds')
-  SHUTDOWN_DRAIN_MS = 0;
+  SHUTDOWN_DRAIN_MS = 3000;
+
+  @Doc(
+    'on SIGTERM, each session gets reconnect {withinMs} with this value, then close 1012; its client spreads its reconnect over that window',
+  )
+  @IntSetting(0, 300000, MILLISECONDS)
+  RECONNECT_WINDOW_MS = 5000;
 }
 
 export class SettingsError extends Error {}
