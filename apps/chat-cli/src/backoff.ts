@@ -13,6 +13,8 @@ export const DEFAULT_BACKOFF: BackoffSettings = {
 
 /** A server restart window when the server said none (a bare 1012 or 1001 close). */
 export const DEFAULT_RESTART_WINDOW_MS = 5000;
+/** The longest restart window honoured, so that no server can park the client for hours. */
+export const MAX_RESTART_WINDOW_MS = 300_000;
 
 export interface DelayHints {
   /** The server is restarting (a `reconnect` notice, or close 1012/1001): the first attempt waits a random part of this window. */

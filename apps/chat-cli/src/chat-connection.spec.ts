@@ -435,6 +435,18 @@ describe(ChatConnection.name, () => {
     }
   });
 
+  it('honours a restart window of at most five minutes', async () => {
+    const sut = connect({
+      backoff: new Backoff({ baseMs: 20, maxMs: 50, attempts: 3 }, () => 0.5),
+    });
+    await within(sut.open());
+    const retry = once(sut, 'retry');
+    east.dropAll(1012, 1e12);
+    const [retrying] = (await within(retry)) as [Retrying];
+    assert.equal(retrying.delayMs, 150_000);
+    await sut.close();
+  });
+
   it('spreads a bare 1012 or 1001 close over the default 5 s window, and other drops over the usual backoff', async () => {
     const backoff = new Backoff(
       { baseMs: 20, maxMs: 50, attempts: 3 },

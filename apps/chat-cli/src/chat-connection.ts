@@ -14,7 +14,11 @@ import {
 } from '@app/protocol';
 
 import { address, AuthClient, Endpoint } from './auth-client';
-import { Backoff, DEFAULT_RESTART_WINDOW_MS } from './backoff';
+import {
+  Backoff,
+  DEFAULT_RESTART_WINDOW_MS,
+  MAX_RESTART_WINDOW_MS,
+} from './backoff';
 import { ConnectError } from './connect-error';
 import { InstanceList } from './instance-list';
 import { Retrying, RetryLoop } from './retry-loop';
@@ -298,7 +302,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       const { withinMs } = frame.data;
       this.restartWindowMs =
         Number.isFinite(withinMs) && withinMs >= 0
-          ? withinMs
+          ? Math.min(withinMs, MAX_RESTART_WINDOW_MS)
           : DEFAULT_RESTART_WINDOW_MS;
       return;
     }

@@ -46,7 +46,7 @@ export class RetryLoop<T> {
         const why = lastError ? `: ${lastError.message}` : '';
         throw new ConnectError(
           lastError?.failure ?? 'network',
-          `Gave up reconnecting after ${attempt} attempts${why}`,
+          `Gave up reconnecting after ${attempt} ${attempt === 1 ? 'attempt' : 'attempts'}${why}`,
         );
       }
       const endpoint = this.plan.target(attempt);
