@@ -40,6 +40,8 @@ export const CLOSE_POLICY = 1008;
 export const CLOSE_TOO_BIG = 1009;
 /** WebSocket close code when the session could not be opened (Redis unreachable). */
 export const CLOSE_INTERNAL = 1011;
+/** WebSocket close code on SIGTERM, after a `reconnect` frame: reconnect within its `withinMs` and resume. */
+export const CLOSE_SERVICE_RESTART = 1012;
 /** WebSocket close code for a client that fell too far behind reading (slow consumer). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** WebSocket close code when the session's token expired or was revoked: log in again. */

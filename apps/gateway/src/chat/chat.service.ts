@@ -92,6 +92,7 @@ export class ChatService {
         instance: this.instanceId,
         room: LOBBY,
         unreadDms: unread.length,
+        instances: this.rooms.instanceUrls(),
       }),
     );
     session.holdUnread(
@@ -109,7 +110,7 @@ export class ChatService {
   async refusal(user: string, address: string): Promise<string | undefined> {
     const { sessions, fromAddress } = await this.rooms.admission(user, address);
     if (sessions >= this.caps.perUser) {
-      return `${user} already has ${sessions} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
+      return `${user} already has ${sessions} open ${sessions === 1 ? 'session' : 'sessions'} (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
     }
     if (fromAddress >= this.caps.perAddress) {
       return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
