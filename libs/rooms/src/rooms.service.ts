@@ -63,8 +63,7 @@ export interface Reaping {
 }
 
 type MoveReply =
-  | ['ok', number, number, number, number, number]
-  | ['stale', string];
+  ['ok', number, number, number, number, number] | ['stale', string];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
