@@ -19,6 +19,7 @@ import { ChatService } from './chat/chat.service';
 import { launchEnv } from './config/launch-args';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
+import { hsts } from './http/hsts';
 import { httpErrorHandler } from './http/http-errors';
 import { ChatLogger, logFormat } from './logging/chat-logger';
 import { serveOpenApi } from './openapi/open-api';
@@ -72,6 +73,7 @@ async function bootstrap(): Promise<void> {
       forceCloseConnections: true,
     },
   );
+  app.use(hsts(settings.HSTS_MAX_AGE_SECONDS));
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
   serveWebPage(app);

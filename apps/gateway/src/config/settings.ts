@@ -170,6 +170,10 @@ export class Settings {
   @IntSetting(1000, 600000, MILLISECONDS)
   HTTP_HEADERS_TIMEOUT_MS = 10000;
 
+  /** How long browsers keep to HTTPS for this host (Strict-Transport-Security); 0 tells them to forget it. */
+  @IntSetting(0, 63072000, SECONDS)
+  HSTS_MAX_AGE_SECONDS = 31536000;
+
   @IntSetting(1000, 3600000, MILLISECONDS)
   HTTP_REQUEST_TIMEOUT_MS = 30000;
 
@@ -224,7 +228,11 @@ export class Settings {
 export class SettingsError extends Error {}
 
 /** Settings whose value never appears in a message; REDIS_URL is shown without its password. */
-const SECRETS = new Set(['CHAT_JWT_SECRET', 'CHAT_ADMIN_TOKEN']);
+const SECRETS = new Set([
+  'CHAT_JWT_SECRET',
+  'CHAT_ADMIN_TOKEN',
+  'METRICS_TOKEN',
+]);
 
 const shown = (name: string, value: unknown): string => {
   if (SECRETS.has(name)) return `${name} (value hidden)`;
