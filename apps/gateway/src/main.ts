@@ -22,6 +22,7 @@ import { HealthService } from './health/health.service';
 import { hsts } from './http/hsts';
 import { httpErrorHandler } from './http/http-errors';
 import { ChatLogger, logFormat } from './logging/chat-logger';
+import { MetricsService } from './metrics/metrics.service';
 import { serveOpenApi } from './openapi/open-api';
 import { serveWebPage } from './web/web-page';
 
@@ -85,6 +86,7 @@ async function bootstrap(): Promise<void> {
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),
     refusal: (user, address) => app.get(ChatService).refusal(user, address),
+    rateLimited: () => app.get(MetricsService).rateLimited(),
   });
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));

@@ -39,6 +39,7 @@ import { ChatSession } from './chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
 import { CurrentSession } from './current-session.decorator';
+import { FloodGuard } from './flood-guard';
 import {
   DmData,
   FrameSchemas,
@@ -100,6 +101,11 @@ export class ChatGateway
       claims,
       link,
       req.socket.remoteAddress,
+      new FloodGuard({
+        perSecond: this.config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
+        burst: this.config.getOrThrow<number>('RATE_LIMIT_BURST'),
+        strikes: this.config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
+      }),
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
@@ -126,7 +132,7 @@ export class ChatGateway
     const session = ws.session;
     if (!session) return;
     this.sessionLog.closed(session);
-    void session.enqueue(() => this.leave(session));
+    void session.finish(() => this.leave(session));
   }
 
   /*
@@ -136,7 +142,7 @@ export class ChatGateway
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
     await Promise.all(
-      sessions.map((session) => session.enqueue(() => this.leave(session))),
+      sessions.map((session) => session.finish(() => this.leave(session))),
     );
     sessions.forEach((session) =>
       session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'),

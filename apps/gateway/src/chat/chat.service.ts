@@ -311,7 +311,8 @@ export class ChatService {
     }
     if (outcome.status === 'rate') {
       this.metrics.rateLimited();
-      if (outcome.cutOff)
+      // `strike` first: every refusal counts for the session, whatever Redis counted for the user.
+      if (session.flood.strike() || outcome.cutOff)
         setImmediate(() =>
           session.close(
             CLOSE_POLICY,
