@@ -225,44 +225,40 @@ describe('floods end, and a closed socket leaves at once', () => {
     },
   );
 
-  it(
-    "refuses a cid reused for another kind of message or target, naming the first one's target",
-    { todo: 'engineer B: in progress' },
-    async () => {
-      const sender = await pool.connect(gateway, 'cider');
-      await login(gateway, 'cidee');
-      await sender.request('join', { room: 'room1' });
-      const first = await sender.request('send', { text: 'hi', cid: 'c-1' });
-      assert.equal(first.event, 'sent');
-      const again = await sender.request('send', { text: 'hi', cid: 'c-1' });
-      assert.deepEqual(
-        [again.event, again.data.id, again.data.room],
-        ['sent', first.data.id, 'room1'],
-        'a retry is still answered with the first reply',
-      );
-      const reused = await sender.request('dm', {
-        to: 'cidee',
-        text: 'psst',
-        cid: 'c-1',
-      });
-      assert.equal(reused.event, 'error');
-      assert.equal(reused.data.code, 'BAD_REQUEST');
-      assert.match(
-        reused.data.message,
-        /cid "c-1" was already used for a message to #room1: use a new cid/,
-      );
-      const dm = await sender.request('dm', {
-        to: 'cidee',
-        text: 'psst',
-        cid: 'c-2',
-      });
-      assert.equal(dm.event, 'sent');
-      await sender.request('join', { room: 'room2' });
-      const moved = await sender.request('send', { text: 'x', cid: 'c-2' });
-      assert.equal(moved.data.code, 'BAD_REQUEST');
-      assert.match(moved.data.message, /already used for a DM to cidee/);
-    },
-  );
+  it("refuses a cid reused for another kind of message or target, naming the first one's target", async () => {
+    const sender = await pool.connect(gateway, 'cider');
+    await login(gateway, 'cidee');
+    await sender.request('join', { room: 'room1' });
+    const first = await sender.request('send', { text: 'hi', cid: 'c-1' });
+    assert.equal(first.event, 'sent');
+    const again = await sender.request('send', { text: 'hi', cid: 'c-1' });
+    assert.deepEqual(
+      [again.event, again.data.id, again.data.room],
+      ['sent', first.data.id, 'room1'],
+      'a retry is still answered with the first reply',
+    );
+    const reused = await sender.request('dm', {
+      to: 'cidee',
+      text: 'psst',
+      cid: 'c-1',
+    });
+    assert.equal(reused.event, 'error');
+    assert.equal(reused.data.code, 'BAD_REQUEST');
+    assert.match(
+      reused.data.message,
+      /cid "c-1" was already used for a message to #room1: use a new cid/,
+    );
+    const dm = await sender.request('dm', {
+      to: 'cidee',
+      text: 'psst',
+      cid: 'c-2',
+    });
+    assert.equal(dm.event, 'sent');
+    await sender.request('join', { room: 'room2' });
+    const moved = await sender.request('send', { text: 'x', cid: 'c-2' });
+    assert.equal(moved.data.code, 'BAD_REQUEST');
+    assert.match(moved.data.message, /already used for a DM to cidee/);
+  });
 
   it('sends Strict-Transport-Security on HTTPS responses', async () => {
     const reply = await httpsText(gateway.port, '/health/live');

@@ -108,7 +108,7 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('answers a send with its id, and a repeated cid with the first id and room', async () => {
+  it('answers a send with its id, and a repeated cid with the first id', async () => {
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000007',
       room: 'global',
@@ -117,14 +117,41 @@ describe(ChatService.name, () => {
     bus.next = {
       status: 'dup',
       id: '0000000000000003',
-      target: 'r9',
+      target: 'global',
+      kind: 'message',
       delivered: true,
     };
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000003',
-      room: 'r9',
+      room: 'global',
       cid: 'c1',
     });
+  });
+
+  it('refuses a cid used before for another kind of message or another target, naming the first', async () => {
+    bus.next = {
+      status: 'dup',
+      id: '0000000000000003',
+      target: 'r9',
+      kind: 'message',
+      delivered: true,
+    };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /^cid "c1" was already used for a message to #r9: use a new cid$/,
+    );
+    await rejects(
+      sut.dm(session(), 'bob', 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a message to #r9/,
+    );
+    bus.next = { ...bus.next, target: 'bob', kind: 'dm' };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a DM to bob/,
+    );
   });
 
   it('tells an unreachable store (INTERNAL, not stored) from an unknown outcome (TIMEOUT, retry with the cid)', async () => {

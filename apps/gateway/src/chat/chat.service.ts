@@ -124,17 +124,15 @@ export class ChatService {
     text: string,
     cid?: string,
   ): Promise<Reply<Sent>> {
-    const outcome = await this.publish(session, () =>
-      this.bus.publishMessage(session.room, {
-        from: session.username,
-        text,
-        cid,
-      }),
+    const room = session.room;
+    const outcome = await this.publish(
+      session,
+      () =>
+        this.bus.publishMessage(room, { from: session.username, text, cid }),
+      { kind: 'message', target: room, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('message');
-    if (outcome.status === 'dup')
-      return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
-    return { id: outcome.id, room: session.room, ...(cid && { cid }) };
+    return { id: outcome.id, room, ...(cid && { cid }) };
   }
 
   async dm(
@@ -150,8 +148,10 @@ export class ChatService {
         'You cannot send a DM to yourself',
       );
     const draft: Draft = { from: session.username, text, cid };
-    const outcome = await this.publish(session, () =>
-      this.bus.publishDm(target, draft, session.id),
+    const outcome = await this.publish(
+      session,
+      () => this.bus.publishDm(target, draft, session.id),
+      { kind: 'dm', target, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('dm');
     return {
@@ -289,10 +289,14 @@ export class ChatService {
     );
   }
 
-  /* Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. */
+  /*
+   * Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. A
+   * repeated cid is answered with the first reply only when it was for the same kind and target.
+   */
   private async publish(
     session: ChatSession,
     attempt: () => Promise<Outcome>,
+    message: { kind: 'message' | 'dm'; target: string; cid?: string },
   ): Promise<Outcome & { status: 'ok' | 'dup' }> {
     let outcome: Outcome;
     try {
@@ -328,6 +332,20 @@ export class ChatService {
       throw new ChatError(
         ErrorCode.Timeout,
         'The chat store answered too late, so the message was not stored: send it again',
+      );
+    }
+    if (
+      outcome.status === 'dup' &&
+      (outcome.target !== message.target ||
+        (outcome.kind ?? message.kind) !== message.kind)
+    ) {
+      const first =
+        outcome.kind === 'dm'
+          ? `a DM to ${outcome.target}`
+          : `a message to #${outcome.target}`;
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `cid "${message.cid}" was already used for ${first}: use a new cid`,
       );
     }
     return outcome;
