@@ -199,31 +199,27 @@ describe('floods end, and a closed socket leaves at once', () => {
     assert.ok(idle < 0.25, `the gateway is busy: ${idle} of a core`);
   });
 
-  it(
-    'opens at most MAX_SESSIONS_PER_USER of 40 parallel upgrades across two instances; the rest get 429',
-    { todo: 'engineer B: in progress' },
-    async () => {
-      const { token } = await login(gateway, 'crowd');
-      const outcomes = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          rawSocket(i % 2 ? peer : gateway, token),
-        ),
-      );
-      const open = outcomes.filter(
-        (ws): ws is WebSocket => ws instanceof WebSocket,
-      );
-      sockets.push(...open);
-      const refused = outcomes.filter((ws) => ws === 429);
-      assert.equal(open.length, 10, `outcomes: ${outcomes.length}`);
-      assert.equal(refused.length, 30);
-      open.forEach((ws) => ws.terminate());
-      await waitFor(
-        async () => (await upgradeStatus(peer, bearer(token))) === 'open',
-        3000,
-        'the slots to be released',
-      );
-    },
-  );
+  it('opens at most MAX_SESSIONS_PER_USER of 40 parallel upgrades across two instances; the rest get 429', async () => {
+    const { token } = await login(gateway, 'crowd');
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        rawSocket(i % 2 ? peer : gateway, token),
+      ),
+    );
+    const open = outcomes.filter(
+      (ws): ws is WebSocket => ws instanceof WebSocket,
+    );
+    sockets.push(...open);
+    const refused = outcomes.filter((ws) => ws === 429);
+    assert.equal(open.length, 10, `outcomes: ${outcomes.length}`);
+    assert.equal(refused.length, 30);
+    open.forEach((ws) => ws.terminate());
+    await waitFor(
+      async () => (await upgradeStatus(peer, bearer(token))) === 'open',
+      3000,
+      'the slots to be released',
+    );
+  });
 
   it("refuses a cid reused for another kind of message or target, naming the first one's target", async () => {
     const sender = await pool.connect(gateway, 'cider');
@@ -302,34 +298,30 @@ describe('the address cap under parallel upgrades, and token expiry', () => {
     await redis?.stop();
   });
 
-  it(
-    'opens at most MAX_CONNECTIONS_PER_ADDRESS of 40 parallel upgrades from one address',
-    { todo: 'engineer B: in progress' },
-    async () => {
-      const { token } = await login(tight, 'herd');
-      const outcomes = await Promise.all(
-        Array.from({ length: 40 }, () => rawSocket(tight, token)),
-      );
-      const open = outcomes.filter(
-        (ws): ws is WebSocket => ws instanceof WebSocket,
-      );
-      sockets.push(...open);
-      assert.equal(open.length, 10);
-      assert.equal(outcomes.filter((ws) => ws === 429).length, 30);
-      await Promise.all(
-        open.map((ws) => {
-          const closed = closedWith(ws);
-          ws.close();
-          return closed;
-        }),
-      );
-      await waitFor(
-        async () => (await upgradeStatus(tight, bearer(token))) === 'open',
-        3000,
-        'the connections to be released',
-      );
-    },
-  );
+  it('opens at most MAX_CONNECTIONS_PER_ADDRESS of 40 parallel upgrades from one address', async () => {
+    const { token } = await login(tight, 'herd');
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, () => rawSocket(tight, token)),
+    );
+    const open = outcomes.filter(
+      (ws): ws is WebSocket => ws instanceof WebSocket,
+    );
+    sockets.push(...open);
+    assert.equal(open.length, 10);
+    assert.equal(outcomes.filter((ws) => ws === 429).length, 30);
+    await Promise.all(
+      open.map((ws) => {
+        const closed = closedWith(ws);
+        ws.close();
+        return closed;
+      }),
+    );
+    await waitFor(
+      async () => (await upgradeStatus(tight, bearer(token))) === 'open',
+      3000,
+      'the connections to be released',
+    );
+  });
 
   it('closes an idle socket with 4401 when its token expires', async () => {
     const { token } = await login(tight, 'brief');

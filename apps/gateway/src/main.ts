@@ -85,7 +85,8 @@ async function bootstrap(): Promise<void> {
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),
-    refusal: (user, address) => app.get(ChatService).refusal(user, address),
+    admit: (user, address) => app.get(ChatService).admit(user, address),
+    release: (session) => app.get(ChatService).release(session),
     rateLimited: () => app.get(MetricsService).rateLimited(),
   });
   app.useWebSocketAdapter(adapter);

@@ -15,7 +15,20 @@ import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
 import { errorFrame, refOf } from './frames';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
-export type UpgradeRequest = IncomingMessage & { claims?: TokenClaims };
+export type UpgradeRequest = IncomingMessage & {
+  claims?: TokenClaims;
+  /** The id of the session admitted for this upgrade (its slot is taken). */
+  sessionId?: string;
+  /** True once the upgrade became a socket (whose close gives the slot back). */
+  opened?: boolean;
+};
+
+/** An admitted connection, as the caps count it. */
+export interface AdmittedRef {
+  id: string;
+  username: string;
+  address: string;
+}
 
 export interface ChatWsOptions {
   maxFrameBytes: number;
@@ -23,8 +36,13 @@ export interface ChatWsOptions {
   pingTimeoutMs: number;
   allowedOrigins: string[];
   verifyToken(token: string | undefined): Promise<TokenClaims | null>;
-  /** Why this user may not open another connection from this address (429), or undefined. */
-  refusal(user: string, address: string): Promise<string | undefined>;
+  /** Takes a slot for a new connection of this user from this address, or says why not (429). */
+  admit(
+    user: string,
+    address: string,
+  ): Promise<{ sessionId: string } | { refusal: string }>;
+  /** Gives back the slot of an admitted upgrade that never became a socket. */
+  release(session: AdmittedRef): Promise<void>;
   /** Counts a frame refused for the rate (metrics). */
   rateLimited(): void;
 }
@@ -58,6 +76,10 @@ export class ChatWsAdapter extends WsAdapter {
       verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) =>
         this.verify(info.req, done),
     }) as WsServer;
+    server.on(
+      'connection',
+      (_ws: WebSocket, req: UpgradeRequest) => (req.opened = true),
+    );
     this.keepAlive(server);
     return server;
   }
@@ -262,12 +284,32 @@ export class ChatWsAdapter extends WsAdapter {
       bearerToken(req.headers, req.url ?? '/'),
     );
     if (!claims) return [401, 'Unauthorized: log in again'];
-    const refusal = await this.options.refusal(
-      claims.sub,
-      req.socket.remoteAddress ?? 'unknown',
-    );
-    if (refusal) return [429, refusal];
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const admission = await this.options.admit(claims.sub, address);
+    if ('refusal' in admission) return [429, admission.refusal];
     req.claims = claims;
+    req.sessionId = admission.sessionId;
+    this.releaseUnlessOpened(req, {
+      id: admission.sessionId,
+      username: claims.sub,
+      address,
+    });
     return [101, 'Switching Protocols'];
+  }
+
+  /* The client may hang up between the admission and the 101 (then ws never emits `connection`). */
+  private releaseUnlessOpened(req: UpgradeRequest, session: AdmittedRef): void {
+    const release = (): void => {
+      if (req.opened) return;
+      this.options
+        .release(session)
+        .catch((err: Error) =>
+          this.log.warn(
+            `Could not give back the slot of ${session.username}'s failed upgrade: ${err.message}`,
+          ),
+        );
+    };
+    if (req.socket.destroyed) return release();
+    req.socket.once('close', release);
   }
 }

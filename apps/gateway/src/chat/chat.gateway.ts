@@ -76,7 +76,6 @@ export class ChatGateway
   implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(ChatGateway.name);
-  private sessionCount = 0;
 
   constructor(
     private readonly chat: ChatService,
@@ -88,15 +87,16 @@ export class ChatGateway
   ) {}
 
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
-    const claims = req.claims;
-    if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const { claims, sessionId } = req;
+    if (!claims || !sessionId)
+      return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
     const link = socketLink(
       ws,
       this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
       () => this.metrics.slowConsumerClosed(),
     );
     const session = (ws.session = new ChatSession(
-      `${this.chat.instanceId}/${++this.sessionCount}`,
+      sessionId,
       claims.sub,
       claims,
       link,

@@ -11,7 +11,7 @@ import {
   SubscriptionsService,
 } from '@app/pubsub';
 import { RedisEpoch } from '@app/redis';
-import { RoomsService } from '@app/rooms';
+import { Admission, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -44,10 +44,11 @@ class FakeBus {
 }
 
 class FakeRooms {
-  online = 0;
-  fromAddress = 0;
-  async admission(): Promise<{ sessions: number; fromAddress: number }> {
-    return { sessions: this.online, fromAddress: this.fromAddress };
+  next: Admission = { admitted: true };
+  admitted: string[] = [];
+  async admit(session: { id: string }): Promise<Admission> {
+    if (this.next.admitted) this.admitted.push(session.id);
+    return this.next;
   }
 }
 
@@ -204,18 +205,24 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('refuses a connection over the per-user or per-address cap, naming the setting', async () => {
-    assert.equal(await sut.refusal('ann', '10.0.0.1'), undefined);
-    rooms.online = 2;
+  it('admits a connection with a new session id, or refuses it over the per-user or per-address cap, naming the setting', async () => {
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/1',
+    });
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/2',
+    });
+    rooms.next = { admitted: false, cap: 'user', open: 2 };
+    const refused = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in refused);
     assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_SESSIONS_PER_USER=2/,
+      refused.refusal,
+      /ann already has 2 open sessions \(MAX_SESSIONS_PER_USER=2\)/,
     );
-    rooms.online = 0;
-    rooms.fromAddress = 3;
-    assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_CONNECTIONS_PER_ADDRESS=3/,
-    );
+    rooms.next = { admitted: false, cap: 'address', open: 3 };
+    const crowded = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in crowded);
+    assert.match(crowded.refusal, /MAX_CONNECTIONS_PER_ADDRESS=3/);
+    assert.deepEqual(rooms.admitted, ['east/1', 'east/2']);
   });
 });

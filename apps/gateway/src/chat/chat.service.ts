@@ -24,7 +24,13 @@ import {
   SubscriptionsService,
 } from '@app/pubsub';
 import { RedisEpoch } from '@app/redis';
-import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
+import {
+  Caps,
+  ClientSessionRef,
+  INSTANCE_ID,
+  Move,
+  RoomsService,
+} from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -45,7 +51,8 @@ export interface HistoryQuery {
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
 export class ChatService {
-  private readonly caps: { perUser: number; perAddress: number };
+  private readonly caps: Caps;
+  private sessionCount = 0;
 
   constructor(
     private readonly bus: ChatBus,
@@ -94,18 +101,32 @@ export class ChatService {
   }
 
   /**
-   * Why a new connection of `user` from `address` is refused (MAX_SESSIONS_PER_USER,
-   * MAX_CONNECTIONS_PER_ADDRESS across the cluster), or undefined when it may open.
+   * Takes a slot for a new connection of `user` from `address` and names its session; or says why it is
+   * refused (MAX_SESSIONS_PER_USER, MAX_CONNECTIONS_PER_ADDRESS across the cluster). The check and the
+   * slot are one step in Redis, so parallel upgrades never pass a cap.
    */
-  async refusal(user: string, address: string): Promise<string | undefined> {
-    const { sessions, fromAddress } = await this.rooms.admission(user, address);
-    if (sessions >= this.caps.perUser) {
-      return `${user} already has ${sessions} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
-    }
-    if (fromAddress >= this.caps.perAddress) {
-      return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
-    }
-    return undefined;
+  async admit(
+    user: string,
+    address: string,
+  ): Promise<{ sessionId: string } | { refusal: string }> {
+    const sessionId = `${this.instanceId}/${++this.sessionCount}`;
+    const admission = await this.rooms.admit(
+      { id: sessionId, username: user, address },
+      this.caps,
+    );
+    if (admission.admitted) return { sessionId };
+    if (admission.cap === 'user')
+      return {
+        refusal: `${user} already has ${admission.open} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`,
+      };
+    return {
+      refusal: `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`,
+    };
+  }
+
+  /** Gives back the slot of an admitted connection whose session never opened (its upgrade failed). */
+  async release(session: ClientSessionRef): Promise<void> {
+    await this.rooms.close(session, '');
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
