@@ -7,10 +7,11 @@ import {
   ChatClient,
   ClientPool,
   login,
+  openSocket,
   upgradeStatus,
 } from './support/chat-client';
-import { CA, GatewayProcess } from './support/gateway-process';
-import { sleep, waitFor } from './support/ports';
+import { GatewayProcess } from './support/gateway-process';
+import { p99, sleep, waitFor } from './support/ports';
 import { cpuSeconds, cpuShare } from './support/process-cpu';
 import { TestRedis } from './support/redis-server';
 import { httpsText } from './support/https-text';
@@ -19,32 +20,10 @@ const bearer = (token: string): Record<string, string> => ({
   authorization: `Bearer ${token}`,
 });
 
-const p99 = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
-
-/** A raw socket of `token`'s user, open (welcome not awaited), or the status its upgrade was refused with. */
-function rawSocket(
+const rawSocket = (
   gateway: GatewayProcess,
   token: string,
-): Promise<WebSocket | number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl, {
-      ca: CA,
-      headers: bearer(token),
-      handshakeTimeout: 10000,
-    });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', (err) =>
-      err.message.includes('Unexpected server response')
-        ? undefined
-        : reject(err),
-    );
-  });
-}
+): Promise<WebSocket | number> => openSocket(gateway, bearer(token));
 
 const closedWith = (ws: WebSocket): Promise<number> =>
   ws.readyState === WebSocket.CLOSED
