@@ -114,6 +114,22 @@ describe('chat-cli against two gateway instances', () => {
   );
 
   it(
+    'shows the name as registered when it is typed in another case',
+    { timeout: 30000 },
+    async () => {
+      await endCleanly(await session('zoe', [east.port]));
+      const again = cli('Zoe', ['--port', String(west.port), '--user', 'Zoe'], {
+        CHAT_PASSWORD: 'pw',
+      });
+      await again.line(/^logged in as zoe \(existing account\)$/);
+      again.write('hello from zoe');
+      await again.line(new RegExp(`^${TIME} #global <zoe> hello from zoe$`));
+      await endCleanly(again);
+      assert.equal(again.out.join('\n').includes('Zoe'), false);
+    },
+  );
+
+  it(
     'neutralises escape sequences sent by another user',
     { timeout: 30000 },
     async () => {
@@ -222,7 +238,7 @@ describe('chat-cli against two gateway instances', () => {
         await doomed.stop();
         await ivan.errorLine(
           new RegExp(
-            `^connection to localhost:${doomed.port} lost \\(code 1001`,
+            `^connection to localhost:${doomed.port} lost \\(code 1012`,
           ),
         );
         await ivan.line(

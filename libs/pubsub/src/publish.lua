@@ -49,6 +49,8 @@ local stored = '{"id":"' .. id .. '",' .. body .. '}'
 
 local delivered = 1
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, entry, 'm', stored)
+-- A room's history expires only while nobody is in it (ROOM_HISTORY_TTL_SECONDS): a message keeps it.
+if kind == 'message' then redis.call('PERSIST', KEYS[5]) end
 if kind == 'dm' then
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, entry, 'm', stored)
   if (tonumber(redis.call('HGET', KEYS[7], target)) or 0) <= 0 then delivered = 0 end
