@@ -27,8 +27,10 @@ import { launchEnv, LaunchError, parseLaunchArgs } from './config/launch-args';
 import { publicUrl } from './config/public-url';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
+import { hsts } from './http/hsts';
 import { httpErrorHandler } from './http/http-errors';
 import { ChatLogger, logFormat } from './logging/chat-logger';
+import { MetricsService } from './metrics/metrics.service';
 import { serveOpenApi } from './openapi/open-api';
 import { serveWebPage } from './web/web-page';
 
@@ -81,6 +83,7 @@ async function bootstrap(): Promise<void> {
       forceCloseConnections: true,
     },
   );
+  app.use(hsts(settings.HSTS_MAX_AGE_SECONDS));
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
   serveWebPage(app);
@@ -93,7 +96,9 @@ async function bootstrap(): Promise<void> {
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     verifyToken: (token) => app.get(AuthService).verify(token),
-    refusal: (user, address) => app.get(ChatService).refusal(user, address),
+    admit: (user, address) => app.get(ChatService).admit(user, address),
+    release: (session) => app.get(ChatService).release(session),
+    rateLimited: () => app.get(MetricsService).rateLimited(),
   });
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));

@@ -22,8 +22,17 @@ export interface Draft {
 
 export type Outcome =
   | { status: 'ok'; id: string; delivered: boolean; ts: number }
-  /** The cid was used before: the first message's id (and, for a DM, whether it was delivered). */
-  | { status: 'dup'; id: string; target: string; delivered: boolean }
+  /**
+   * The cid was used before: the first message's id, its room or recipient, its kind (unknown for a cid
+   * stored by an older version) and, for a DM, whether it was delivered.
+   */
+  | {
+      status: 'dup';
+      id: string;
+      target: string;
+      kind?: 'message' | 'dm';
+      delivered: boolean;
+    }
   /** The sender's message rate is exceeded; `cutOff` when that happened too often in the last minute. */
   | { status: 'rate'; cutOff: boolean }
   /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
@@ -206,11 +215,12 @@ export class ChatBus {
       case 'ok':
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
       case 'dup': {
-        const [id, original, delivered] = reply[1].split(' ');
+        const [id, original, delivered, kind] = reply[1].split(' ');
         return {
           status: 'dup',
           id,
           target: original,
+          ...((kind === 'message' || kind === 'dm') && { kind }),
           delivered: delivered === '1',
         };
       }

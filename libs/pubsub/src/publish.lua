@@ -7,7 +7,7 @@
 --       published event adds to them (e.g. ',"origin":"..."'), 5 stream length, 6 cid TTL in s (0: no cid),
 --       7 rate per second, 8 burst, 9 strikes before the sender is cut off, 10 deadline in ms of Redis time
 --       (0: none), 11 the room (message) or the recipient (dm)
--- Returns {'ok', id, delivered} | {'dup', reply stored for the cid} | {'rate', 1 if strikes are used up} | {'late'}
+-- Returns {'ok', id, delivered} | {'dup', reply stored for the cid: "id target delivered kind"} | {'rate', 1 if strikes are used up} | {'late'}
 --
 -- Ids: max(last id + 1, Redis time in ms * 1024), zero-padded to 16 digits. They keep rising even after
 -- Redis lost its data (the clock does not go back), and they are the entries' ids in every stream.
@@ -59,7 +59,8 @@ elseif redis.call('SCARD', KEYS[7]) > 0 then
 end
 
 if cidTtl > 0 then
-  redis.call('SET', KEYS[2], id .. ' ' .. target .. ' ' .. delivered, 'EX', cidTtl)
+  -- The kind and target too, so that a reuse of the cid for another message is told apart from a retry.
+  redis.call('SET', KEYS[2], id .. ' ' .. target .. ' ' .. delivered .. ' ' .. kind, 'EX', cidTtl)
 end
 redis.call('PUBLISH', channel, '{"id":"' .. id .. '","prev":"' .. string.format('%016d', prev) .. '",' .. body .. extra .. '}')
 return {'ok', id, delivered}

@@ -4,6 +4,8 @@
 --       8 the instance's hash of open sessions per client address
 -- ARGV: 1 session id, 2 user, 3 room moved from ('' for a new session), 4 room moved to ('' to exit),
 --       5 the session's client address, counted in KEYS[8] as it opens and exits ('' to leave the count)
+-- A session admitted by admit.lua is already recorded without a room and counted: its first move counts
+-- nothing again, and its exit from '' (it never opened) gives the slot back without marking DMs seen.
 -- Returns {'ok', left, joined, users, offline, emptied}: 1 if the user has no session left in the old room,
 -- 1 if the user is new in the target room, distinct users there, 1 if the user's last session exited,
 -- 1 if the old room has nobody left in it;
@@ -15,7 +17,7 @@ local rec = redis.call('HGET', sessions, sid)
 local actual = ''
 if rec then actual = string.sub(rec, string.len(user) + 2) end
 if actual ~= from then return {'stale', actual} end
-if from == to then return {'ok', 0, 0, redis.call('HLEN', toKey), 0, 0} end
+if from == to and (from ~= '' or not rec) then return {'ok', 0, 0, redis.call('HLEN', toKey), 0, 0} end
 
 local left, emptied = 0, 0
 if from ~= '' then
@@ -27,7 +29,7 @@ if from ~= '' then
       emptied = 1
     end
   end
-else
+elseif not rec then
   redis.call('HINCRBY', online, user, 1)
   if address ~= '' then redis.call('HINCRBY', KEYS[8], address, 1) end
 end
@@ -41,7 +43,7 @@ if to == '' then
   if redis.call('HINCRBY', online, user, -1) <= 0 then
     redis.call('HDEL', online, user)
     -- Every DM with an id up to here reached a live session of the user: later logins need not show them.
-    redis.call('SET', KEYS[7], redis.call('GET', KEYS[6]) or '0')
+    if from ~= '' then redis.call('SET', KEYS[7], redis.call('GET', KEYS[6]) or '0') end
     offline = 1
   end
   return {'ok', left, 0, 0, offline, emptied}

@@ -105,24 +105,68 @@ describe(RoomsService.name, () => {
     const e2 = { id: 'east/12', username: 'e', address: '10.0.0.9' };
     assert.deepEqual(await sut.open(e1, 'global'), move(false, true, 1));
     await sut.open(e2, 'global');
-    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
-      sessions: 2,
-      fromAddress: 2,
+    const caps = { perUser: 2, perAddress: 3 };
+    const e3 = { id: 'east/13', username: 'e', address: '10.0.0.9' };
+    assert.deepEqual(await sut.admit(e3, caps), {
+      admitted: false,
+      cap: 'user',
+      open: 2,
     });
     await sut.close(e1, 'global');
     await sut.close(e1, 'global');
-    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
-      sessions: 1,
-      fromAddress: 1,
-    });
+    assert.deepEqual(await sut.admit(e3, caps), { admitted: true });
     assert.deepEqual(
       await sut.close(e2, 'global'),
-      move(true, false, 0, true, true),
+      move(true, false, 0, false, true),
     );
+    assert.deepEqual(await sut.close(e3, ''), move(false, false, 0, true));
     assert.equal(
       await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
       0,
     );
+  });
+
+  it('admits parallel sessions atomically up to the caps, counts an admitted one once, and gives a never-opened one back', async () => {
+    const caps = { perUser: 3, perAddress: 100 };
+    const tries = Array.from({ length: 10 }, (_, i) => ({
+      id: `${i % 2 ? 'west' : 'east'}/2${i}`,
+      username: 'f',
+      address: '10.0.0.7',
+    }));
+    const verdicts = await Promise.all(
+      tries.map((ref, i) => (i % 2 ? peer : sut).admit(ref, caps)),
+    );
+    const admitted = tries.filter((_, i) => verdicts[i].admitted);
+    assert.equal(admitted.length, 3);
+    assert.equal(await redis.hget('chat:online', 'f'), '3');
+    const [first, second, third] = admitted;
+    const instance = (ref: { id: string }): RoomsService =>
+      ref.id.startsWith('west') ? peer : sut;
+    assert.deepEqual(
+      await instance(first).open(first, 'global'),
+      move(false, true, 1),
+    );
+    assert.equal(await redis.hget('chat:online', 'f'), '3', 'counted once');
+    await instance(second).close(second, '');
+    assert.equal(await redis.hget('chat:online', 'f'), '2');
+    assert.equal(
+      await redis.get('chat:dm-seen:f'),
+      null,
+      'a session that never opened saw no DMs',
+    );
+    await instance(third).close(third, 'global');
+    await instance(first).close(first, 'global');
+    assert.equal(await sut.isOnline('f'), false);
+    await Promise.all([sut.heartbeat(60_000), peer.heartbeat(60_000)]);
+    await peer.reapDeadInstances();
+    const perAddress = { perUser: 100, perAddress: 1 };
+    const g = { id: 'east/31', username: 'g', address: '10.0.0.8' };
+    assert.deepEqual(await sut.admit(g, perAddress), { admitted: true });
+    assert.deepEqual(
+      await peer.admit({ ...g, id: 'west/31', username: 'h' }, perAddress),
+      { admitted: false, cap: 'address', open: 1 },
+    );
+    await sut.close(g, '');
   });
 
   it('reaps the sessions of an instance whose heartbeat lapsed, and only then, and tells it so', async () => {

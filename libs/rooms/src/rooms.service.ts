@@ -42,11 +42,16 @@ export interface Departure {
   emptied: boolean;
 }
 
-/** What the connection caps look at: the user's open sessions, and those from one client address. */
-export interface Admission {
-  sessions: number;
-  fromAddress: number;
+/** The connection caps: open sessions per user, and per client address, across the cluster. */
+export interface Caps {
+  perUser: number;
+  perAddress: number;
 }
+
+/** A new session's slot was taken, or which cap refused it and how many sessions hold that cap. */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; cap: 'user' | 'address'; open: number };
 
 export interface Heartbeat {
   /** This instance's alive key had expired (it was paused, or Redis lost it). */
@@ -64,6 +69,7 @@ export interface Reaping {
 
 type MoveReply =
   ['ok', number, number, number, number, number] | ['stale', string];
+type AdmitReply = ['ok' | 'user' | 'address', number];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
@@ -75,6 +81,7 @@ export class RoomsService {
   private publicUrl = '';
   /** The other live instances' public addresses seen at the last heartbeat, sorted. */
   private peerUrls: string[] = [];
+  private readonly admitScript: LuaCommand<AdmitReply>;
   private readonly moveScript: LuaCommand<MoveReply>;
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
@@ -83,6 +90,11 @@ export class RoomsService {
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
     this.sessionsKey = ChatKeys.instanceSessions(instanceId);
+    this.admitScript = defineLuaCommand(
+      redis,
+      'chatRoomsAdmit',
+      readLuaFile(__dirname, 'admit.lua'),
+    );
     this.moveScript = defineLuaCommand(
       redis,
       'chatRoomsMove',
@@ -95,12 +107,12 @@ export class RoomsService {
     );
   }
 
-  /** Records a new session of this instance in `room`, counted against its client address. */
+  /** Records a new session of this instance in `room`, counted against its client address (unless `admit` counted it). */
   open(session: ClientSessionRef, room: string): Promise<Move> {
     return this.runMove(this.sessionsKey, session, '', room, session.address);
   }
 
-  /** Takes the session out of `room` and off this instance, and out of its address's count. */
+  /** Takes the session out of `room` ('' for an admitted one that never opened) and off this instance, and out of its address's count. */
   close(session: ClientSessionRef, room: string): Promise<Move> {
     return this.runMove(this.sessionsKey, session, room, '', session.address);
   }
@@ -176,24 +188,27 @@ export class RoomsService {
   }
 
   /**
-   * The user's open sessions and the open sessions from `address`, across the cluster (the instances
-   * known at the last heartbeat). Counted before the upgrade, so a burst may pass a cap by a few.
+   * Takes a slot for a new session of this instance in one atomic step, when neither the user's nor the
+   * address's open sessions (on the instances known at the last heartbeat) have reached their cap.
    */
-  async admission(user: string, address: string): Promise<Admission> {
-    const instances = new Set([...this.instances, this.instanceId]);
-    const pipeline = this.redis.pipeline().hget(ChatKeys.online, user);
-    instances.forEach((instance) =>
-      pipeline.hget(ChatKeys.instanceAddresses(instance), address),
-    );
-    const replies = (await pipeline.exec()) ?? [];
-    const counts = replies.map(([err, value]) => {
-      if (err) throw err;
-      return Number(value ?? 0);
-    });
-    return {
-      sessions: counts[0],
-      fromAddress: counts.slice(1).reduce((sum, n) => sum + n, 0),
-    };
+  async admit(session: ClientSessionRef, caps: Caps): Promise<Admission> {
+    const others = this.instances.filter((id) => id !== this.instanceId);
+    const keys = [
+      ChatKeys.online,
+      this.sessionsKey,
+      ChatKeys.instanceAddresses(this.instanceId),
+      ...others.map((id) => ChatKeys.instanceAddresses(id)),
+    ];
+    const [verdict, open] = await this.admitScript(keys, [
+      session.id,
+      session.username,
+      session.address,
+      caps.perUser,
+      caps.perAddress,
+    ]);
+    return verdict === 'ok'
+      ? { admitted: true }
+      : { admitted: false, cap: verdict, open };
   }
 
   /** The public addresses of the live instances seen at the last heartbeat, this one first. */
@@ -260,8 +275,10 @@ export class RoomsService {
       ),
     );
     const liveIds = new Set(live.map((s) => s.id));
+    // A record without a room is an upgrade in flight (admit.lua): its socket gives it back.
     for (const [id, [username, room]] of recorded) {
-      if (!liveIds.has(id)) await this.move({ id, username }, room, '');
+      if (!liveIds.has(id) && room !== '')
+        await this.move({ id, username }, room, '');
     }
     const moves: Array<{ session: S; move: Move }> = [];
     for (const session of live) {

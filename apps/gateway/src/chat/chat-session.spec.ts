@@ -64,4 +64,26 @@ describe(ChatSession.name, () => {
       'next',
     ]);
   });
+
+  it('drops the frames still queued when it ends, and runs its exit right after the one in progress', async () => {
+    const { sut } = make();
+    const ran: string[] = [];
+    let finishFirst = (): void => undefined;
+    void sut.enqueue(
+      () =>
+        new Promise<void>((resolve) => {
+          ran.push('first');
+          finishFirst = resolve;
+        }),
+    );
+    for (let i = 0; i < 3; i++)
+      void sut.enqueue(async () => void ran.push(`queued ${i}`));
+    await Promise.resolve();
+    const exit = sut.finish(async () => void ran.push('exit'));
+    void sut.enqueue(async () => void ran.push('late'));
+    assert.equal(sut.ended, true);
+    finishFirst();
+    await exit;
+    assert.deepEqual(ran, ['first', 'exit']);
+  });
 });

@@ -1,6 +1,8 @@
 import { TokenClaims } from '@app/auth';
 import { LOBBY } from '@app/protocol';
 
+import { FloodGuard } from './flood-guard';
+
 /**
  * A frame as it goes out: a string, or the UTF-8 bytes of one (a bus event's frame is encoded once and
  * the same bytes go to every recipient).
@@ -20,8 +22,16 @@ interface Held {
   room?: string;
 }
 
+/** A session whose frames nothing limits (tests, tools). */
+const UNLIMITED = {
+  perSecond: Number.MAX_SAFE_INTEGER,
+  burst: Number.MAX_SAFE_INTEGER,
+  strikes: Number.MAX_SAFE_INTEGER,
+};
+
 /**
- * One connected client of this instance. Frames are handled one after another through `queue`.
+ * One connected client of this instance. Frames are handled one after another through `queue`; once the
+ * session is closed, frames still waiting there are dropped (never run), so its exit never waits behind them.
  *
  * Delivery keeps one rule: a session gets message ids in rising order, each once. Until the client's
  * first frame has been handled, live frames are held, because a first `resume` replays older messages
@@ -32,6 +42,7 @@ export class ChatSession {
   room = LOBBY;
   queue: Promise<void> = Promise.resolve();
   private lastId = '';
+  private closed = false;
   private held: Held[] | undefined = [];
   private unread: Array<{ frame: OutFrame; id: string }> = [];
   /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
@@ -44,6 +55,8 @@ export class ChatSession {
     private readonly link: SessionLink,
     /** The client's address, as the connection caps count it. */
     readonly address = 'unknown',
+    /** The frame rate and rate-limit strikes of this session. */
+    readonly flood = new FloodGuard(UNLIMITED),
   ) {}
 
   get expiresAt(): number {
@@ -59,7 +72,13 @@ export class ChatSession {
     this.link.send(frame);
   }
 
+  /** True once the session was closed (by either side): its frames are no longer handled. */
+  get ended(): boolean {
+    return this.closed;
+  }
+
   close(code: number, reason: string): void {
+    this.closed = true;
     this.link.close(code, reason);
   }
 
@@ -103,9 +122,18 @@ export class ChatSession {
     return replay?.length ?? 0;
   }
 
-  /** Runs `task` after every earlier frame of this session; a failure never blocks the next one. */
+  /** Runs `task` after every earlier one of this session, unless the session has ended by then; a failure never blocks the next one. */
   enqueue(task: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(task).catch(() => undefined);
+    this.queue = this.queue
+      .then(() => (this.closed ? undefined : task()))
+      .catch(() => undefined);
+    return this.queue;
+  }
+
+  /** Ends the session: tasks not started yet are dropped, and `last` runs as soon as the one in progress is done. */
+  finish(last: () => Promise<void>): Promise<void> {
+    this.closed = true;
+    this.queue = this.queue.then(last).catch(() => undefined);
     return this.queue;
   }
 }

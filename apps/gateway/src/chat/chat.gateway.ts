@@ -41,6 +41,7 @@ import { ChatSession } from './chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
 import { CurrentSession } from './current-session.decorator';
+import { FloodGuard } from './flood-guard';
 import {
   DmData,
   FrameSchemas,
@@ -78,7 +79,6 @@ export class ChatGateway
   implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(ChatGateway.name);
-  private sessionCount = 0;
 
   constructor(
     private readonly chat: ChatService,
@@ -90,19 +90,25 @@ export class ChatGateway
   ) {}
 
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
-    const claims = req.claims;
-    if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const { claims, sessionId } = req;
+    if (!claims || !sessionId)
+      return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
     const link = socketLink(
       ws,
       this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
       () => this.metrics.slowConsumerClosed(),
     );
     const session = (ws.session = new ChatSession(
-      `${this.chat.instanceId}/${++this.sessionCount}`,
+      sessionId,
       claims.sub,
       claims,
       link,
       req.socket.remoteAddress,
+      new FloodGuard({
+        perSecond: this.config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
+        burst: this.config.getOrThrow<number>('RATE_LIMIT_BURST'),
+        strikes: this.config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
+      }),
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
@@ -129,7 +135,7 @@ export class ChatGateway
     const session = ws.session;
     if (!session) return;
     this.sessionLog.closed(session);
-    void session.enqueue(() => this.leave(session));
+    void session.finish(() => this.leave(session));
   }
 
   /*
@@ -140,7 +146,7 @@ export class ChatGateway
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
     await Promise.all(
-      sessions.map((session) => session.enqueue(() => this.leave(session))),
+      sessions.map((session) => session.finish(() => this.leave(session))),
     );
     const notice = serverFrame(ServerEvent.Reconnect, {
       withinMs: this.config.getOrThrow<number>('RECONNECT_WINDOW_MS'),

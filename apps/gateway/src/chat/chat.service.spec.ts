@@ -11,7 +11,7 @@ import {
   SubscriptionsService,
 } from '@app/pubsub';
 import { RedisEpoch } from '@app/redis';
-import { RoomsService } from '@app/rooms';
+import { Admission, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -44,13 +44,14 @@ class FakeBus {
 }
 
 class FakeRooms {
-  online = 0;
-  fromAddress = 0;
+  next: Admission = { admitted: true };
+  admitted: string[] = [];
   occupants = new Set<string>();
   creationWait = 0;
   lastMove = { userLeft: true, userJoined: true, users: 1, emptied: false };
-  async admission(): Promise<{ sessions: number; fromAddress: number }> {
-    return { sessions: this.online, fromAddress: this.fromAddress };
+  async admit(session: { id: string }): Promise<Admission> {
+    if (this.next.admitted) this.admitted.push(session.id);
+    return this.next;
   }
   async move(): Promise<unknown> {
     return { ...this.lastMove, offline: false };
@@ -144,7 +145,7 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('answers a send with its id, and a repeated cid with the first id and room', async () => {
+  it('answers a send with its id, and a repeated cid with the first id', async () => {
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000007',
       room: 'global',
@@ -153,14 +154,41 @@ describe(ChatService.name, () => {
     bus.next = {
       status: 'dup',
       id: '0000000000000003',
-      target: 'r9',
+      target: 'global',
+      kind: 'message',
       delivered: true,
     };
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000003',
-      room: 'r9',
+      room: 'global',
       cid: 'c1',
     });
+  });
+
+  it('refuses a cid used before for another kind of message or another target, naming the first', async () => {
+    bus.next = {
+      status: 'dup',
+      id: '0000000000000003',
+      target: 'r9',
+      kind: 'message',
+      delivered: true,
+    };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /^cid "c1" was already used for a message to #r9: use a new cid$/,
+    );
+    await rejects(
+      sut.dm(session(), 'bob', 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a message to #r9/,
+    );
+    bus.next = { ...bus.next, target: 'bob', kind: 'dm' };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a DM to bob/,
+    );
   });
 
   it('tells an unreachable store (INTERNAL, not stored) from an unknown outcome (TIMEOUT, retry with the cid)', async () => {
@@ -270,18 +298,24 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('refuses a connection over the per-user or per-address cap, naming the setting', async () => {
-    assert.equal(await sut.refusal('ann', '10.0.0.1'), undefined);
-    rooms.online = 2;
+  it('admits a connection with a new session id, or refuses it over the per-user or per-address cap, naming the setting', async () => {
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/1',
+    });
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/2',
+    });
+    rooms.next = { admitted: false, cap: 'user', open: 2 };
+    const refused = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in refused);
     assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_SESSIONS_PER_USER=2/,
+      refused.refusal,
+      /ann already has 2 open sessions \(MAX_SESSIONS_PER_USER=2\)/,
     );
-    rooms.online = 0;
-    rooms.fromAddress = 3;
-    assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_CONNECTIONS_PER_ADDRESS=3/,
-    );
+    rooms.next = { admitted: false, cap: 'address', open: 3 };
+    const crowded = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in crowded);
+    assert.match(crowded.refusal, /MAX_CONNECTIONS_PER_ADDRESS=3/);
+    assert.deepEqual(rooms.admitted, ['east/1', 'east/2']);
   });
 });

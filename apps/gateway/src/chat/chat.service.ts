@@ -24,7 +24,7 @@ import {
   SubscriptionsService,
 } from '@app/pubsub';
 import { isRedisOutOfMemory, RedisEpoch, STORE_FULL_MESSAGE } from '@app/redis';
-import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
+import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -52,6 +52,7 @@ export class ChatService {
     roomsPerHour: number;
     roomHistoryTtl: number;
   };
+  private sessionCount = 0;
 
   constructor(
     private readonly bus: ChatBus,
@@ -104,18 +105,33 @@ export class ChatService {
   }
 
   /**
-   * Why a new connection of `user` from `address` is refused (MAX_SESSIONS_PER_USER,
-   * MAX_CONNECTIONS_PER_ADDRESS across the cluster), or undefined when it may open.
+   * Takes a slot for a new connection of `user` from `address` and names its session; or says why it is
+   * refused (MAX_SESSIONS_PER_USER, MAX_CONNECTIONS_PER_ADDRESS across the cluster). The check and the
+   * slot are one step in Redis, so parallel upgrades never pass a cap.
    */
-  async refusal(user: string, address: string): Promise<string | undefined> {
-    const { sessions, fromAddress } = await this.rooms.admission(user, address);
-    if (sessions >= this.caps.perUser) {
-      return `${user} already has ${sessions} open ${sessions === 1 ? 'session' : 'sessions'} (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
-    }
-    if (fromAddress >= this.caps.perAddress) {
-      return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
-    }
-    return undefined;
+  async admit(
+    user: string,
+    address: string,
+  ): Promise<{ sessionId: string } | { refusal: string }> {
+    const sessionId = `${this.instanceId}/${++this.sessionCount}`;
+    const admission = await this.rooms.admit(
+      { id: sessionId, username: user, address },
+      this.caps,
+    );
+    if (admission.admitted) return { sessionId };
+    const { open } = admission;
+    if (admission.cap === 'user')
+      return {
+        refusal: `${user} already has ${open} open ${open === 1 ? 'session' : 'sessions'} (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`,
+      };
+    return {
+      refusal: `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`,
+    };
+  }
+
+  /** Gives back the slot of an admitted connection whose session never opened (its upgrade failed). */
+  async release(session: ClientSessionRef): Promise<void> {
+    await this.rooms.close(session, '');
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
@@ -131,17 +147,15 @@ export class ChatService {
     text: string,
     cid?: string,
   ): Promise<Reply<Sent>> {
-    const outcome = await this.publish(session, () =>
-      this.bus.publishMessage(session.room, {
-        from: session.username,
-        text,
-        cid,
-      }),
+    const room = session.room;
+    const outcome = await this.publish(
+      session,
+      () =>
+        this.bus.publishMessage(room, { from: session.username, text, cid }),
+      { kind: 'message', target: room, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('message');
-    if (outcome.status === 'dup')
-      return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
-    return { id: outcome.id, room: session.room, ...(cid && { cid }) };
+    return { id: outcome.id, room, ...(cid && { cid }) };
   }
 
   async dm(
@@ -157,8 +171,10 @@ export class ChatService {
         'You cannot send a DM to yourself',
       );
     const draft: Draft = { from: session.username, text, cid };
-    const outcome = await this.publish(session, () =>
-      this.bus.publishDm(target, draft, session.id),
+    const outcome = await this.publish(
+      session,
+      () => this.bus.publishDm(target, draft, session.id),
+      { kind: 'dm', target, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('dm');
     return {
@@ -333,10 +349,14 @@ export class ChatService {
     );
   }
 
-  /* Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. */
+  /*
+   * Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. A
+   * repeated cid is answered with the first reply only when it was for the same kind and target.
+   */
   private async publish(
     session: ChatSession,
     attempt: () => Promise<Outcome>,
+    message: { kind: 'message' | 'dm'; target: string; cid?: string },
   ): Promise<Outcome & { status: 'ok' | 'dup' }> {
     let outcome: Outcome;
     try {
@@ -357,7 +377,8 @@ export class ChatService {
     }
     if (outcome.status === 'rate') {
       this.metrics.rateLimited();
-      if (outcome.cutOff)
+      // `strike` first: every refusal counts for the session, whatever Redis counted for the user.
+      if (session.flood.strike() || outcome.cutOff)
         setImmediate(() =>
           session.close(
             CLOSE_POLICY,
@@ -373,6 +394,20 @@ export class ChatService {
       throw new ChatError(
         ErrorCode.Timeout,
         'The chat store answered too late, so the message was not stored: send it again',
+      );
+    }
+    if (
+      outcome.status === 'dup' &&
+      (outcome.target !== message.target ||
+        (outcome.kind ?? message.kind) !== message.kind)
+    ) {
+      const first =
+        outcome.kind === 'dm'
+          ? `a DM to ${outcome.target}`
+          : `a message to #${outcome.target}`;
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `cid "${message.cid}" was already used for ${first}: use a new cid`,
       );
     }
     return outcome;

@@ -40,6 +40,7 @@ describe(validateSettings.name, () => {
       ],
       [10000, 10000, 30000],
     );
+    assert.equal(sut.HSTS_MAX_AGE_SECONDS, 31536000);
     assert.deepEqual(
       [
         sut.SHUTDOWN_DRAIN_MS,
@@ -112,6 +113,7 @@ describe(validateSettings.name, () => {
     const secrets = {
       CHAT_JWT_SECRET: 'jwt-secret-too-short',
       CHAT_ADMIN_TOKEN: 'admin-tok',
+      METRICS_TOKEN: 'metrics-tok',
       REDIS_URL: 'redis://user:hunter2 pw@host:6379',
     };
     assert.throws(
@@ -123,10 +125,13 @@ describe(validateSettings.name, () => {
         /CHAT_ADMIN_TOKEN \(value hidden\) must be at least 16 characters/.test(
           err.message,
         ) &&
+        /METRICS_TOKEN \(value hidden\) must be at least 16 characters/.test(
+          err.message,
+        ) &&
         /REDIS_URL="redis:\/\/user:\*\*\*@host:6379" must be/.test(
           err.message,
         ) &&
-        !/jwt-secret-too-short|admin-tok|hunter2/.test(err.message),
+        !/jwt-secret-too-short|admin-tok|metrics-tok|hunter2/.test(err.message),
     );
   });
 });

@@ -277,6 +277,12 @@ export class Settings {
   @IntSetting(1000, 600000, MILLISECONDS)
   HTTP_HEADERS_TIMEOUT_MS = 10000;
 
+  @Doc(
+    'how long browsers keep to HTTPS for this host (Strict-Transport-Security max-age); 0 tells them to forget it',
+  )
+  @IntSetting(0, 63072000, SECONDS)
+  HSTS_MAX_AGE_SECONDS = 31536000;
+
   @Doc('time allowed for a whole request')
   @IntSetting(1000, 3600000, MILLISECONDS)
   HTTP_REQUEST_TIMEOUT_MS = 30000;
@@ -404,7 +410,11 @@ export function settingDocs(): SettingDoc[] {
 }
 
 /** Settings whose value never appears in a message; REDIS_URL is shown without its password. */
-const SECRETS = new Set(['CHAT_JWT_SECRET', 'CHAT_ADMIN_TOKEN']);
+const SECRETS = new Set([
+  'CHAT_JWT_SECRET',
+  'CHAT_ADMIN_TOKEN',
+  'METRICS_TOKEN',
+]);
 
 const shown = (name: string, value: unknown): string => {
   if (SECRETS.has(name)) return `${name} (value hidden)`;
