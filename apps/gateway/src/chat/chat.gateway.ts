@@ -89,9 +89,14 @@ export class ChatGateway
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
     const claims = req.claims;
     if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const maxBuffered = this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES');
     const link = socketLink(
       ws,
-      this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
+      maxBuffered,
+      Math.min(
+        this.config.getOrThrow<number>('REPLAY_MAX_BUFFERED_BYTES'),
+        maxBuffered / 2,
+      ),
       () => this.metrics.slowConsumerClosed(),
     );
     const session = (ws.session = new ChatSession(
@@ -100,6 +105,7 @@ export class ChatGateway
       claims,
       link,
       req.socket.remoteAddress,
+      (id) => this.chat.dmWritten(claims.sub, id),
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
@@ -117,7 +123,7 @@ export class ChatGateway
     );
     // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
     setTimeout(
-      () => void session.enqueue(async () => void session.release()),
+      () => void session.enqueue(() => this.release(session)),
       this.config.getOrThrow<number>('RESUME_WAIT_MS'),
     ).unref();
   }
@@ -237,6 +243,17 @@ export class ChatGateway
     return this.chat
       .resume(session, data.since, data.room)
       .then(reply(ServerEvent.Resumed, data.ref));
+  }
+
+  /* Without a resume: the unread DMs, then the live frames. A catch-up that fails leaves them unread. */
+  private async release(session: ChatSession): Promise<void> {
+    await session
+      .release()
+      .catch((err: Error) =>
+        this.logger.warn(
+          `Could not send ${session.username}'s unread DMs (they stay unread): ${err.message}`,
+        ),
+      );
   }
 
   private leave(session: ChatSession): Promise<void> {

@@ -10,6 +10,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { SessionGuard } from './session.guard';
+import { fakeLink } from './session-link.fake';
 
 const contextOf = (session?: ChatSession): ExecutionContext =>
   ({
@@ -21,7 +22,7 @@ const sessionExpiringAt = (exp: number): ChatSession =>
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp, jti: 'j' },
-    { send: () => undefined, close: () => undefined },
+    fakeLink(),
   );
 
 const fails = (run: () => unknown, code: ErrorCode): void => {

@@ -194,6 +194,21 @@ export class Settings {
   @IntSetting(0, 60000, 'a number of milliseconds')
   RESUME_WAIT_MS = 2000;
 
+  @IntSetting(10, 10000, 'a number of messages')
+  REPLAY_PAGE_SIZE = 100;
+
+  @IntSetting(16384, 1073741824, 'a number of bytes')
+  REPLAY_MAX_BUFFERED_BYTES = 262144;
+
+  @IntSetting(1, 100, 'a number of reads')
+  MAX_READS_IN_FLIGHT_PER_USER = 2;
+
+  @IntSetting(0, 60000, MILLISECONDS)
+  READ_WAIT_MS = 3000;
+
+  @IntSetting(3000, 3600000, MILLISECONDS)
+  READ_LEASE_TTL_MS = 30000;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], {
     message: 'must be one of error, warn, log, debug, verbose',
   })
