@@ -123,6 +123,27 @@ describe(ChatSession.name, () => {
     assert.deepEqual(seen, ['0004', '0005', '0006']);
   });
 
+  it('ends a replay stuck on a client that does not read when told to stop, and lets the held frames go', async () => {
+    const sent: string[] = [];
+    const link = fakeLink((frame) => sent.push(String(frame)));
+    link.sendPaced = (_frame, _written, signal) =>
+      new Promise((resolve) =>
+        signal?.addEventListener('abort', () => resolve(false)),
+      );
+    const sut = new ChatSession(
+      's1',
+      'ann',
+      { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
+      link,
+    );
+    sut.deliver('live', '0009', 'global');
+    const released = sut.release(from([{ frame: 'stuck', id: '0001' }]));
+    await new Promise((resolve) => setImmediate(resolve));
+    sut.stopReplay();
+    assert.equal(await released, 0);
+    assert.deepEqual(sent, ['live']);
+  });
+
   it('closes with 1013 when live frames held during a replay outgrow the buffer limit', async () => {
     const closes: number[] = [];
     const sut = new ChatSession(

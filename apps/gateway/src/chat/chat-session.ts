@@ -13,8 +13,12 @@ export interface SessionLink {
   readonly maxBufferedBytes: number;
   /** Sends now; `onWritten` runs once the frame was written to the client's connection. */
   send(frame: OutFrame, onWritten?: () => void): void;
-  /** Sends once the client has read enough of what went before; false when the socket closed first. */
-  sendPaced(frame: OutFrame, onWritten?: () => void): Promise<boolean>;
+  /** Sends once the client has read enough of what went before; false when the socket closed (or `signal` fired) first. */
+  sendPaced(
+    frame: OutFrame,
+    onWritten?: () => void,
+    signal?: AbortSignal,
+  ): Promise<boolean>;
   close(code: number, reason: string): void;
 }
 
@@ -57,6 +61,7 @@ export class ChatSession {
   private unread?: () => AsyncIterable<Replayed>;
   /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
   private readonly shown = new Set<string>();
+  private readonly replayStop = new AbortController();
 
   constructor(
     readonly id: string,
@@ -126,6 +131,11 @@ export class ChatSession {
     return this.replay(source, replay !== undefined);
   }
 
+  /** Ends a replay in progress (shutdown): the frames queued after it need not wait for the client. */
+  stopReplay(): void {
+    this.replayStop.abort();
+  }
+
   /** Runs `task` after every earlier frame of this session; a failure never blocks the next one. */
   enqueue(task: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(task).catch(() => undefined);
@@ -140,6 +150,7 @@ export class ChatSession {
     let finished = false;
     try {
       for await (const item of source) {
+        if (this.replayStop.signal.aborted) break;
         if (!(await this.replayOne(item, inOrder))) break;
         count++;
       }
@@ -168,7 +179,7 @@ export class ChatSession {
       this.lastId = item.id;
     } else this.shown.add(item.id);
     const onWritten = item.dm ? this.written(item.id) : undefined;
-    return this.link.sendPaced(item.frame, onWritten);
+    return this.link.sendPaced(item.frame, onWritten, this.replayStop.signal);
   }
 
   /* Live frames held during a long replay count against the same bound as unread bytes on the socket. */

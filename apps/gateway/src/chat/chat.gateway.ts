@@ -141,6 +141,7 @@ export class ChatGateway
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
+    sessions.forEach((session) => session.stopReplay());
     await Promise.all(
       sessions.map((session) => session.enqueue(() => this.leave(session))),
     );

@@ -46,15 +46,17 @@ export function socketLink(
       { binary: false },
       onWritten && ((err) => !err && onWritten()),
     );
-  const drained = (): Promise<void> =>
+  const drained = (signal?: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
         transport?.off('drain', done);
         ws.off('close', done);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       transport?.once('drain', done);
       ws.once('close', done);
+      signal?.addEventListener('abort', done);
     });
   let slice = 0;
   return {
@@ -74,17 +76,20 @@ export function socketLink(
       }
       write(frame, onWritten);
     },
-    async sendPaced(frame: OutFrame, onWritten?: () => void): Promise<boolean> {
-      while (
-        ws.readyState === WebSocket.OPEN &&
-        ws.bufferedAmount > replayBufferedBytes
-      )
-        await drained();
+    async sendPaced(
+      frame: OutFrame,
+      onWritten?: () => void,
+      signal?: AbortSignal,
+    ): Promise<boolean> {
+      const going = (): boolean =>
+        ws.readyState === WebSocket.OPEN && !signal?.aborted;
+      while (going() && ws.bufferedAmount > replayBufferedBytes)
+        await drained(signal);
       if (slice > REPLAY_SLICE_BYTES) {
         slice = 0;
         await setImmediate();
       }
-      if (ws.readyState !== WebSocket.OPEN) return false;
+      if (!going()) return false;
       slice += frame.length;
       write(frame, onWritten);
       return true;
