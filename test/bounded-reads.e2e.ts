@@ -258,20 +258,20 @@ describe('bounded reads: paged, paced replays and unread DMs', () => {
       }
       const grown = peak - baseline;
       console.log(
-        `used_memory ${baseline} -> peak ${peak} (+${(grown / 2 ** 20).toFixed(1)} MiB); round trip p99 ${p99(times).toFixed(1)} ms; slowest ${[
-          ...times,
-        ]
-          .sort((a, b) => b - a)
-          .slice(0, 5)
-          .map((t) =>
-            t.toFixed(0),
-          )}; first ${times.slice(0, 8).map((t) => t.toFixed(0))}`,
+        `used_memory ${baseline} -> peak ${peak} (+${(grown / 2 ** 20).toFixed(1)} MiB); round trip p99 ${p99(times).toFixed(1)} ms`,
       );
       assert.ok(grown < 16 * 2 ** 20, `Redis grew by ${grown} bytes`);
       assert.ok(p99(times) < 200, `p99 ${p99(times)} ms`);
+      for (const user of ['idle1', 'idle2', 'idle3'])
+        assert.equal(await redis.zcard(`chat:reads:${user}`), 2);
     } finally {
       clearInterval(sampling);
       readers.forEach((client) => client.ws.terminate());
     }
+    await waitFor(
+      async () => (await redis.exists('chat:reads:idle1')) === 0,
+      10000,
+      'the reads of closed sockets to be released',
+    );
   });
 });
