@@ -17,18 +17,23 @@ export interface HttpReply {
   headers: IncomingHttpHeaders;
 }
 
-/** A JSON request over HTTPS that trusts only the development certificate. */
+/**
+ * A JSON request over HTTPS that trusts only the development certificate; `localAddress` picks the
+ * source address (any of 127.0.0.0/8 on Linux), to look like another client to the gateway.
+ */
 export function httpsJson(
   port: number,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  localAddress?: string,
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: 'localhost',
+        host: localAddress ? '127.0.0.1' : 'localhost',
+        localAddress,
         port,
         path,
         method,
@@ -63,7 +68,7 @@ export function httpsJson(
 }
 
 export async function login(
-  gateway: GatewayProcess,
+  gateway: Pick<GatewayProcess, 'port'>,
   username: string,
   password = 'pw',
 ): Promise<LoginResponse> {
@@ -143,7 +148,7 @@ export class ChatClient {
   }
 
   static open(
-    gateway: GatewayProcess,
+    gateway: Pick<GatewayProcess, 'wsUrl'>,
     username: string,
     token: string,
   ): Promise<ChatClient> {

@@ -26,9 +26,11 @@ const SETTINGS = {
   HASH_QUEUE_LIMIT: 1000,
   LOGIN_MAX_FAILURES: 3,
   LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: 1000,
   LOGIN_FAILURE_WINDOW_SECONDS: 60,
   REGISTRATIONS_PER_ADDRESS: 1000,
   REGISTRATION_WINDOW_SECONDS: 3600,
+  REGISTRATIONS_PER_HOUR: 1000,
 };
 
 /** Counts the password checks, to see how many attempts reached one. */
@@ -224,6 +226,44 @@ describe(AuthService.name, () => {
         isStatus(429)(err) && /new accounts/.test((err as Error).message),
     );
     assert.equal(await redis.exists('chat:user:hal'), 0);
+  });
+
+  it('limits failed logins per account across addresses, except from addresses the account logged in from', async () => {
+    const { sut } = await build({ LOGIN_MAX_FAILURES_PER_ACCOUNT: 3 });
+    await sut.login('kim', 'right', 'home');
+    for (const address of ['a1', 'a2', 'a3'])
+      await assert.rejects(
+        sut.login('kim', 'wrong', address),
+        UnauthorizedException,
+      );
+    const fromStranger = (err: unknown): boolean =>
+      isStatus(429)(err) &&
+      /for "kim" from many addresses: .*logged in from before/.test(
+        (err as Error).message,
+      );
+    await assert.rejects(sut.login('kim', 'wrong', 'a4'), fromStranger);
+    await assert.rejects(sut.login('kim', 'right', 'a5'), fromStranger);
+    assert.equal((await sut.login('kim', 'right', 'home')).username, 'kim');
+    await assert.rejects(
+      sut.login('kim', 'wrong', 'home'),
+      UnauthorizedException,
+      'a known address is held only by the other limits',
+    );
+  });
+
+  it('limits new accounts across all addresses (REGISTRATIONS_PER_HOUR)', async () => {
+    const { sut } = await build({ REGISTRATIONS_PER_HOUR: 2 });
+    await sut.login('n1', 'pw', 'x1');
+    await sut.login('n2', 'pw', 'x2');
+    await assert.rejects(
+      sut.login('n3', 'pw', 'x3'),
+      (err: unknown) =>
+        isStatus(429)(err) &&
+        /new accounts on this server in the last hour \(REGISTRATIONS_PER_HOUR\): try again in \d+ s/.test(
+          (err as Error).message,
+        ),
+    );
+    assert.equal((await sut.login('n1', 'pw', 'x3')).username, 'n1');
   });
 
   it('answers 503 with a wait when the hashing queue is full, without counting a failure', async () => {

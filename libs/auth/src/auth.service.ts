@@ -16,7 +16,11 @@ import { RedisEpoch } from '@app/redis';
 
 import { Account } from './account';
 import { AUTH_INSTANCE } from './auth.constants';
-import { LoginThrottle, Reservation } from './login-throttle.service';
+import {
+  LoginThrottle,
+  Reservation,
+  ThrottleScope,
+} from './login-throttle.service';
 import { PasswordHasher } from './password-hasher.service';
 import { RetryLaterException } from './retry-later.exception';
 import { isTokenClaims, TokenClaims } from './token-claims';
@@ -63,13 +67,13 @@ export class AuthService {
     ).catch(async (err: unknown) => {
       if (err instanceof UnauthorizedException)
         this.recordFailure(username, address, reservation);
-      else
-        await this.throttle
-          .releaseLogin(username, address)
-          .catch(() => undefined);
+      else await this.throttle.releaseLogin(reservation).catch(() => undefined);
       throw err;
     });
-    await this.throttle.releaseLogin(username, address);
+    await Promise.all([
+      this.throttle.releaseLogin(reservation),
+      this.throttle.rememberAddress(account.name, address),
+    ]);
     this.log('login ok', account.name, address);
     return {
       token: await this.sign(account.name),
@@ -141,13 +145,17 @@ export class AuthService {
     password: string,
     address: string,
   ): Promise<Checked> {
-    const wait = await this.throttle.reserveRegistration(address);
+    const { wait, scope } = await this.throttle.reserveRegistration(address);
     if (wait > 0) {
       this.audit.debug(
-        `registration refused address=${address} instance=${this.instance}`,
+        `registration refused (${scope}) address=${address} instance=${this.instance}`,
       );
+      const subject =
+        scope === 'cluster'
+          ? 'on this server in the last hour (REGISTRATIONS_PER_HOUR)'
+          : 'from your address';
       throw new RetryLaterException(
-        `Too many new accounts from your address: try again in ${wait} s`,
+        `Too many new accounts ${subject}: try again in ${wait} s`,
         HttpStatus.TOO_MANY_REQUESTS,
         wait,
       );
@@ -181,11 +189,13 @@ export class AuthService {
     const window = this.config.getOrThrow<number>(
       'LOGIN_FAILURE_WINDOW_SECONDS',
     );
+    const whom: Record<ThrottleScope, string> = {
+      name: `user=${username} address=${address}`,
+      address: `address=${address} (any user)`,
+      account: `user=${username} (addresses it never logged in from)`,
+    };
     for (const scope of reservation.exhausted) {
-      const who =
-        scope === 'name'
-          ? `user=${username} address=${address}`
-          : `address=${address} (any user)`;
+      const who = whom[scope];
       this.audit.log(
         `lockout ${who} instance=${this.instance} for up to ${window} s`,
       );
@@ -197,10 +207,17 @@ export class AuthService {
     reservation: Reservation & { granted: false },
   ): RetryLaterException {
     const { retryAfter, scope } = reservation;
-    const subject =
-      scope === 'name' ? `for "${username}"` : 'from your address';
+    const subject: Record<ThrottleScope, string> = {
+      name: `for "${username}"`,
+      address: 'from your address',
+      account: `for "${username}" from many addresses`,
+    };
+    const hint =
+      scope === 'account'
+        ? ', or from an address this account logged in from before'
+        : '';
     return new RetryLaterException(
-      `Too many failed logins ${subject}: try again in ${retryAfter} s`,
+      `Too many failed logins ${subject[scope]}: try again in ${retryAfter} s${hint}`,
       HttpStatus.TOO_MANY_REQUESTS,
       retryAfter,
     );

@@ -24,6 +24,8 @@ export interface Welcome {
   room: string;
   /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
   unreadDms: number;
+  /** The public addresses (`https://host:port`) of the cluster's live instances, this one first: where to fail over. */
+  instances: string[];
 }
 
 export interface ChatMessage {
@@ -47,6 +49,11 @@ export interface Presence {
   room: string;
   user: string;
   action: 'join' | 'leave';
+}
+
+/** Sent on SIGTERM before close 1012: reconnect after a uniformly random delay in [0, withinMs], then resume. */
+export interface ReconnectNotice {
+  withinMs: number;
 }
 
 export interface ErrorPayload {
@@ -115,6 +122,7 @@ export interface ServerPayloads {
   [ServerEvent.Joined]: Joined;
   [ServerEvent.Message]: ChatMessage;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Reconnect]: ReconnectNotice;
   [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;

@@ -293,6 +293,21 @@ export class HistoryService {
     return { messages: found, more: page.more && found.length > 0 };
   }
 
+  /** True when the room has stored messages (or had, until its expiry). */
+  async hasRoom(room: string): Promise<boolean> {
+    return (await this.redis.exists(ChatKeys.roomHistory(room))) === 1;
+  }
+
+  /** Lets the room's history expire in `seconds` (nobody is in the room). */
+  async expireRoom(room: string, seconds: number): Promise<void> {
+    await this.redis.expire(ChatKeys.roomHistory(room), seconds);
+  }
+
+  /** Keeps the room's history (someone is in the room again). */
+  async keepRoom(room: string): Promise<void> {
+    await this.redis.persist(ChatKeys.roomHistory(room));
+  }
+
   private async page<T extends Stored>(
     key: string,
     limit: number,

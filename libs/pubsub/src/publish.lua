@@ -50,6 +50,8 @@ local stored = '{"id":"' .. id .. '",' .. body .. '}'
 
 local delivered = 1
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, entry, 'm', stored)
+-- A room's history expires only while nobody is in it (ROOM_HISTORY_TTL_SECONDS): a message keeps it.
+if kind == 'message' then redis.call('PERSIST', KEYS[5]) end
 if kind == 'dm' then
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, entry, 'm', stored)
   redis.call('XADD', KEYS[8], 'MAXLEN', '~', maxlen, entry, 'm', '')

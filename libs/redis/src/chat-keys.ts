@@ -8,7 +8,7 @@
  *   chat:online                   hash user -> live sessions
  *   chat:instances                set of live instance ids
  *   chat:instance:<id>:sessions   hash session -> "<user> <room>", so a dead instance's sessions can be reaped
- *   chat:instance:<id>:alive      heartbeat key with a TTL
+ *   chat:instance:<id>:alive      heartbeat key with a TTL; its value is the instance's public address
  *   chat:instance:<id>:reaped     set by whoever reaped the instance, so it puts its sessions back when it wakes
  *   chat:instance:<id>:addresses  hash client address -> the instance's open sessions from it (connection caps)
  *   chat:history:room:<room>      stream of the room's messages (entry id = message id)
@@ -22,6 +22,8 @@
  *   chat:subscriptions:<user>     set of the users <user> follows
  *   chat:cid:<user>:<cid>         the reply to a client message id, for idempotent retries
  *   chat:rate:<user>              the user's message token bucket; chat:strikes:<user> its recent violations
+ *   chat:rooms-created:<user>     rooms the user created in the current hour (ROOMS_CREATED_PER_HOUR)
+ *   chat:cluster-settings         hash setting -> value of the settings every instance must agree on
  */
 export const ChatKeys = {
   seq: 'chat:seq',
@@ -51,4 +53,6 @@ export const ChatKeys = {
   cid: (user: string, cid: string): string => `chat:cid:${user}:${cid}`,
   rate: (user: string): string => `chat:rate:${user}`,
   strikes: (user: string): string => `chat:strikes:${user}`,
+  roomsCreated: (user: string): string => `chat:rooms-created:${user}`,
+  clusterSettings: 'chat:cluster-settings',
 } as const;

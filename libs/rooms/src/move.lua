@@ -3,8 +3,9 @@
 --       5 hash of the room moved to, 6 the instance's hash of open sessions per client address
 -- ARGV: 1 session id, 2 user, 3 room moved from ('' for a new session), 4 room moved to ('' to exit),
 --       5 the session's client address, counted in KEYS[6] as it opens and exits ('' to leave the count)
--- Returns {'ok', left, joined, users, offline}: 1 if the user has no session left in the old room,
--- 1 if the user is new in the target room, distinct users there, 1 if the user's last session exited;
+-- Returns {'ok', left, joined, users, offline, emptied}: 1 if the user has no session left in the old room,
+-- 1 if the user is new in the target room, distinct users there, 1 if the user's last session exited,
+-- 1 if the old room has nobody left in it;
 -- or {'stale', room} when the session is recorded in another room than ARGV[3] (the caller retries).
 local sessions, online, rooms, fromKey, toKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local sid, user, from, to, address = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -13,14 +14,17 @@ local rec = redis.call('HGET', sessions, sid)
 local actual = ''
 if rec then actual = string.sub(rec, string.len(user) + 2) end
 if actual ~= from then return {'stale', actual} end
-if from == to then return {'ok', 0, 0, redis.call('HLEN', toKey), 0} end
+if from == to then return {'ok', 0, 0, redis.call('HLEN', toKey), 0, 0} end
 
-local left = 0
+local left, emptied = 0, 0
 if from ~= '' then
   if redis.call('HINCRBY', fromKey, user, -1) <= 0 then
     redis.call('HDEL', fromKey, user)
     left = 1
-    if redis.call('HLEN', fromKey) == 0 then redis.call('SREM', rooms, from) end
+    if redis.call('HLEN', fromKey) == 0 then
+      redis.call('SREM', rooms, from)
+      emptied = 1
+    end
   end
 else
   redis.call('HINCRBY', online, user, 1)
@@ -37,11 +41,11 @@ if to == '' then
     redis.call('HDEL', online, user)
     offline = 1
   end
-  return {'ok', left, 0, 0, offline}
+  return {'ok', left, 0, 0, offline, emptied}
 end
 
 local joined = 0
 if redis.call('HINCRBY', toKey, user, 1) == 1 then joined = 1 end
 redis.call('SADD', rooms, to)
 redis.call('HSET', sessions, sid, user .. ' ' .. to)
-return {'ok', left, joined, redis.call('HLEN', toKey), 0}
+return {'ok', left, joined, redis.call('HLEN', toKey), 0, emptied}

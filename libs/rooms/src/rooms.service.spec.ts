@@ -28,7 +28,8 @@ describe(RoomsService.name, () => {
     userJoined: boolean,
     users: number,
     offline = false,
-  ) => ({ userLeft, userJoined, users, offline });
+    emptied = false,
+  ) => ({ userLeft, userJoined, users, offline, emptied });
 
   it('counts distinct users per room across instances and reports who joined or left', async () => {
     const a1 = { id: 'east/1', username: 'a' };
@@ -51,7 +52,11 @@ describe(RoomsService.name, () => {
     assert.equal(await sut.isOnline('a'), true);
 
     assert.deepEqual(await sut.move(a1, 'r1', ''), move(false, false, 0));
-    assert.deepEqual(await peer.move(a2, 'r1', ''), move(true, false, 0, true));
+    assert.deepEqual(
+      await peer.move(a2, 'r1', ''),
+      move(true, false, 0, true, true),
+      'the last user out empties the room',
+    );
     assert.equal(await sut.isOnline('a'), false);
     assert.deepEqual(
       await sut.move(a2, '', ''),
@@ -66,9 +71,26 @@ describe(RoomsService.name, () => {
     const s = { id: 'east/3', username: 'c' };
     await sut.move(s, '', 'global');
     await sut.move(s, 'global', 'r2');
-    assert.deepEqual(await sut.move(s, 'global', 'r3'), move(true, true, 1));
+    assert.deepEqual(
+      await sut.move(s, 'global', 'r3'),
+      move(true, true, 1, false, true),
+    );
     assert.deepEqual(await sut.who('r2'), []);
     await sut.move(s, 'r3', '');
+  });
+
+  it("tells whether a room has members, and counts a user's room creations per hour", async () => {
+    const s = { id: 'east/20', username: 'maker' };
+    assert.equal(await sut.occupied('made'), false);
+    await sut.move(s, '', 'made');
+    assert.equal(await sut.occupied('made'), true);
+    await sut.move(s, 'made', '');
+    assert.equal(await sut.occupied('made'), false);
+    assert.equal(await sut.countCreation('maker', 2), 0);
+    assert.equal(await sut.countCreation('maker', 2), 0);
+    const wait = await sut.countCreation('maker', 2);
+    assert.ok(wait > 3500 && wait <= 3600, `waits ${wait} s`);
+    assert.equal(await sut.countCreation('other', 2), 0);
   });
 
   it('leaves the DM-seen mark alone when the last session of a user exits (only DMs sent to a client count as seen)', async () => {
@@ -93,7 +115,10 @@ describe(RoomsService.name, () => {
       sessions: 1,
       fromAddress: 1,
     });
-    assert.deepEqual(await sut.close(e2, 'global'), move(true, false, 0, true));
+    assert.deepEqual(
+      await sut.close(e2, 'global'),
+      move(true, false, 0, true, true),
+    );
     assert.equal(
       await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
       0,
@@ -105,13 +130,19 @@ describe(RoomsService.name, () => {
     await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');
     assert.deepEqual(
       await sut.reapDeadInstances(),
-      [],
+      { departures: [], reaped: [] },
       'alive: nothing reaped',
     );
     await redis.del('chat:instance:west:alive');
-    assert.deepEqual(await sut.reapDeadInstances(), [
-      { room: 'haunt', user: 'ghost' },
-    ]);
+    assert.deepEqual(await sut.reapDeadInstances(), {
+      departures: [{ room: 'haunt', user: 'ghost', emptied: true }],
+      reaped: [{ instance: 'west', sessions: 1 }],
+    });
+    assert.deepEqual(
+      await sut.reapDeadInstances(),
+      { departures: [], reaped: [] },
+      'reaped once',
+    );
     assert.deepEqual(await sut.who('haunt'), []);
     assert.equal(await sut.isOnline('ghost'), false);
     assert.deepEqual(await peer.heartbeat(60_000), {
@@ -122,6 +153,26 @@ describe(RoomsService.name, () => {
       lapsed: false,
       reaped: false,
     });
+  });
+
+  it("lists the live instances' public addresses, this one first, and drops a dead one after reaping", async () => {
+    await sut.heartbeat(60_000, 'https://127.0.0.1:8000');
+    await peer.heartbeat(60_000, 'https://127.0.0.1:8081');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), [
+      'https://127.0.0.1:8000',
+      'https://127.0.0.1:8081',
+    ]);
+    await peer.reapDeadInstances();
+    assert.deepEqual(peer.instanceUrls(), [
+      'https://127.0.0.1:8081',
+      'https://127.0.0.1:8000',
+    ]);
+    await redis.del('chat:instance:west:alive');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), ['https://127.0.0.1:8000']);
+    await peer.retire();
+    await sut.retire();
   });
 
   it('writes live sessions back after Redis lost them, and drops the ones that are gone', async () => {

@@ -31,11 +31,15 @@ export interface Move {
   users: number;
   /** True when this was the user's last session anywhere. */
   offline: boolean;
+  /** True when nobody is left in the room moved from. */
+  emptied: boolean;
 }
 
 export interface Departure {
   room: string;
   user: string;
+  /** True when nobody is left in the room. */
+  emptied: boolean;
 }
 
 /** What the connection caps look at: the user's open sessions, and those from one client address. */
@@ -51,7 +55,15 @@ export interface Heartbeat {
   reaped: boolean;
 }
 
-type MoveReply = ['ok', number, number, number, number] | ['stale', string];
+/** What one pass of reaping found: the users who left a room, and the instances this pass removed. */
+export interface Reaping {
+  departures: Departure[];
+  /** Each removed instance once across the cluster (the pass that took it out of the set), with its session count. */
+  reaped: Array<{ instance: string; sessions: number }>;
+}
+
+type MoveReply =
+  ['ok', number, number, number, number, number] | ['stale', string];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
@@ -59,6 +71,10 @@ export class RoomsService {
   private readonly sessionsKey: string;
   /** The live instances seen at the last heartbeat, whose sessions the connection caps count. */
   private instances: string[] = [];
+  /** This instance's public address, kept in its alive key; '' until it listens. */
+  private publicUrl = '';
+  /** The other live instances' public addresses seen at the last heartbeat, sorted. */
+  private peerUrls: string[] = [];
   private readonly moveScript: LuaCommand<MoveReply>;
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
@@ -105,6 +121,30 @@ export class RoomsService {
       .filter((room) => room.users > 0);
   }
 
+  /** True when someone is in the room. */
+  async occupied(room: string): Promise<boolean> {
+    return (await this.redis.exists(ChatKeys.room(room))) === 1;
+  }
+
+  /**
+   * Counts a room `user` creates against `perHour`: 0 when allowed, else the seconds until the hour,
+   * counted from the user's first creation in it, is over.
+   */
+  async countCreation(user: string, perHour: number): Promise<number> {
+    const key = ChatKeys.roomsCreated(user);
+    const replies = await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, 3600, 'NX')
+      .ttl(key)
+      .exec();
+    const [created, , ttl] = (replies ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    return created > perHour ? Math.max(ttl, 1) : 0;
+  }
+
   async who(room: string): Promise<string[]> {
     return (await this.redis.hkeys(ChatKeys.room(room))).sort();
   }
@@ -113,8 +153,15 @@ export class RoomsService {
     return Number(await this.redis.hget(ChatKeys.online, username)) > 0;
   }
 
-  /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
-  async heartbeat(ttlMs: number): Promise<Heartbeat> {
+  /**
+   * Marks this instance alive for `ttlMs` at `publicUrl` (where clients reach it); an instance that
+   * stops doing so is reaped by the others.
+   */
+  async heartbeat(
+    ttlMs: number,
+    publicUrl = this.publicUrl,
+  ): Promise<Heartbeat> {
+    this.publicUrl = publicUrl;
     const keys = [
       ChatKeys.instanceAlive(this.instanceId),
       ChatKeys.instances,
@@ -123,6 +170,7 @@ export class RoomsService {
     const [lapsed, reaped] = await this.heartbeatScript(keys, [
       this.instanceId,
       ttlMs,
+      publicUrl,
     ]);
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
@@ -148,20 +196,27 @@ export class RoomsService {
     };
   }
 
-  /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
-  async reapDeadInstances(): Promise<Departure[]> {
+  /** The public addresses of the live instances seen at the last heartbeat, this one first. */
+  instanceUrls(): string[] {
+    return [...new Set([this.publicUrl, ...this.peerUrls])].filter(Boolean);
+  }
+
+  /** Removes the sessions of instances whose heartbeat has expired, and notes the live ones' addresses. */
+  async reapDeadInstances(): Promise<Reaping> {
     const departures: Departure[] = [];
+    const reaped: Reaping['reaped'] = [];
+    const peerUrls: string[] = [];
     this.instances = await this.redis.smembers(ChatKeys.instances);
     for (const instance of this.instances) {
-      if (
-        instance === this.instanceId ||
-        (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1
-      )
+      if (instance === this.instanceId) continue;
+      const alive = await this.redis.get(ChatKeys.instanceAlive(instance));
+      if (alive !== null) {
+        if (alive.startsWith('https://')) peerUrls.push(alive);
         continue;
+      }
       const sessionsKey = ChatKeys.instanceSessions(instance);
-      for (const [id, record] of Object.entries(
-        await this.redis.hgetall(sessionsKey),
-      )) {
+      const records = Object.entries(await this.redis.hgetall(sessionsKey));
+      for (const [id, record] of records) {
         const [username, room] = splitRecord(record);
         const move = await this.runMove(
           sessionsKey,
@@ -170,17 +225,21 @@ export class RoomsService {
           '',
           '',
         );
-        if (move.userLeft) departures.push({ room, user: username });
+        if (move.userLeft)
+          departures.push({ room, user: username, emptied: move.emptied });
       }
-      await this.redis
+      const replies = await this.redis
         .multi()
         .del(sessionsKey)
         .del(ChatKeys.instanceAddresses(instance))
         .srem(ChatKeys.instances, instance)
         .set(ChatKeys.instanceReaped(instance), '1', 'EX', 86400)
         .exec();
+      if (replies?.[2]?.[1] === 1)
+        reaped.push({ instance, sessions: records.length });
     }
-    return departures;
+    this.peerUrls = peerUrls.sort();
+    return { departures, reaped };
   }
 
   /**
@@ -257,12 +316,13 @@ export class RoomsService {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
       return this.runMove(sessionsKey, session, reply[1], to, address, false);
     }
-    const [, left, joined, users, offline] = reply;
+    const [, left, joined, users, offline, emptied] = reply;
     return {
       userLeft: left === 1,
       userJoined: joined === 1,
       users,
       offline: offline === 1,
+      emptied: emptied === 1,
     };
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ArgumentsHost } from '@nestjs/common';
+import { after, describe, it } from 'node:test';
+import { ArgumentsHost, ConsoleLogger, Logger } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
@@ -59,9 +59,20 @@ describe(ChatErrorFilter.name, () => {
     );
   });
 
-  it('answers anything else with INTERNAL and drops a ref that is not valid', () => {
+  after(() => Logger.overrideLogger(new ConsoleLogger()));
+
+  it('answers anything else with INTERNAL, logs it, and drops a ref that is not valid', () => {
+    // Captured rather than printed: a passing test shows no stack trace.
+    const logged: string[] = [];
+    const quiet = (): void => undefined;
+    Logger.overrideLogger({
+      log: quiet,
+      warn: quiet,
+      error: (message: unknown) => logged.push(String(message)),
+    });
     const { frames } = run(new Error('boom'), { ref: { nested: true } });
     assert.equal(frames[0].data.code, 'INTERNAL');
     assert.equal(frames[0].data.ref, undefined);
+    assert.match(logged[0] ?? '', /^Error: boom\n/);
   });
 });

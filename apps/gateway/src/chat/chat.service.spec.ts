@@ -48,8 +48,37 @@ class FakeBus {
 class FakeRooms {
   online = 0;
   fromAddress = 0;
+  occupants = new Set<string>();
+  creationWait = 0;
+  lastMove = { userLeft: true, userJoined: true, users: 1, emptied: false };
   async admission(): Promise<{ sessions: number; fromAddress: number }> {
     return { sessions: this.online, fromAddress: this.fromAddress };
+  }
+  async move(): Promise<unknown> {
+    return { ...this.lastMove, offline: false };
+  }
+  async occupied(room: string): Promise<boolean> {
+    return this.occupants.has(room);
+  }
+  async countCreation(): Promise<number> {
+    return this.creationWait;
+  }
+  async who(): Promise<string[]> {
+    return ['ann'];
+  }
+}
+
+class FakeHistory {
+  stored = new Set<string>();
+  readonly calls: string[] = [];
+  async hasRoom(room: string): Promise<boolean> {
+    return this.stored.has(room);
+  }
+  async expireRoom(room: string, seconds: number): Promise<void> {
+    this.calls.push(`expire ${room} ${seconds}`);
+  }
+  async keepRoom(room: string): Promise<void> {
+    this.calls.push(`keep ${room}`);
   }
 }
 
@@ -79,15 +108,22 @@ const rejects = async (
 describe(ChatService.name, () => {
   let bus: FakeBus;
   let rooms: FakeRooms;
+  let history: FakeHistory;
+  let follows: boolean;
   let sut: ChatService;
 
   beforeEach(() => {
     bus = new FakeBus();
     rooms = new FakeRooms();
+    history = new FakeHistory();
+    follows = true;
     closes.length = 0;
     const config = new ConfigService({
       MAX_SESSIONS_PER_USER: 2,
       MAX_CONNECTIONS_PER_ADDRESS: 3,
+      MAX_FOLLOWS_PER_USER: 5,
+      ROOMS_CREATED_PER_HOUR: 4,
+      ROOM_HISTORY_TTL_SECONDS: 60,
       REPLAY_PAGE_SIZE: 100,
     });
     const users = {
@@ -98,13 +134,13 @@ describe(ChatService.name, () => {
       bus as unknown as ChatBus,
       config,
       new RedisEpoch(undefined as never),
-      {} as HistoryService,
+      history as unknown as HistoryService,
       new MetricsService(),
       {} as ReadLeases,
       new SessionRegistry(),
       rooms as unknown as RoomsService,
       {
-        subscribe: async () => undefined,
+        subscribe: async () => follows,
         unsubscribe: async () => true,
       } as unknown as SubscriptionsService,
       users as unknown as UsersService,
@@ -169,6 +205,63 @@ describe(ChatService.name, () => {
     assert.deepEqual(bus.published, [
       { user: 'ann', target: 'Bob', following: true },
     ]);
+  });
+
+  it('refuses a follow over MAX_FOLLOWS_PER_USER with FOLLOW_LIMIT, publishing nothing', async () => {
+    follows = false;
+    await rejects(
+      sut.subscribe(session(), 'bob'),
+      ErrorCode.FollowLimit,
+      /You follow 5 users already \(MAX_FOLLOWS_PER_USER=5\): unsubscribe/,
+    );
+    assert.deepEqual(bus.published, []);
+  });
+
+  it('counts a join of a room with no members and no history as a creation, refused with ROOM_LIMIT past the cap', async () => {
+    rooms.creationWait = 1200;
+    await rejects(
+      sut.join(session(), 'fresh'),
+      ErrorCode.RoomLimit,
+      /ROOMS_CREATED_PER_HOUR=4\): join a room that exists, or create one in 1200 s/,
+    );
+    rooms.occupants.add('busy');
+    history.stored.add('quiet');
+    assert.equal((await sut.join(session(), 'busy')).room, 'busy');
+    assert.equal((await sut.join(session(), 'quiet')).room, 'quiet');
+    assert.equal((await sut.join(session(), 'global')).room, 'global');
+  });
+
+  it("lets an emptied room's history expire, then takes the expiry back when someone came in meanwhile; never the lobby's", async () => {
+    const s = session();
+    s.room = 'r1';
+    rooms.lastMove = {
+      userLeft: true,
+      userJoined: true,
+      users: 1,
+      emptied: true,
+    };
+    await sut.join(s, 'global');
+    assert.deepEqual(history.calls, ['expire r1 60']);
+
+    history.calls.length = 0;
+    rooms.occupants.add('r1');
+    await sut.roomEmptied('r1');
+    assert.deepEqual(history.calls, ['expire r1 60', 'keep r1']);
+
+    history.calls.length = 0;
+    rooms.lastMove = {
+      userLeft: true,
+      userJoined: true,
+      users: 1,
+      emptied: true,
+    };
+    s.room = 'global';
+    await sut.join(s, 'r2');
+    assert.deepEqual(
+      history.calls,
+      ['keep r2'],
+      'a first joiner keeps it; the lobby never expires',
+    );
   });
 
   it('allows resume only as the first frame', async () => {

@@ -26,7 +26,7 @@ import {
   Stored,
   SubscriptionsService,
 } from '@app/pubsub';
-import { RedisEpoch } from '@app/redis';
+import { isRedisOutOfMemory, RedisEpoch, STORE_FULL_MESSAGE } from '@app/redis';
 import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
@@ -49,7 +49,13 @@ export interface HistoryQuery {
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
 export class ChatService {
-  private readonly caps: { perUser: number; perAddress: number };
+  private readonly caps: {
+    perUser: number;
+    perAddress: number;
+    follows: number;
+    roomsPerHour: number;
+    roomHistoryTtl: number;
+  };
   private readonly pageSize: number;
   private readonly seen: DmSeenWriter;
 
@@ -69,6 +75,9 @@ export class ChatService {
     this.caps = {
       perUser: config.getOrThrow<number>('MAX_SESSIONS_PER_USER'),
       perAddress: config.getOrThrow<number>('MAX_CONNECTIONS_PER_ADDRESS'),
+      follows: config.getOrThrow<number>('MAX_FOLLOWS_PER_USER'),
+      roomsPerHour: config.getOrThrow<number>('ROOMS_CREATED_PER_HOUR'),
+      roomHistoryTtl: config.getOrThrow<number>('ROOM_HISTORY_TTL_SECONDS'),
     };
     this.pageSize = config.getOrThrow<number>('REPLAY_PAGE_SIZE');
     this.seen = new DmSeenWriter((user, id) =>
@@ -103,6 +112,7 @@ export class ChatService {
         instance: this.instanceId,
         room: LOBBY,
         unreadDms: unread.count,
+        instances: this.rooms.instanceUrls(),
       }),
     );
     if (unread.count === 0) return;
@@ -124,7 +134,7 @@ export class ChatService {
   async refusal(user: string, address: string): Promise<string | undefined> {
     const { sessions, fromAddress } = await this.rooms.admission(user, address);
     if (sessions >= this.caps.perUser) {
-      return `${user} already has ${sessions} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
+      return `${user} already has ${sessions} open ${sessions === 1 ? 'session' : 'sessions'} (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
     }
     if (fromAddress >= this.caps.perAddress) {
       return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
@@ -136,12 +146,9 @@ export class ChatService {
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
     await this.seen.settled(session.username);
-    await this.announce(
-      session.username,
-      await this.rooms.close(session, session.room),
-      session.room,
-      '',
-    );
+    const move = await this.rooms.close(session, session.room);
+    await this.announce(session.username, move, session.room, '');
+    if (move.emptied) await this.roomEmptied(session.room);
   }
 
   async send(
@@ -189,10 +196,42 @@ export class ChatService {
 
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const from = session.room;
+    if (room !== from) await this.admitToRoom(session.username, room);
     const move = await this.rooms.move(session, from, room);
     this.registry.moveTo(session, room);
+    if (move.userJoined && move.users === 1 && room !== LOBBY)
+      await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
+    if (move.emptied) await this.roomEmptied(from);
     return { room, users: move.users, members: await this.rooms.who(room) };
+  }
+
+  /**
+   * Lets the history of a room nobody is in expire after ROOM_HISTORY_TTL_SECONDS; the lobby's is kept.
+   * Membership (rooms) and the stream (pubsub) are two steps: the move that emptied the room came first,
+   * then the expiry is set, then membership is read again, and the expiry taken back if someone came
+   * in meanwhile. A joiner who finds the room empty takes it back too (`join`), after its own move, and
+   * every message posted takes it back (`publish.lua`). A gateway that dies between the steps leaves the
+   * history without expiry until the room empties again.
+   */
+  async roomEmptied(room: string): Promise<void> {
+    const ttl = this.caps.roomHistoryTtl;
+    if (room === LOBBY || ttl === 0) return;
+    await this.history.expireRoom(room, ttl);
+    if (await this.rooms.occupied(room)) await this.history.keepRoom(room);
+  }
+
+  /* A room is created when someone joins a name with no members and no history: ROOMS_CREATED_PER_HOUR per user. */
+  private async admitToRoom(user: string, room: string): Promise<void> {
+    if (room === LOBBY || (await this.rooms.occupied(room))) return;
+    if (await this.history.hasRoom(room)) return;
+    const limit = this.caps.roomsPerHour;
+    const wait = await this.rooms.countCreation(user, limit);
+    if (wait > 0)
+      throw new ChatError(
+        ErrorCode.RoomLimit,
+        `You created ${limit} rooms in the last hour (ROOMS_CREATED_PER_HOUR=${limit}): join a room that exists, or create one in ${wait} s`,
+      );
   }
 
   async listRooms(): Promise<Reply<RoomsList>> {
@@ -216,7 +255,12 @@ export class ChatService {
         ErrorCode.BadRequest,
         'You cannot subscribe to yourself',
       );
-    await this.subscriptions.subscribe(session.username, target);
+    const cap = this.caps.follows;
+    if (!(await this.subscriptions.subscribe(session.username, target, cap)))
+      throw new ChatError(
+        ErrorCode.FollowLimit,
+        `You follow ${cap} users already (MAX_FOLLOWS_PER_USER=${cap}): unsubscribe from one first`,
+      );
     await this.bus.publishFollow({
       user: session.username,
       target,
@@ -343,10 +387,12 @@ export class ChatService {
     let outcome: Outcome;
     try {
       outcome = await attempt();
-    } catch {
+    } catch (err) {
       throw new ChatError(
         ErrorCode.Internal,
-        'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly',
+        isRedisOutOfMemory(err)
+          ? `${STORE_FULL_MESSAGE}; nobody received the message`
+          : 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly',
       );
     }
     if (outcome.status === 'unknown') {
