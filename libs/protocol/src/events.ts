@@ -39,6 +39,8 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   /** The user created ROOMS_CREATED_PER_HOUR rooms in the last hour. */
   RoomLimit = 'ROOM_LIMIT',
+  /** The user has MAX_READS_IN_FLIGHT_PER_USER history reads or replays running: retry when one ends. */
+  TooManyReads = 'TOO_MANY_READS',
   /** The chat store did not answer in time: the outcome is unknown; retrying with the same `cid` is safe. */
   Timeout = 'TIMEOUT',
   TooLarge = 'TOO_LARGE',

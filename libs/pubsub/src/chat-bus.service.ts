@@ -115,6 +115,9 @@ export class ChatBus {
       ChatKeys.dmHistory(to),
       ChatKeys.dmHistory(draft.from),
       ChatKeys.online,
+      ChatKeys.dmWith(to, draft.from),
+      ChatKeys.dmWith(draft.from, to),
+      ChatKeys.dmIndexedSince,
     ];
     return this.stamp(
       'dm',
@@ -161,7 +164,7 @@ export class ChatBus {
     kind: 'message' | 'dm',
     channel: BusPattern,
     draft: Draft,
-    [first, second, probe]: string[],
+    [first, second, probe, ...dmIndexes]: string[],
     body: string,
     extra: string,
     maxLength: number,
@@ -177,6 +180,7 @@ export class ChatBus {
       first,
       second,
       probe,
+      ...dmIndexes,
     ];
     const deadline = Math.round(
       Date.now() + this.clockOffsetMs + this.timeoutMs - 50,

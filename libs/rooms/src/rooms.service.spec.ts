@@ -93,11 +93,11 @@ describe(RoomsService.name, () => {
     assert.equal(await sut.countCreation('other', 2), 0);
   });
 
-  it('marks the DMs up to the last id as seen when the last session of a user exits', async () => {
+  it('leaves the DM-seen mark alone when the last session of a user exits (only DMs sent to a client count as seen)', async () => {
     await redis.set('chat:seq', '42');
     await sut.move({ id: 'east/4', username: 'd' }, '', 'global');
     await sut.move({ id: 'east/4', username: 'd' }, 'global', '');
-    assert.equal(await redis.get('chat:dm-seen:d'), '42');
+    assert.equal(await redis.get('chat:dm-seen:d'), null);
   });
 
   it('counts open sessions per client address with the session record, once however often it is closed', async () => {

@@ -320,8 +320,6 @@ export class RoomsService {
       ChatKeys.rooms,
       ChatKeys.room(from),
       ChatKeys.room(to),
-      ChatKeys.seq,
-      ChatKeys.dmSeen(session.username),
       ChatKeys.instanceAddresses(this.instanceId),
     ];
     const reply = await this.moveScript(keys, [

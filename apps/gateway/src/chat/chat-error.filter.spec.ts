@@ -9,6 +9,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from './chat-session';
+import { fakeLink } from './session-link.fake';
 
 const run = (
   exception: unknown,
@@ -20,10 +21,10 @@ const run = (
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp: 1, jti: 'j' },
-    {
-      send: (f) => frames.push(JSON.parse(String(f))),
-      close: (code) => closed.push(code),
-    },
+    fakeLink(
+      (f) => frames.push(JSON.parse(String(f))),
+      (code) => closed.push(code),
+    ),
   );
   const host = {
     switchToWs: () => ({ getClient: () => ({ session }), getData: () => data }),

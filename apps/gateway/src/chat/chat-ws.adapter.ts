@@ -186,7 +186,7 @@ export class ChatWsAdapter extends WsAdapter {
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
     if (session.holding && parsed?.event !== ClientEvent.Resume)
-      session.release();
+      await session.release().catch(() => undefined);
     const ref = refOf(parsed?.data);
     if (!parsed || parsed.problem)
       return session.send(

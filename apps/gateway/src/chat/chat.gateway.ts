@@ -93,9 +93,14 @@ export class ChatGateway
     const { claims, sessionId } = req;
     if (!claims || !sessionId)
       return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const maxBuffered = this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES');
     const link = socketLink(
       ws,
-      this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
+      maxBuffered,
+      Math.min(
+        this.config.getOrThrow<number>('REPLAY_MAX_BUFFERED_BYTES'),
+        maxBuffered / 2,
+      ),
       () => this.metrics.slowConsumerClosed(),
     );
     const session = (ws.session = new ChatSession(
@@ -109,6 +114,7 @@ export class ChatGateway
         burst: this.config.getOrThrow<number>('RATE_LIMIT_BURST'),
         strikes: this.config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
       }),
+      (id) => this.chat.dmWritten(claims.sub, id),
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
@@ -126,7 +132,7 @@ export class ChatGateway
     );
     // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
     setTimeout(
-      () => void session.enqueue(async () => void session.release()),
+      () => void session.enqueue(() => this.release(session)),
       this.config.getOrThrow<number>('RESUME_WAIT_MS'),
     ).unref();
   }
@@ -145,6 +151,7 @@ export class ChatGateway
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
+    sessions.forEach((session) => session.stopReplay());
     await Promise.all(
       sessions.map((session) => session.finish(() => this.leave(session))),
     );
@@ -251,6 +258,17 @@ export class ChatGateway
     return this.chat
       .resume(session, data.since, data.room)
       .then(reply(ServerEvent.Resumed, data.ref));
+  }
+
+  /* Without a resume: the unread DMs, then the live frames. A catch-up that fails leaves them unread. */
+  private async release(session: ChatSession): Promise<void> {
+    await session
+      .release()
+      .catch((err: Error) =>
+        this.logger.warn(
+          `Could not send ${session.username}'s unread DMs (they stay unread): ${err.message}`,
+        ),
+      );
   }
 
   private leave(session: ChatSession): Promise<void> {

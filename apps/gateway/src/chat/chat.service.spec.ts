@@ -7,6 +7,7 @@ import { ErrorCode } from '@app/protocol';
 import {
   ChatBus,
   HistoryService,
+  ReadLeases,
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
@@ -19,6 +20,7 @@ import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
+import { fakeLink } from './session-link.fake';
 
 class FakeBus {
   next: Outcome | Error = {
@@ -87,7 +89,7 @@ const session = (): ChatSession =>
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
-    { send: () => undefined, close: (code) => closes.push(code) },
+    fakeLink(undefined, (code) => closes.push(code)),
   );
 
 const rejects = async (
@@ -123,6 +125,7 @@ describe(ChatService.name, () => {
       MAX_FOLLOWS_PER_USER: 5,
       ROOMS_CREATED_PER_HOUR: 4,
       ROOM_HISTORY_TTL_SECONDS: 60,
+      REPLAY_PAGE_SIZE: 100,
     });
     const users = {
       resolve: async (name: string) =>
@@ -134,6 +137,7 @@ describe(ChatService.name, () => {
       new RedisEpoch(undefined as never),
       history as unknown as HistoryService,
       new MetricsService(),
+      {} as ReadLeases,
       new SessionRegistry(),
       rooms as unknown as RoomsService,
       {

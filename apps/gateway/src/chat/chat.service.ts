@@ -21,6 +21,9 @@ import {
   Draft,
   HistoryService,
   Outcome,
+  ReadLeases,
+  ReadsBusyError,
+  Stored,
   SubscriptionsService,
 } from '@app/pubsub';
 import { isRedisOutOfMemory, RedisEpoch, STORE_FULL_MESSAGE } from '@app/redis';
@@ -29,7 +32,8 @@ import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession } from './chat-session';
+import { ChatSession, Replayed } from './chat-session';
+import { DmSeenWriter } from './dm-seen-writer';
 import { serverFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 
@@ -53,6 +57,8 @@ export class ChatService {
     roomHistoryTtl: number;
   };
   private sessionCount = 0;
+  private readonly pageSize: number;
+  private readonly seen: DmSeenWriter;
 
   constructor(
     private readonly bus: ChatBus,
@@ -60,6 +66,7 @@ export class ChatService {
     private readonly epoch: RedisEpoch,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
+    private readonly reads: ReadLeases,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
     private readonly subscriptions: SubscriptionsService,
@@ -73,9 +80,21 @@ export class ChatService {
       roomsPerHour: config.getOrThrow<number>('ROOMS_CREATED_PER_HOUR'),
       roomHistoryTtl: config.getOrThrow<number>('ROOM_HISTORY_TTL_SECONDS'),
     };
+    this.pageSize = config.getOrThrow<number>('REPLAY_PAGE_SIZE');
+    this.seen = new DmSeenWriter((user, id) =>
+      this.history.markDmsSeen(user, id),
+    );
   }
 
-  /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
+  /** A DM reached one of `user`'s clients: it and every DM before it count as seen (see `ChatSession`). */
+  dmWritten(user: string, id: string): void {
+    this.seen.note(user, id);
+  }
+
+  /**
+   * Enters the lobby, sends `welcome`, and holds the DMs that no session of the user was sent, to be read
+   * page by page when the session is released without a resume (see `ChatSession`).
+   */
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.open(session, LOBBY);
     const known = this.registry.hasUser(session.username);
@@ -86,21 +105,26 @@ export class ChatService {
         await this.subscriptions.following(session.username),
       );
     await this.announce(session.username, move, '', LOBBY);
-    const unread = await this.history.unreadDms(session.username);
+    const user = session.username;
+    const unread = await this.history.unreadDms(user, this.pageSize);
     session.send(
       serverFrame(ServerEvent.Welcome, {
-        username: session.username,
+        username: user,
         instance: this.instanceId,
         room: LOBBY,
-        unreadDms: unread.length,
+        unreadDms: unread.count,
         instances: this.rooms.instanceUrls(),
       }),
     );
-    session.holdUnread(
-      unread.map((dm) => ({
-        id: dm.id,
-        frame: serverFrame(ServerEvent.Dm, dm),
-      })),
+    if (unread.count === 0) return;
+    session.holdUnread(() =>
+      this.frames(
+        session,
+        this.reads.leased(
+          user,
+          this.history.unreadReplay(user, unread, this.pageSize),
+        ),
+      ),
     );
   }
 
@@ -137,6 +161,7 @@ export class ChatService {
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
+    await this.seen.settled(session.username);
     const move = await this.rooms.close(session, session.room);
     await this.announce(session.username, move, session.room, '');
     if (move.emptied) await this.roomEmptied(session.room);
@@ -278,23 +303,19 @@ export class ChatService {
     session: ChatSession,
     query: HistoryQuery,
   ): Promise<Reply<HistoryPage>> {
+    const user = session.username;
     if (query.with !== undefined) {
       const other = await this.resolveUser(query.with);
-      return {
-        with: other,
-        ...(await this.history.dmPage(
-          session.username,
-          other,
-          query.limit,
-          query.before,
-        )),
-      };
+      const page = await this.leased(user, () =>
+        this.history.dmPage(user, other, query.limit, query.before),
+      );
+      return { with: other, ...page };
     }
     const room = query.room ?? session.room;
-    return {
-      room,
-      ...(await this.history.roomPage(room, query.limit, query.before)),
-    };
+    const page = await this.leased(user, () =>
+      this.history.roomPage(room, query.limit, query.before),
+    );
+    return { room, ...page };
   }
 
   /**
@@ -311,29 +332,54 @@ export class ChatService {
         ErrorCode.BadRequest,
         'resume must be the first frame after welcome',
       );
+    const user = session.username;
     try {
       if (room !== session.room) await this.join(session, room);
-      const followed = await this.subscriptions.following(session.username);
-      const scope = {
+      const keys = HistoryService.keysOf({
         rooms: [session.room],
-        users: [session.username],
-        followed,
-      };
-      const { messages, complete } = await this.history.after(
-        scope,
-        since,
-        this.epoch.current?.floor,
-      );
-      const count = session.release(
-        messages.map((message) => ({
-          id: message.id,
-          frame: this.replayFrame(session, message),
-        })),
-      );
+        users: [user],
+        followed: await this.subscriptions.following(user),
+      });
+      const [upTo, complete] = await Promise.all([
+        this.bus.lastId(),
+        this.history.complete(keys, since, this.epoch.current?.floor),
+      ]);
+      const replay = this.history.replay(keys, since, upTo, this.pageSize);
+      const count = await session
+        .release(this.frames(session, this.reads.leased(user, replay)))
+        .catch((err: unknown) => Promise.reject(this.busy(err)));
       return { since, count, complete };
     } finally {
-      session.release();
+      await session.release();
     }
+  }
+
+  /** Stored messages as the frames the session would have received live. */
+  private async *frames(
+    session: ChatSession,
+    messages: AsyncIterable<Stored>,
+  ): AsyncGenerator<Replayed> {
+    for await (const message of messages)
+      yield {
+        id: message.id,
+        frame: this.replayFrame(session, message),
+        dm: !('room' in message),
+      };
+  }
+
+  /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
+  private leased<T>(user: string, work: () => Promise<T>): Promise<T> {
+    return this.reads
+      .run(user, work)
+      .catch((err: unknown) => Promise.reject(this.busy(err)));
+  }
+
+  private busy(err: unknown): unknown {
+    if (!(err instanceof ReadsBusyError)) return err;
+    return new ChatError(
+      ErrorCode.TooManyReads,
+      `You have ${err.limit} history reads or replays running already (MAX_READS_IN_FLIGHT_PER_USER): wait for one to finish, then try again`,
+    );
   }
 
   private replayFrame(

@@ -6,16 +6,17 @@ import { TokenClaims, TokenRevocations } from '@app/auth';
 import { ChatSession } from './chat-session';
 import { RevocationWatcher } from './revocation-watcher.service';
 import { SessionRegistry } from './session-registry.service';
+import { fakeLink } from './session-link.fake';
 
 class FakeSession extends ChatSession {
   readonly frames: string[] = [];
   closedWith?: number;
 
   constructor(id: string, username: string, exp = Number.MAX_SAFE_INTEGER) {
-    const link = {
-      send: (frame: string) => this.frames.push(frame),
-      close: (code: number) => (this.closedWith = code),
-    };
+    const link = fakeLink(
+      (frame) => this.frames.push(String(frame)),
+      (code) => (this.closedWith = code),
+    );
     super(id, username, { sub: username, iat: 1, exp, jti: `jti-${id}` }, link);
   }
 }

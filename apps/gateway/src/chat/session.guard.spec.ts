@@ -7,6 +7,7 @@ import { ErrorCode } from '@app/protocol';
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { SessionGuard } from './session.guard';
+import { fakeLink } from './session-link.fake';
 
 const contextOf = (session?: ChatSession): ExecutionContext =>
   ({
@@ -18,7 +19,7 @@ const sessionExpiringAt = (exp: number): ChatSession =>
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp, jti: 'j' },
-    { send: () => undefined, close: () => undefined },
+    fakeLink(),
   );
 
 const fails = (run: () => unknown, code: ErrorCode): void => {

@@ -53,6 +53,28 @@ describe(validateSettings.name, () => {
     );
   });
 
+  it('bounds replays and reads in flight, with defaults', () => {
+    const sut = validateSettings({});
+    assert.deepEqual(
+      [
+        sut.REPLAY_PAGE_SIZE,
+        sut.REPLAY_MAX_BUFFERED_BYTES,
+        sut.MAX_READS_IN_FLIGHT_PER_USER,
+        sut.READ_WAIT_MS,
+        sut.READ_LEASE_TTL_MS,
+      ],
+      [100, 262144, 2, 3000, 30000],
+    );
+    assert.throws(
+      () => validateSettings({ MAX_READS_IN_FLIGHT_PER_USER: '0' }),
+      /MAX_READS_IN_FLIGHT_PER_USER="0" must be a number of reads from 1 to 100/,
+    );
+    assert.throws(
+      () => validateSettings({ READ_LEASE_TTL_MS: '500' }),
+      /READ_LEASE_TTL_MS="500" must be a whole number of milliseconds from 3000/,
+    );
+  });
+
   it('reads ALLOWED_ORIGINS as a comma list of origins', () => {
     const sut = validateSettings({
       ALLOWED_ORIGINS: ' https://chat.example.com, http://localhost:3000 ,',

@@ -332,6 +332,36 @@ export class Settings {
   RESUME_WAIT_MS = 2000;
 
   @Doc(
+    'entries read from each stream per Redis read of a resume replay or offline-DM catch-up',
+  )
+  @IntSetting(10, 10000, 'a number of messages')
+  REPLAY_PAGE_SIZE = 100;
+
+  @Doc(
+    'a replay writes its next frame only while the client has less than this unsent (at most half of WS_MAX_BUFFERED_BYTES)',
+  )
+  @IntSetting(16384, 1073741824, 'a number of bytes')
+  REPLAY_MAX_BUFFERED_BYTES = 262144;
+
+  @Doc(
+    'expensive reads (history, resume replays, offline-DM catch-ups) one user may run at once across the cluster; more wait, then TOO_MANY_READS',
+  )
+  @IntSetting(1, 100, 'a number of reads')
+  MAX_READS_IN_FLIGHT_PER_USER = 2;
+
+  @Doc(
+    'how long a read beyond MAX_READS_IN_FLIGHT_PER_USER waits for one to end before TOO_MANY_READS',
+  )
+  @IntSetting(0, 60000, MILLISECONDS)
+  READ_WAIT_MS = 3000;
+
+  @Doc(
+    'a read in flight is forgotten this long after its gateway died (renewed while it runs)',
+  )
+  @IntSetting(3000, 3600000, MILLISECONDS)
+  READ_LEASE_TTL_MS = 30000;
+
+  @Doc(
     "error, warn, log, debug or verbose; Nest's start-up lines per module and route show at debug",
   )
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], {
