@@ -74,14 +74,15 @@ async function bootstrap(): Promise<void> {
   );
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
-  serveWebPage(app);
+  serveWebPage(app, settings.ALLOWED_ORIGINS);
   serveOpenApi(app);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
     allowedOrigins: settings.ALLOWED_ORIGINS,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
-    verifyToken: (token) => app.get(AuthService).verify(token),
+    authenticate: (headers, url) =>
+      app.get(AuthService).authenticateUpgrade(headers, url),
     refusal: (user, address) => app.get(ChatService).refusal(user, address),
   });
   app.useWebSocketAdapter(adapter);

@@ -17,3 +17,5 @@ export const addressFailuresKey = (address: string): string =>
   `chat:login-failures-from:${address}`;
 export const registrationsKey = (address: string): string =>
   `chat:registrations-from:${address}`;
+/** A WebSocket ticket (POST /auth/ticket): the claims of the token it stands for, until used once or expired. */
+export const ticketKey = (ticket: string): string => `chat:ticket:${ticket}`;

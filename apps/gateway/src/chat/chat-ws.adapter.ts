@@ -5,7 +5,7 @@ import { IncomingMessage } from 'node:http';
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
-import { bearerToken, TokenClaims } from '@app/auth';
+import { TokenClaims, UpgradeAuth } from '@app/auth';
 import { ClientEvent, ErrorCode } from '@app/protocol';
 
 import { isOriginAllowed } from '../http/origin';
@@ -22,7 +22,11 @@ export interface ChatWsOptions {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   allowedOrigins: string[];
-  verifyToken(token: string | undefined): Promise<TokenClaims | null>;
+  /** Who opens the socket (Authorization header or `?ticket=`), or why not (401). */
+  authenticate(
+    headers: IncomingMessage['headers'],
+    url: string,
+  ): Promise<UpgradeAuth>;
   /** Why this user may not open another connection from this address (429), or undefined. */
   refusal(user: string, address: string): Promise<string | undefined>;
 }
@@ -222,10 +226,11 @@ export class ChatWsAdapter extends WsAdapter {
 
   /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */
   private async admit(req: UpgradeRequest): Promise<[number, string]> {
-    const claims = await this.options.verifyToken(
-      bearerToken(req.headers, req.url ?? '/'),
+    const { claims, refusal: denied } = await this.options.authenticate(
+      req.headers,
+      req.url ?? '/',
     );
-    if (!claims) return [401, 'Unauthorized: log in again'];
+    if (!claims) return [401, denied];
     const refusal = await this.options.refusal(
       claims.sub,
       req.socket.remoteAddress ?? 'unknown',

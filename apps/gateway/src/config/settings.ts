@@ -84,6 +84,9 @@ export class Settings {
   @IntSetting(1, 2592000, SECONDS)
   JWT_TTL_SECONDS = 12 * 3600;
 
+  @IntSetting(1000, 300000, MILLISECONDS)
+  WS_TICKET_TTL_MS = 30000;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })
