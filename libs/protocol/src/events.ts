@@ -18,6 +18,7 @@ export enum ServerEvent {
   Joined = 'joined',
   Message = 'message',
   Presence = 'presence',
+  Reconnect = 'reconnect',
   Resumed = 'resumed',
   Rooms = 'rooms',
   Sent = 'sent',

@@ -18,6 +18,8 @@ export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 200;
 /** WebSocket close code when the server shuts down; clients should reconnect. */
 export const CLOSE_GOING_AWAY = 1001;
+/** WebSocket close code after a `reconnect` frame: the instance restarts; reconnect within the window. */
+export const CLOSE_SERVICE_RESTART = 1012;
 /** WebSocket close code for a client that broke a policy (repeated rate-limit violations). */
 export const CLOSE_POLICY = 1008;
 /** WebSocket close code for a frame over the frame limit (RFC 6455 "message too big"). */

@@ -24,6 +24,13 @@ export interface Welcome {
   room: string;
   /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
   unreadDms: number;
+  /** Public base addresses of the cluster's live instances (`https://host:port`), for failover. */
+  instances?: string[];
+}
+
+/** Sent before a close with 1012: reconnect after a random delay within this window. */
+export interface ReconnectNotice {
+  withinMs: number;
 }
 
 export interface ChatMessage {
@@ -115,6 +122,7 @@ export interface ServerPayloads {
   [ServerEvent.Joined]: Joined;
   [ServerEvent.Message]: ChatMessage;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Reconnect]: ReconnectNotice;
   [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;
