@@ -256,6 +256,28 @@ describe('the browser chat page', () => {
         })
         .nth(1)
         .waitFor(WAIT);
+
+      // The rest of what /help lists.
+      await type(ann, '/help');
+      await ann
+        .locator('#log li.block', { hasText: '/subscribe USER' })
+        .waitFor(WAIT);
+      await type(ann, '/who');
+      await ann
+        .locator('#log li.notice', { hasText: /^In #global: ann/ })
+        .waitFor(WAIT);
+      await type(ann, '/subscribe bob');
+      await ann
+        .locator('#log li.notice', { hasText: /^Subscribed to bob/ })
+        .waitFor(WAIT);
+      await type(ann, '/unsubscribe bob');
+      await ann
+        .locator('#log li.notice', { hasText: /^Unsubscribed from bob/ })
+        .waitFor(WAIT);
+      await type(ann, '/join side');
+      await ann.locator('#room-name', { hasText: '#side' }).waitFor(WAIT);
+      await type(ann, '/leave');
+      await ann.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
     },
   );
 
