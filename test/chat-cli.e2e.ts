@@ -222,7 +222,7 @@ describe('chat-cli against two gateway instances', () => {
         await doomed.stop();
         await ivan.errorLine(
           new RegExp(
-            `^connection to localhost:${doomed.port} lost \\(code 1001`,
+            `^connection to localhost:${doomed.port} lost \\(code 1012`,
           ),
         );
         await ivan.line(

@@ -94,9 +94,9 @@ describe('gateway start, stop and faults', () => {
     assert.doesNotMatch(ttl.output, /\n\s+at /, 'no stack trace');
   });
 
-  it('closes client sockets with 1001 and exits 0 on SIGTERM; the others see the users leave', async () => {
+  it('tells client sockets to reconnect within RECONNECT_WINDOW_MS, closes them with 1012 and exits 0 on SIGTERM; the others see the users leave', async () => {
     const stays = await start();
-    const goes = await start();
+    const goes = await start({ RECONNECT_WINDOW_MS: '4000' });
     const watcher = await connect(stays, 'watcher');
     const leaver = await connect(goes, 'leaver');
     await watcher.request('join', { room: 'lobby2' });
@@ -104,7 +104,14 @@ describe('gateway start, stop and faults', () => {
     assert.equal(await adminRoomCount(stays, 'lobby2'), 2);
 
     assert.equal(await goes.stop('SIGTERM'), 0);
-    assert.equal((await leaver.waitClosed()).code, 1001);
+    assert.deepEqual(await leaver.waitClosed(), {
+      code: 1012,
+      reason: 'Server restarting: reconnect',
+    });
+    assert.deepEqual(leaver.frames.at(-1), {
+      event: 'reconnect',
+      data: { withinMs: 4000 },
+    });
     await watcher.next(
       (f) =>
         f.event === 'presence' &&

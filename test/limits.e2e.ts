@@ -203,7 +203,7 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
     );
   });
 
-  it('drains on SIGTERM: sessions leave their rooms before the sockets close with 1001, then the process exits 0', async () => {
+  it('drains on SIGTERM: sessions leave their rooms before the sockets close with 1012, then the process exits 0', async () => {
     const draining = await GatewayProcess.start(redis.url);
     const watcher = await connect(gateway, 'drainwatch');
     const leaver = await ChatClient.connect(draining, 'drained');
@@ -219,7 +219,7 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
         presenceBeforeClose = !leaver.closed;
     };
     assert.equal(await draining.stop('SIGTERM'), 0);
-    assert.equal((await leaver.waitClosed()).code, 1001);
+    assert.equal((await leaver.waitClosed()).code, 1012);
     await watcher.next(
       (f) =>
         f.event === 'presence' &&

@@ -63,7 +63,7 @@ export function httpsJson(
 }
 
 export async function login(
-  gateway: GatewayProcess,
+  gateway: Pick<GatewayProcess, 'port'>,
   username: string,
   password = 'pw',
 ): Promise<LoginResponse> {
@@ -143,7 +143,7 @@ export class ChatClient {
   }
 
   static open(
-    gateway: GatewayProcess,
+    gateway: Pick<GatewayProcess, 'wsUrl'>,
     username: string,
     token: string,
   ): Promise<ChatClient> {

@@ -65,6 +65,8 @@ export class GatewayProcess {
           REGISTRATIONS_PER_ADDRESS: '10000',
           // Every test client comes from 127.0.0.1.
           MAX_CONNECTIONS_PER_ADDRESS: '10000',
+          // No load balancer to wait for, unless a test says so.
+          SHUTDOWN_DRAIN_MS: '0',
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,13 +4,27 @@ export interface BackoffSettings {
   attempts: number;
 }
 
+/** 500 ms doubling to 30 s, the cluster's contract for every client; about 8 minutes of tries in all. */
 export const DEFAULT_BACKOFF: BackoffSettings = {
-  baseMs: 400,
-  maxMs: 10_000,
-  attempts: 12,
+  baseMs: 500,
+  maxMs: 30_000,
+  attempts: 20,
 };
 
-/** Exponential backoff with "equal jitter": attempt n waits between half and all of min(max, base * 2^n). */
+/** A server restart window when the server said none (a bare 1012 or 1001 close). */
+export const DEFAULT_RESTART_WINDOW_MS = 5000;
+
+export interface DelayHints {
+  /** The server is restarting (a `reconnect` notice, or close 1012/1001): the first attempt waits a random part of this window. */
+  restartWindowMs?: number;
+  /** The last refusal's `Retry-After`: the attempt waits at least this long. */
+  retryAfterMs?: number;
+}
+
+/**
+ * Exponential backoff with "full jitter": attempt n waits a uniformly random time up to
+ * min(max, base * 2^n), so clients dropped together do not come back together.
+ */
 export class Backoff {
   constructor(
     private readonly settings: BackoffSettings = DEFAULT_BACKOFF,
@@ -22,12 +36,14 @@ export class Backoff {
   }
 
   /** The wait before attempt `attempt` (0-based), or undefined when there are no attempts left. */
-  delay(attempt: number): number | undefined {
+  delay(attempt: number, hints: DelayHints = {}): number | undefined {
     if (attempt >= this.settings.attempts) return undefined;
-    const ceiling = Math.min(
-      this.settings.maxMs,
-      this.settings.baseMs * 2 ** attempt,
+    const ceiling =
+      attempt === 0 && hints.restartWindowMs !== undefined
+        ? hints.restartWindowMs
+        : Math.min(this.settings.maxMs, this.settings.baseMs * 2 ** attempt);
+    return Math.round(
+      Math.max(this.random() * ceiling, hints.retryAfterMs ?? 0),
     );
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 }

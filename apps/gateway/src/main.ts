@@ -16,7 +16,10 @@ import { AppModule } from './app.module';
 import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
-import { launchEnv } from './config/launch-args';
+import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
+import { helpText } from './config/help-text';
+import { launchEnv, LaunchError, parseLaunchArgs } from './config/launch-args';
+import { publicUrl } from './config/public-url';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
 import { httpErrorHandler } from './http/http-errors';
@@ -79,6 +82,8 @@ async function bootstrap(): Promise<void> {
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
     allowedOrigins: settings.ALLOWED_ORIGINS,
+    maxPendingUpgrades: settings.MAX_PENDING_UPGRADES,
+    upgradesPerSecond: settings.UPGRADES_PER_SECOND,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
     authenticate: (headers, url) =>
@@ -103,6 +108,7 @@ async function bootstrap(): Promise<void> {
       'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',
     );
   const { port } = app.getHttpServer().address() as AddressInfo;
+  await app.get(InstanceHeartbeat).advertise(publicUrl(settings, port));
   chatLogger.always(
     `Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`,
     'Gateway',
@@ -119,8 +125,8 @@ async function bootstrap(): Promise<void> {
 
 /*
  * The drain: readiness turns 503 and new upgrades are refused at once; after SHUTDOWN_DRAIN_MS (for load
- * balancers to notice) the app closes (sessions leave their rooms, sockets close with 1001, the instance
- * de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
+ * balancers to notice) the app closes (sessions leave their rooms, are told `reconnect` and closed with
+ * 1012, the instance de-registers, Redis connections close), all within SHUTDOWN_GRACE_MS.
  */
 function closeOnSignals(
   app: INestApplication,
@@ -133,7 +139,7 @@ function closeOnSignals(
     closing = true;
     drain.start();
     logger.log(
-      `${signal}: draining (readiness 503, sessions leave their rooms, sockets close with 1001)`,
+      `${signal}: draining (readiness 503 for ${drain.delayMs} ms, then sessions leave their rooms and are told to reconnect)`,
     );
     setTimeout(() => {
       logger.error(
@@ -159,10 +165,32 @@ process.on('unhandledRejection', (reason) =>
   new Logger('Process').error(`Unhandled rejection: ${String(reason)}`),
 );
 
-bootstrap().catch((err: unknown) => {
-  const known = err instanceof BootError || err instanceof SettingsError;
-  process.stderr.write(
-    `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
-  );
-  process.exit(1);
-});
+/** `--help` and a bad command line are answered before anything starts. */
+function answerEarly(argv: string[]): number | undefined {
+  try {
+    if (!parseLaunchArgs(argv).help) return undefined;
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+}
+
+const early = answerEarly(process.argv.slice(2));
+if (early !== undefined) process.exitCode = early;
+else void start();
+
+function start(): Promise<void> {
+  return bootstrap().catch((err: unknown) => {
+    const known =
+      err instanceof BootError ||
+      err instanceof SettingsError ||
+      err instanceof LaunchError;
+    process.stderr.write(
+      `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+    );
+    process.exit(err instanceof LaunchError ? 2 : 1);
+  });
+}

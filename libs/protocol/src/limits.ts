@@ -18,14 +18,14 @@ export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 200;
 /** WebSocket close code when the server shuts down; clients should reconnect. */
 export const CLOSE_GOING_AWAY = 1001;
-/** WebSocket close code after a `reconnect` frame: the instance restarts; reconnect within the window. */
-export const CLOSE_SERVICE_RESTART = 1012;
 /** WebSocket close code for a client that broke a policy (repeated rate-limit violations). */
 export const CLOSE_POLICY = 1008;
 /** WebSocket close code for a frame over the frame limit (RFC 6455 "message too big"). */
 export const CLOSE_TOO_BIG = 1009;
 /** WebSocket close code when the session could not be opened (Redis unreachable). */
 export const CLOSE_INTERNAL = 1011;
+/** WebSocket close code on SIGTERM, after a `reconnect` frame: reconnect within its `withinMs` and resume. */
+export const CLOSE_SERVICE_RESTART = 1012;
 /** WebSocket close code for a client that fell too far behind reading (slow consumer). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** WebSocket close code when the session's token expired or was revoked: log in again. */

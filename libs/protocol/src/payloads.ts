@@ -24,13 +24,8 @@ export interface Welcome {
   room: string;
   /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
   unreadDms: number;
-  /** Public base addresses of the cluster's live instances (`https://host:port`), for failover. */
-  instances?: string[];
-}
-
-/** Sent before a close with 1012: reconnect after a random delay within this window. */
-export interface ReconnectNotice {
-  withinMs: number;
+  /** The public addresses (`https://host:port`) of the cluster's live instances, this one first: where to fail over. */
+  instances: string[];
 }
 
 export interface ChatMessage {
@@ -54,6 +49,11 @@ export interface Presence {
   room: string;
   user: string;
   action: 'join' | 'leave';
+}
+
+/** Sent on SIGTERM before close 1012: reconnect after a uniformly random delay in [0, withinMs], then resume. */
+export interface ReconnectNotice {
+  withinMs: number;
 }
 
 export interface ErrorPayload {

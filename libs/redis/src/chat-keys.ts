@@ -8,7 +8,7 @@
  *   chat:online                   hash user -> live sessions
  *   chat:instances                set of live instance ids
  *   chat:instance:<id>:sessions   hash session -> "<user> <room>", so a dead instance's sessions can be reaped
- *   chat:instance:<id>:alive      heartbeat key with a TTL
+ *   chat:instance:<id>:alive      heartbeat key with a TTL; its value is the instance's public address
  *   chat:instance:<id>:reaped     set by whoever reaped the instance, so it puts its sessions back when it wakes
  *   chat:instance:<id>:addresses  hash client address -> the instance's open sessions from it (connection caps)
  *   chat:history:room:<room>      stream of the room's messages (entry id = message id)

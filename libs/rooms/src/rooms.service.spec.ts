@@ -105,13 +105,19 @@ describe(RoomsService.name, () => {
     await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');
     assert.deepEqual(
       await sut.reapDeadInstances(),
-      [],
+      { departures: [], reaped: [] },
       'alive: nothing reaped',
     );
     await redis.del('chat:instance:west:alive');
-    assert.deepEqual(await sut.reapDeadInstances(), [
-      { room: 'haunt', user: 'ghost' },
-    ]);
+    assert.deepEqual(await sut.reapDeadInstances(), {
+      departures: [{ room: 'haunt', user: 'ghost' }],
+      reaped: [{ instance: 'west', sessions: 1 }],
+    });
+    assert.deepEqual(
+      await sut.reapDeadInstances(),
+      { departures: [], reaped: [] },
+      'reaped once',
+    );
     assert.deepEqual(await sut.who('haunt'), []);
     assert.equal(await sut.isOnline('ghost'), false);
     assert.deepEqual(await peer.heartbeat(60_000), {
@@ -122,6 +128,26 @@ describe(RoomsService.name, () => {
       lapsed: false,
       reaped: false,
     });
+  });
+
+  it("lists the live instances' public addresses, this one first, and drops a dead one after reaping", async () => {
+    await sut.heartbeat(60_000, 'https://127.0.0.1:8000');
+    await peer.heartbeat(60_000, 'https://127.0.0.1:8081');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), [
+      'https://127.0.0.1:8000',
+      'https://127.0.0.1:8081',
+    ]);
+    await peer.reapDeadInstances();
+    assert.deepEqual(peer.instanceUrls(), [
+      'https://127.0.0.1:8081',
+      'https://127.0.0.1:8000',
+    ]);
+    await redis.del('chat:instance:west:alive');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), ['https://127.0.0.1:8000']);
+    await peer.retire();
+    await sut.retire();
   });
 
   it('writes live sessions back after Redis lost them, and drops the ones that are gone', async () => {

@@ -51,6 +51,13 @@ export interface Heartbeat {
   reaped: boolean;
 }
 
+/** What one pass of reaping found: the users who left a room, and the instances this pass removed. */
+export interface Reaping {
+  departures: Departure[];
+  /** Each removed instance once across the cluster (the pass that took it out of the set), with its session count. */
+  reaped: Array<{ instance: string; sessions: number }>;
+}
+
 type MoveReply = ['ok', number, number, number, number] | ['stale', string];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
@@ -59,6 +66,10 @@ export class RoomsService {
   private readonly sessionsKey: string;
   /** The live instances seen at the last heartbeat, whose sessions the connection caps count. */
   private instances: string[] = [];
+  /** This instance's public address, kept in its alive key; '' until it listens. */
+  private publicUrl = '';
+  /** The other live instances' public addresses seen at the last heartbeat, sorted. */
+  private peerUrls: string[] = [];
   private readonly moveScript: LuaCommand<MoveReply>;
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
@@ -113,8 +124,15 @@ export class RoomsService {
     return Number(await this.redis.hget(ChatKeys.online, username)) > 0;
   }
 
-  /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
-  async heartbeat(ttlMs: number): Promise<Heartbeat> {
+  /**
+   * Marks this instance alive for `ttlMs` at `publicUrl` (where clients reach it); an instance that
+   * stops doing so is reaped by the others.
+   */
+  async heartbeat(
+    ttlMs: number,
+    publicUrl = this.publicUrl,
+  ): Promise<Heartbeat> {
+    this.publicUrl = publicUrl;
     const keys = [
       ChatKeys.instanceAlive(this.instanceId),
       ChatKeys.instances,
@@ -123,6 +141,7 @@ export class RoomsService {
     const [lapsed, reaped] = await this.heartbeatScript(keys, [
       this.instanceId,
       ttlMs,
+      publicUrl,
     ]);
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
@@ -148,20 +167,27 @@ export class RoomsService {
     };
   }
 
-  /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
-  async reapDeadInstances(): Promise<Departure[]> {
+  /** The public addresses of the live instances seen at the last heartbeat, this one first. */
+  instanceUrls(): string[] {
+    return [...new Set([this.publicUrl, ...this.peerUrls])].filter(Boolean);
+  }
+
+  /** Removes the sessions of instances whose heartbeat has expired, and notes the live ones' addresses. */
+  async reapDeadInstances(): Promise<Reaping> {
     const departures: Departure[] = [];
+    const reaped: Reaping['reaped'] = [];
+    const peerUrls: string[] = [];
     this.instances = await this.redis.smembers(ChatKeys.instances);
     for (const instance of this.instances) {
-      if (
-        instance === this.instanceId ||
-        (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1
-      )
+      if (instance === this.instanceId) continue;
+      const alive = await this.redis.get(ChatKeys.instanceAlive(instance));
+      if (alive !== null) {
+        if (alive.startsWith('https://')) peerUrls.push(alive);
         continue;
+      }
       const sessionsKey = ChatKeys.instanceSessions(instance);
-      for (const [id, record] of Object.entries(
-        await this.redis.hgetall(sessionsKey),
-      )) {
+      const records = Object.entries(await this.redis.hgetall(sessionsKey));
+      for (const [id, record] of records) {
         const [username, room] = splitRecord(record);
         const move = await this.runMove(
           sessionsKey,
@@ -172,15 +198,18 @@ export class RoomsService {
         );
         if (move.userLeft) departures.push({ room, user: username });
       }
-      await this.redis
+      const replies = await this.redis
         .multi()
         .del(sessionsKey)
         .del(ChatKeys.instanceAddresses(instance))
         .srem(ChatKeys.instances, instance)
         .set(ChatKeys.instanceReaped(instance), '1', 'EX', 86400)
         .exec();
+      if (replies?.[2]?.[1] === 1)
+        reaped.push({ instance, sessions: records.length });
     }
-    return departures;
+    this.peerUrls = peerUrls.sort();
+    return { departures, reaped };
   }
 
   /**

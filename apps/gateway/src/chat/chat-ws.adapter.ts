@@ -13,6 +13,7 @@ import { isOriginAllowed } from '../http/origin';
 import { ChatSession } from './chat-session';
 import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
 import { errorFrame, refOf } from './frames';
+import { TokenBucket } from './token-bucket';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
 export type UpgradeRequest = IncomingMessage & { claims?: TokenClaims };
@@ -22,6 +23,9 @@ export interface ChatWsOptions {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   allowedOrigins: string[];
+  /** Upgrades being checked at once, and started per second; beyond either, 503 with Retry-After. */
+  maxPendingUpgrades: number;
+  upgradesPerSecond: number;
   /** Who opens the socket (Authorization header or `?ticket=`), or why not (401). */
   authenticate(
     headers: IncomingMessage['headers'],
@@ -31,7 +35,14 @@ export interface ChatWsOptions {
   refusal(user: string, address: string): Promise<string | undefined>;
 }
 
-type VerifyCallback = (ok: boolean, code?: number, message?: string) => void;
+type VerifyCallback = (
+  ok: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string>,
+) => void;
+
+const RETRY_IN_A_SECOND = { 'Retry-After': '1' };
 
 /** Frames of one socket waiting for their turn; past this, the socket is not read until they drain. */
 const MAX_QUEUED_FRAMES = 32;
@@ -46,12 +57,18 @@ const MAX_QUEUED_FRAMES = 32;
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
   private draining = false;
+  private pendingUpgrades = 0;
+  private readonly upgrades: TokenBucket;
 
   constructor(
     app: INestApplicationContext,
     private readonly options: ChatWsOptions,
   ) {
     super(app);
+    this.upgrades = new TokenBucket(
+      options.upgradesPerSecond,
+      options.upgradesPerSecond,
+    );
   }
 
   create(port: number, options: Record<string, unknown> = {}): unknown {
@@ -195,12 +212,17 @@ export class ChatWsAdapter extends WsAdapter {
     server.on('close', () => clearInterval(timer));
   }
 
+  /*
+   * A reconnect storm is admitted at the pace the instance can take (MAX_PENDING_UPGRADES,
+   * UPGRADES_PER_SECOND); the rest get 503 with Retry-After at once, so connected users stay served.
+   */
   private verify(req: UpgradeRequest, done: VerifyCallback): void {
     if (this.draining)
       return done(
         false,
         503,
         'Server shutting down: connect to another instance',
+        RETRY_IN_A_SECOND,
       );
     if (
       !isOriginAllowed(
@@ -211,17 +233,30 @@ export class ChatWsAdapter extends WsAdapter {
     ) {
       return done(false, 403, 'Origin not allowed: add it to ALLOWED_ORIGINS');
     }
-    this.admit(req).then(
-      ([code, message]) => done(code === 101, code, message),
-      (err: Error) => {
-        this.log.warn(`Token check failed: ${err.message}`);
-        done(
-          false,
-          503,
-          'Service Unavailable: the chat store is unreachable, try again shortly',
-        );
-      },
-    );
+    if (
+      this.pendingUpgrades >= this.options.maxPendingUpgrades ||
+      !this.upgrades.take()
+    )
+      return done(
+        false,
+        503,
+        'Server busy with other connections: try again in 1 s',
+        RETRY_IN_A_SECOND,
+      );
+    this.pendingUpgrades++;
+    this.admit(req)
+      .finally(() => this.pendingUpgrades--)
+      .then(
+        ([code, message]) => done(code === 101, code, message),
+        (err: Error) => {
+          this.log.warn(`Token check failed: ${err.message}`);
+          done(
+            false,
+            503,
+            'Service Unavailable: the chat store is unreachable, try again shortly',
+          );
+        },
+      );
   }
 
   /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */

@@ -18,9 +18,11 @@ import {
   ClientEvent,
   CLOSE_GOING_AWAY,
   CLOSE_INTERNAL,
+  CLOSE_SERVICE_RESTART,
   HistoryPage,
   Joined,
   LOBBY,
+  ReconnectNotice,
   Ref,
   Resumed,
   RoomsList,
@@ -50,6 +52,7 @@ import {
   UserData,
   WhoData,
 } from './frame-schema';
+import { serverFrame } from './frames';
 import { InstanceHeartbeat } from './instance-heartbeat.service';
 import { SchemaPipe } from './schema.pipe';
 import { SessionGuard } from './session.guard';
@@ -131,16 +134,21 @@ export class ChatGateway
 
   /*
    * The drain, in this order: sessions leave their rooms (others are told) while Redis is still connected,
-   * then sockets close with 1001, then the instance de-registers. New upgrades are refused by then.
+   * then each is told `reconnect` (to spread its clients' return over RECONNECT_WINDOW_MS) and closed with
+   * 1012, then the instance de-registers. New upgrades are refused by then.
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
     await Promise.all(
       sessions.map((session) => session.enqueue(() => this.leave(session))),
     );
-    sessions.forEach((session) =>
-      session.close(CLOSE_GOING_AWAY, 'Server shutting down; reconnect'),
-    );
+    const notice = serverFrame(ServerEvent.Reconnect, {
+      withinMs: this.config.getOrThrow<number>('RECONNECT_WINDOW_MS'),
+    } satisfies ReconnectNotice);
+    sessions.forEach((session) => {
+      session.send(notice);
+      session.close(CLOSE_SERVICE_RESTART, 'Server restarting: reconnect');
+    });
     await this.heartbeat.retire();
   }
 

@@ -83,6 +83,7 @@ export class ChatService {
         instance: this.instanceId,
         room: LOBBY,
         unreadDms: unread.length,
+        instances: this.rooms.instanceUrls(),
       }),
     );
     session.holdUnread(

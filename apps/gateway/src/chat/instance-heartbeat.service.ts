@@ -32,6 +32,8 @@ export class InstanceHeartbeat
   private timer?: NodeJS.Timeout;
   private resyncNeeded = false;
   private beating = false;
+  private interval = 0;
+  private publicUrl = '';
 
   constructor(
     private readonly bus: ChatBus,
@@ -47,12 +49,19 @@ export class InstanceHeartbeat
 
   async onApplicationBootstrap(): Promise<void> {
     const interval = this.config.getOrThrow<number>('HEARTBEAT_INTERVAL_MS');
+    this.interval = interval;
     this.redis.on('close', () => (this.resyncNeeded = true));
     this.redis.on('ready', () => void this.beat(interval));
     await warnIfNotPersistent(this.redis, this.logger);
     await this.beat(interval);
     this.timer = setInterval(() => void this.beat(interval), interval);
     this.timer.unref();
+  }
+
+  /** Once listening: the address clients reach this instance at, advertised to the cluster in `welcome.instances`. */
+  async advertise(publicUrl: string): Promise<void> {
+    this.publicUrl = publicUrl;
+    await this.beat(this.interval);
   }
 
   onModuleDestroy(): void {
@@ -72,7 +81,10 @@ export class InstanceHeartbeat
     if (this.beating) return;
     this.beating = true;
     try {
-      const { lapsed, reaped } = await this.rooms.heartbeat(interval * 3);
+      const { lapsed, reaped } = await this.rooms.heartbeat(
+        interval * 3,
+        this.publicUrl,
+      );
       const epoch = await this.epoch.check();
       if (epoch.lost) {
         this.logger.error(
@@ -82,7 +94,12 @@ export class InstanceHeartbeat
       }
       if (this.resyncNeeded || lapsed || reaped || epoch.lost)
         await this.resync();
-      for (const { room, user } of await this.rooms.reapDeadInstances()) {
+      const reaping = await this.rooms.reapDeadInstances();
+      for (const { instance, sessions } of reaping.reaped)
+        this.logger.warn(
+          `Instance ${instance} missed its heartbeats: removed its ${sessions} session(s)`,
+        );
+      for (const { room, user } of reaping.departures) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
       }
       await this.bus.syncClock();

@@ -40,6 +40,16 @@ describe(validateSettings.name, () => {
       ],
       [10000, 10000, 30000],
     );
+    assert.deepEqual(
+      [
+        sut.SHUTDOWN_DRAIN_MS,
+        sut.RECONNECT_WINDOW_MS,
+        sut.MAX_PENDING_UPGRADES,
+        sut.UPGRADES_PER_SECOND,
+      ],
+      [3000, 5000, 100, 200],
+      'the drain outlasts deploy/haproxy/haproxy.cfg noticing (2 checks 1 s apart)',
+    );
   });
 
   it('keeps WebSocket tickets 30 s by default, and from 1 s to 5 min', () => {
@@ -95,6 +105,14 @@ describe(validateSettings.name, () => {
     assert.throws(
       () => validateSettings({ HEARTBEAT_INTERVAL_MS: '5' }),
       /HEARTBEAT_INTERVAL_MS="5" must be a whole number of milliseconds/,
+    );
+    assert.throws(
+      () => validateSettings({ PUBLIC_URL: 'https://chat.example.com/ws' }),
+      /PUBLIC_URL="https:\/\/chat.example.com\/ws" must be the https:\/\/ address/,
+    );
+    assert.equal(
+      validateSettings({ PUBLIC_URL: 'https://[::1]:8000' }).PUBLIC_URL,
+      'https://[::1]:8000',
     );
     assert.throws(
       () => validateSettings({ HTTP_HEADERS_TIMEOUT_MS: '40000' }),

@@ -1,0 +1,191 @@
+import { WebSocket } from 'ws';
+
+import { CA } from '../support/gateway-process';
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30000;
+/** The window when a server closed without a `reconnect` frame (1001, an older server, a crash). */
+const DEFAULT_WINDOW_MS = 5000;
+const RETRY_CODES = new Set(['TIMEOUT', 'INTERNAL', 'RATE_LIMITED']);
+
+interface Pending {
+  event: 'send' | 'dm';
+  data: { text: string; cid: string; to?: string };
+}
+
+export interface Acked {
+  id: string;
+  kind: 'room' | 'dm';
+  /** The room, or the DM's recipient. */
+  stream: string;
+}
+
+export interface StormClientEvents {
+  /** A message or DM reached this client `latencyMs` after it was first sent. */
+  delivered(latencyMs: number, client: StormClient): void;
+  /** The client is back (welcome, then joined or resumed). */
+  ready(client: StormClient): void;
+  refused(status: number): void;
+}
+
+/**
+ * A client that reconnects like chat-cli: bearer token header (never the password), `resume` with the last
+ * id seen, `cid` on every send and a retry with the same cid on TIMEOUT or a lost connection, a random
+ * delay within the `reconnect` window after 1012, and full-jitter backoff (at least `Retry-After`) otherwise.
+ */
+export class StormClient {
+  instance = '';
+  ready = false;
+  /** When the socket last went down (undefined while up), and each outage's length until ready again. */
+  downAt?: number;
+  readonly outages: number[] = [];
+  readonly roomIds: string[] = [];
+  readonly dmIds: string[] = [];
+  readonly acked: Acked[] = [];
+  errors = 0;
+  private lastId?: string;
+  private ws?: WebSocket;
+  private attempts = 0;
+  private withinMs?: number;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private count = 0;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    readonly name: string,
+    readonly username: string,
+    readonly room: string,
+    private readonly url: string,
+    private readonly token: string,
+    private readonly events: StormClientEvents,
+  ) {}
+
+  get unacked(): number {
+    return this.pending.size;
+  }
+
+  connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url, {
+      ca: CA,
+      headers: { authorization: `Bearer ${this.token}` },
+      handshakeTimeout: 10000,
+    });
+    this.ws = ws;
+    let retryAfterMs = 0;
+    ws.on('unexpected-response', (_req, res) => {
+      this.events.refused(res.statusCode ?? 0);
+      retryAfterMs = Number(res.headers['retry-after'] ?? 0) * 1000;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', () => undefined);
+    ws.on('message', (raw) => this.handle(JSON.parse(raw.toString())));
+    ws.on('close', (code) => {
+      this.ws = undefined;
+      this.ready = false;
+      this.downAt ??= Date.now();
+      if (this.stopped) return;
+      const restart = code === 1012 || code === 1001;
+      const delay = restart
+        ? Math.random() * (this.withinMs ?? DEFAULT_WINDOW_MS)
+        : Math.max(retryAfterMs, this.backoff());
+      this.withinMs = undefined;
+      this.timer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  /** A room message (or a DM to `to`) with a fresh cid; resent with the same cid until it is acknowledged. */
+  say(to?: string): void {
+    const cid = `${this.name}.${++this.count}`;
+    const text = `${cid} ${Date.now()}`;
+    const item: Pending = to
+      ? { event: 'dm', data: { text, cid, to } }
+      : { event: 'send', data: { text, cid } };
+    this.pending.set(cid, item);
+    this.transmit(item);
+  }
+
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.ws?.terminate();
+  }
+
+  private backoff(): number {
+    const ceiling = Math.min(
+      BACKOFF_CAP_MS,
+      BACKOFF_BASE_MS * 2 ** this.attempts++,
+    );
+    return Math.random() * ceiling;
+  }
+
+  private transmit(item: Pending): void {
+    if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send(
+      JSON.stringify({
+        event: item.event,
+        data: { ...item.data, ref: item.data.cid },
+      }),
+    );
+  }
+
+  private handle(frame: { event: string; data: Record<string, any> }): void {
+    const { event, data } = frame;
+    if (event === 'welcome') {
+      this.instance = data.instance;
+      this.ws?.send(
+        JSON.stringify(
+          this.lastId
+            ? {
+                event: 'resume',
+                data: { since: this.lastId, room: this.room, ref: 'r' },
+              }
+            : { event: 'join', data: { room: this.room, ref: 'r' } },
+        ),
+      );
+    } else if (
+      (event === 'resumed' || event === 'joined') &&
+      data.ref === 'r'
+    ) {
+      this.attempts = 0;
+      this.ready = true;
+      if (this.downAt !== undefined)
+        this.outages.push(Date.now() - this.downAt);
+      this.downAt = undefined;
+      this.events.ready(this);
+      this.pending.forEach((item) => this.transmit(item));
+    } else if (event === 'message' || event === 'dm') {
+      this.received(event, data);
+    } else if (event === 'sent') {
+      const item = this.pending.get(data.cid);
+      if (!item) return;
+      this.pending.delete(data.cid);
+      this.acked.push({
+        id: data.id,
+        kind: item.event === 'dm' ? 'dm' : 'room',
+        stream: item.data.to ?? data.room,
+      });
+    } else if (event === 'reconnect') {
+      this.withinMs = data.withinMs;
+    } else if (event === 'error') {
+      this.errors++;
+      if (data.ref === 'r') return void this.ws?.close();
+      const item = this.pending.get(data.ref);
+      if (item && RETRY_CODES.has(data.code))
+        setTimeout(() => this.transmit(item), 250 + Math.random() * 500);
+    }
+  }
+
+  private received(event: string, data: Record<string, any>): void {
+    if (this.lastId === undefined || data.id > this.lastId)
+      this.lastId = data.id;
+    if (event === 'message' && (data.room !== this.room || data.via)) return;
+    if (event === 'dm' && data.to !== this.username) return;
+    (event === 'dm' ? this.dmIds : this.roomIds).push(data.id);
+    const sentAt = Number(String(data.text).split(' ')[1]);
+    if (Number.isFinite(sentAt))
+      this.events.delivered(Date.now() - sentAt, this);
+  }
+}
