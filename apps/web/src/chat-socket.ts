@@ -44,11 +44,7 @@ export class ChatSocket {
     private readonly ticket: TicketSource,
   ) {}
 
-  get open(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
-  }
-
-  /** The cluster's live instances (`welcome.instances`): where to go when this one is gone. */
+  /** The cluster's live instances (`welcome.instances`): where to go when this one is gone (the page's own origin stays among them). */
   setInstances(instances: string[] = []): void {
     const origins = instances.flatMap((address) => {
       try {
@@ -58,7 +54,12 @@ export class ChatSocket {
         return [];
       }
     });
-    this.bases = [...new Set([this.bases[0], ...origins, location.origin])];
+    // The others in random order, so the clients of a stopped instance spread over the rest.
+    const others = origins
+      .map((origin) => ({ origin, key: Math.random() }))
+      .sort((a, b) => a.key - b.key)
+      .map(({ origin }) => origin);
+    this.bases = [...new Set([this.bases[0], ...others, location.origin])];
   }
 
   connect(): void {

@@ -36,10 +36,6 @@ export class PageOutbox {
     return [...this.waiting.values()];
   }
 
-  get size(): number {
-    return this.waiting.size;
-  }
-
   /** The server answered: the line is done. */
   settle(cid: string): void {
     this.waiting.delete(cid);
