@@ -121,7 +121,7 @@ describe('bad input gets the documented error, and the process stays up', () => 
       }),
       401,
     );
-    assert.equal(await upgradeStatus(gateway, {}, `?token=${token}`), 'open');
+    assert.equal(await upgradeStatus(gateway, {}, `?token=${token}`), 401);
     const short = await login(brief, 'brief');
     await sleep(2200);
     assert.equal(

@@ -86,7 +86,7 @@ async function bootstrap(): Promise<void> {
   app.use(hsts(settings.HSTS_MAX_AGE_SECONDS));
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
-  serveWebPage(app);
+  serveWebPage(app, settings.ALLOWED_ORIGINS);
   serveOpenApi(app);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
@@ -95,7 +95,8 @@ async function bootstrap(): Promise<void> {
     upgradesPerSecond: settings.UPGRADES_PER_SECOND,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
-    verifyToken: (token) => app.get(AuthService).verify(token),
+    authenticate: (headers, url) =>
+      app.get(AuthService).authenticateUpgrade(headers, url),
     admit: (user, address) => app.get(ChatService).admit(user, address),
     release: (session) => app.get(ChatService).release(session),
     rateLimited: () => app.get(MetricsService).rateLimited(),

@@ -26,3 +26,5 @@ export const registrationsKey = (address: string): string =>
   `chat:registrations-from:${address}`;
 /** New accounts across the cluster in the current hour (REGISTRATIONS_PER_HOUR). */
 export const CLUSTER_REGISTRATIONS_KEY = 'chat:registrations';
+/** A WebSocket ticket (POST /auth/ticket): the claims of the token it stands for, until used once or expired. */
+export const ticketKey = (ticket: string): string => `chat:ticket:${ticket}`;

@@ -10,12 +10,14 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 import { LoginResponse } from '@app/protocol';
 import { RedisEpoch } from '@app/redis';
 
 import { Account } from './account';
 import { AUTH_INSTANCE } from './auth.constants';
+import { upgradeCredential } from './bearer-token';
 import {
   LoginThrottle,
   Reservation,
@@ -26,10 +28,22 @@ import { RetryLaterException } from './retry-later.exception';
 import { isTokenClaims, TokenClaims } from './token-claims';
 import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
+import { WsTicket, WsTickets } from './ws-tickets.service';
 
 export const WRONG_CREDENTIALS = 'Wrong username or password';
 
 export type TokenResponse = Omit<LoginResponse, 'created'>;
+
+/** A WebSocket upgrade's outcome: whose it is, or why it is refused (401). */
+export type UpgradeAuth =
+  | { claims: TokenClaims; refusal?: undefined }
+  | { claims?: undefined; refusal: string };
+
+const URL_TOKEN_REFUSED =
+  'Unauthorized: a token in the URL is not accepted (URLs end up in logs): connect with a single-use ticket from POST /auth/ticket (/ws?ticket=...) or send Authorization: Bearer <token>';
+const TICKET_REFUSED =
+  'Unauthorized: this ticket is unknown, used or expired: get a new one from POST /auth/ticket';
+const TOKEN_REFUSED = 'Unauthorized: log in again';
 
 interface Checked {
   account: Account;
@@ -48,6 +62,7 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly revocations: TokenRevocations,
     private readonly throttle: LoginThrottle,
+    private readonly tickets: WsTickets,
     private readonly users: UsersService,
     @Optional() private readonly epoch?: RedisEpoch,
   ) {}
@@ -99,11 +114,34 @@ export class AuthService {
 
   /** The token's claims, or null when it is missing, forged, expired, logged out or its user is gone. */
   async verify(token: string | undefined): Promise<TokenClaims | null> {
-    const claims = await this.decode(token);
-    if (!claims) return null;
-    return (await this.revocations.revokedAmong([claims])).size === 0
-      ? claims
-      : null;
+    return this.unrevoked(await this.decode(token));
+  }
+
+  /** A single-use ticket for one WebSocket upgrade, standing for the token with these claims. */
+  issueTicket(claims: TokenClaims): Promise<WsTicket> {
+    return this.tickets.issue(claims);
+  }
+
+  /** The upgrade's user, from the Authorization header or a ticket (used up here); never from a token in the URL. */
+  async authenticateUpgrade(
+    headers: IncomingHttpHeaders,
+    url: string,
+  ): Promise<UpgradeAuth> {
+    const credential = upgradeCredential(headers, url);
+    switch (credential.kind) {
+      case 'url-token':
+        return { refusal: URL_TOKEN_REFUSED };
+      case 'ticket': {
+        const claims = await this.redeemTicket(credential.ticket);
+        return claims ? { claims } : { refusal: TICKET_REFUSED };
+      }
+      case 'token': {
+        const claims = await this.verify(credential.token);
+        return claims ? { claims } : { refusal: TOKEN_REFUSED };
+      }
+      case 'none':
+        return { refusal: TOKEN_REFUSED };
+    }
   }
 
   /** A fresh token for the same user; the old one stays valid until it expires or is logged out. */
@@ -223,15 +261,35 @@ export class AuthService {
     );
   }
 
+  /* The token behind a ticket may have expired, been logged out or belong to a lost data set since the ticket was issued. */
+  private async redeemTicket(ticket: string): Promise<TokenClaims | null> {
+    const claims = await this.tickets.redeem(ticket);
+    if (!claims || claims.exp * 1000 <= Date.now() || !this.inEpoch(claims))
+      return null;
+    return this.unrevoked(claims);
+  }
+
+  private async unrevoked(
+    claims: TokenClaims | null,
+  ): Promise<TokenClaims | null> {
+    if (!claims) return null;
+    return (await this.revocations.revokedAmong([claims])).size === 0
+      ? claims
+      : null;
+  }
+
+  private inEpoch(claims: TokenClaims): boolean {
+    const epoch = this.epoch?.current?.id;
+    return epoch === undefined || claims.ep === epoch;
+  }
+
   private async decode(token: string | undefined): Promise<TokenClaims | null> {
     if (!token) return null;
     try {
       const claims: unknown = await this.jwt.verifyAsync(token, {
         clockTimestamp: Date.now() / 1000,
       });
-      if (!isTokenClaims(claims)) return null;
-      const epoch = this.epoch?.current?.id;
-      return epoch === undefined || claims.ep === epoch ? claims : null;
+      return isTokenClaims(claims) && this.inEpoch(claims) ? claims : null;
     } catch {
       return null;
     }

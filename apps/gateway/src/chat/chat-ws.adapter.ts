@@ -5,7 +5,7 @@ import { IncomingMessage } from 'node:http';
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
-import { bearerToken, TokenClaims } from '@app/auth';
+import { TokenClaims, UpgradeAuth } from '@app/auth';
 import { ClientEvent, CLOSE_POLICY, ErrorCode } from '@app/protocol';
 
 import { isOriginAllowed } from '../http/origin';
@@ -39,7 +39,11 @@ export interface ChatWsOptions {
   /** Upgrades being checked at once, and started per second; beyond either, 503 with Retry-After. */
   maxPendingUpgrades: number;
   upgradesPerSecond: number;
-  verifyToken(token: string | undefined): Promise<TokenClaims | null>;
+  /** Who opens the socket (Authorization header or `?ticket=`), or why not (401). */
+  authenticate(
+    headers: IncomingMessage['headers'],
+    url: string,
+  ): Promise<UpgradeAuth>;
   /** Takes a slot for a new connection of this user from this address, or says why not (429). */
   admit(
     user: string,
@@ -315,10 +319,11 @@ export class ChatWsAdapter extends WsAdapter {
 
   /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */
   private async admit(req: UpgradeRequest): Promise<[number, string]> {
-    const claims = await this.options.verifyToken(
-      bearerToken(req.headers, req.url ?? '/'),
+    const { claims, refusal: denied } = await this.options.authenticate(
+      req.headers,
+      req.url ?? '/',
     );
-    if (!claims) return [401, 'Unauthorized: log in again'];
+    if (!claims) return [401, denied];
     const address = req.socket.remoteAddress ?? 'unknown';
     const admission = await this.options.admit(claims.sub, address);
     if ('refusal' in admission) return [429, admission.refusal];

@@ -75,6 +75,18 @@ describe(validateSettings.name, () => {
     );
   });
 
+  it('keeps WebSocket tickets 30 s by default, and from 1 s to 5 min', () => {
+    assert.equal(validateSettings({}).WS_TICKET_TTL_MS, 30000);
+    assert.equal(
+      validateSettings({ WS_TICKET_TTL_MS: '1000' }).WS_TICKET_TTL_MS,
+      1000,
+    );
+    assert.throws(
+      () => validateSettings({ WS_TICKET_TTL_MS: '999' }),
+      /WS_TICKET_TTL_MS="999" must be a whole number of milliseconds from 1000 to 300000/,
+    );
+  });
+
   it('reads ALLOWED_ORIGINS as a comma list of origins', () => {
     const sut = validateSettings({
       ALLOWED_ORIGINS: ' https://chat.example.com, http://localhost:3000 ,',

@@ -125,6 +125,12 @@ export class Settings {
   JWT_TTL_SECONDS = 12 * 3600;
 
   @Doc(
+    "how long a browser's single-use WebSocket ticket (POST /auth/ticket) stays usable (ms); never longer than its token",
+  )
+  @IntSetting(1000, 300000, MILLISECONDS)
+  WS_TICKET_TTL_MS = 30000;
+
+  @Doc(
     'bearer token for GET /rooms and POST /admin/users, 16+ characters; unset, those endpoints refuse everyone',
   )
   @IsOptional()

@@ -1,0 +1,29 @@
+/** Shared contract 2: full-jitter exponential backoff from this base, doubling, up to the cap. */
+export const RECONNECT_BASE_MS = 500;
+export const RECONNECT_MAX_MS = 30_000;
+/** The restart window a client assumes when the server closed with 1012/1001 but sent no `reconnect`. */
+export const DEFAULT_RESTART_WINDOW_MS = 5000;
+
+export interface ReconnectCause {
+  /** Failed attempts since the last connection that opened (0 for the first retry). */
+  attempt: number;
+  /** Set when the server asked for a reconnect (a `reconnect` frame, or a close with 1012/1001). */
+  restartWithinMs?: number;
+  /** A 429/503's Retry-After, in ms: the wait is at least this long. */
+  retryAfterMs?: number;
+}
+
+/**
+ * How long to wait before the next connection attempt: a restart spreads everyone uniformly over its
+ * window, anything else backs off with full jitter, and Retry-After is a floor.
+ */
+export function reconnectDelay(
+  cause: ReconnectCause,
+  random: () => number = Math.random,
+): number {
+  const spread =
+    cause.restartWithinMs !== undefined
+      ? cause.restartWithinMs
+      : Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** cause.attempt);
+  return Math.max(Math.round(random() * spread), cause.retryAfterMs ?? 0);
+}
