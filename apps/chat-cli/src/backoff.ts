@@ -1,20 +1,20 @@
-export interface BackoffSettings {
-  baseMs: number;
-  maxMs: number;
+import {
+  BackoffLimits,
+  reconnectDelay,
+  RECONNECT_BASE_MS,
+  RECONNECT_MAX_MS,
+} from '@app/protocol';
+
+export interface BackoffSettings extends BackoffLimits {
   attempts: number;
 }
 
 /** 500 ms doubling to 30 s, the cluster's contract for every client; about 8 minutes of tries in all. */
 export const DEFAULT_BACKOFF: BackoffSettings = {
-  baseMs: 500,
-  maxMs: 30_000,
+  baseMs: RECONNECT_BASE_MS,
+  maxMs: RECONNECT_MAX_MS,
   attempts: 20,
 };
-
-/** A server restart window when the server said none (a bare 1012 or 1001 close). */
-export const DEFAULT_RESTART_WINDOW_MS = 5000;
-/** The longest restart window honoured, so that no server can park the client for hours. */
-export const MAX_RESTART_WINDOW_MS = 300_000;
 
 export interface DelayHints {
   /** The server is restarting (a `reconnect` notice, or close 1012/1001): the first attempt waits a random part of this window. */
@@ -24,8 +24,8 @@ export interface DelayHints {
 }
 
 /**
- * Exponential backoff with "full jitter": attempt n waits a uniformly random time up to
- * min(max, base * 2^n), so clients dropped together do not come back together.
+ * Exponential backoff with "full jitter" (`reconnectDelay`, shared with the browser page): attempt n waits a
+ * uniformly random time up to min(max, base * 2^n), so clients dropped together do not come back together.
  */
 export class Backoff {
   constructor(
@@ -40,12 +40,14 @@ export class Backoff {
   /** The wait before attempt `attempt` (0-based), or undefined when there are no attempts left. */
   delay(attempt: number, hints: DelayHints = {}): number | undefined {
     if (attempt >= this.settings.attempts) return undefined;
-    const ceiling =
-      attempt === 0 && hints.restartWindowMs !== undefined
-        ? hints.restartWindowMs
-        : Math.min(this.settings.maxMs, this.settings.baseMs * 2 ** attempt);
-    return Math.round(
-      Math.max(this.random() * ceiling, hints.retryAfterMs ?? 0),
+    return reconnectDelay(
+      {
+        attempt,
+        restartWithinMs: attempt === 0 ? hints.restartWindowMs : undefined,
+        retryAfterMs: hints.retryAfterMs,
+      },
+      this.random,
+      this.settings,
     );
   }
 }

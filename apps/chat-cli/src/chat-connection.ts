@@ -5,8 +5,10 @@ import {
   CLOSE_GOING_AWAY,
   CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
+  DEFAULT_RESTART_WINDOW_MS,
   Frame,
   LoginResponse,
+  MAX_RESTART_WINDOW_MS,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -14,11 +16,7 @@ import {
 } from '@app/protocol';
 
 import { address, AuthClient, Endpoint } from './auth-client';
-import {
-  Backoff,
-  DEFAULT_RESTART_WINDOW_MS,
-  MAX_RESTART_WINDOW_MS,
-} from './backoff';
+import { Backoff } from './backoff';
 import { ConnectError } from './connect-error';
 import { InstanceList } from './instance-list';
 import { Retrying, RetryLoop } from './retry-loop';
