@@ -6,6 +6,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 
 import { GatewayProcess, ROOT } from './support/gateway-process';
 import { httpsText } from './support/https-text';
+import { freePort } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
 /** Debian's `chromium` package; playwright never downloads a browser here. */
@@ -18,7 +19,11 @@ describe('the browser chat page', () => {
   let redis: TestRedis;
   const gateways: GatewayProcess[] = [];
   let browser: Browser;
+  const pages: Record<string, Page> = {};
   const problems: string[] = [];
+  /** Every WebSocket URL and console line of every page: none may carry a token. */
+  const wsUrls: string[] = [];
+  const consoleLines: string[] = [];
 
   /** A fresh browser context (no shared state) logged in as `username` on `gateway`. */
   const open = async (
@@ -31,6 +36,8 @@ describe('the browser chat page', () => {
     });
     const page = await context.newPage();
     page.on('pageerror', (err) => problems.push(`${username}: ${err.message}`));
+    page.on('websocket', (ws) => wsUrls.push(ws.url()));
+    page.on('console', (message) => consoleLines.push(message.text()));
     page.on(
       'console',
       (message) =>
@@ -43,7 +50,7 @@ describe('the browser chat page', () => {
     await page.fill('#username', username);
     await page.fill('#password', 'pw');
     await page.click('#login-form button[type=submit]');
-    await page.locator('#status', { hasText: 'connected to' }).waitFor(WAIT);
+    await page.locator('#status.online').waitFor(WAIT);
     return page;
   };
 
@@ -148,16 +155,145 @@ describe('the browser chat page', () => {
       await ann.screenshot({ path: join(ARTIFACTS, 'browser-chat.png') });
 
       assert.deepEqual(problems, [], 'no script errors and no CSP violations');
+      pages.ann = ann;
+      pages.bob = bob;
     },
   );
 
   it(
-    'shows that it is reconnecting when its instance goes away, and carries on once it is back',
+    'lists the rooms with user counts (a click joins) and the DM conversations with unread counts',
+    { timeout: 30_000 },
+    async () => {
+      const { ann, bob } = pages;
+      await type(ann, '/join global');
+      await ann.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
+      const lab = ann.locator('#rooms .choice', { hasText: '#lab' });
+      await lab.locator('.count', { hasText: '1' }).waitFor(WAIT);
+      await lab.click();
+      await ann.locator('#room-name', { hasText: '#lab' }).waitFor(WAIT);
+      await lab.locator('.count', { hasText: '2' }).waitFor(WAIT);
+
+      await type(bob, '/msg ann first unread');
+      await type(bob, '/msg ann second unread');
+      const fromBob = ann.locator('#dms .choice', { hasText: 'bob' });
+      await fromBob.locator('.count', { hasText: '3' }).waitFor(WAIT);
+      await ann.screenshot({ path: join(ARTIFACTS, 'browser-lists.png') });
+      await fromBob.click();
+      await ann
+        .locator('#log li.notice', {
+          hasText: /^Latest direct messages with bob:$/,
+        })
+        .waitFor(WAIT);
+      assert.equal(
+        await ann.locator('#log li.dm', { hasText: 'second unread' }).count(),
+        2,
+        'live, and in the conversation opened from the list',
+      );
+      assert.equal(await fromBob.locator('.count').textContent(), '');
+      assert.equal(await ann.inputValue('#input'), '/msg bob ');
+    },
+  );
+
+  it(
+    'keeps the user signed in across a reload, and fits a 390 px wide screen',
+    { timeout: 30_000 },
+    async () => {
+      const { ann } = pages;
+      await ann.reload(WAIT);
+      await ann.locator('#status.online').waitFor(WAIT);
+      assert.equal(await ann.locator('#login').isVisible(), false);
+      assert.equal(await ann.textContent('#whoami'), 'signed in as ann');
+      await ann
+        .locator('#log li.notice', { hasText: 'Welcome, ann' })
+        .waitFor(WAIT);
+
+      await ann.setViewportSize({ width: 390, height: 844 });
+      await ann.screenshot({ path: join(ARTIFACTS, 'browser-narrow.png') });
+      const header = await ann.locator('header.bar').boundingBox();
+      assert.ok(
+        header && header.height < 60,
+        `header ${header?.height} px high: one line`,
+      );
+      for (const selector of ['#room-name', '#input', '#log']) {
+        const box = await ann.locator(selector).boundingBox();
+        assert.ok(
+          box &&
+            box.y >= 0 &&
+            box.y + Math.min(box.height, 40) <= 844 &&
+            box.width > 0,
+          `${selector} is on screen: ${JSON.stringify(box)}`,
+        );
+      }
+    },
+  );
+
+  it(
+    'pages back through the history of the room and of a DM conversation, down to "no earlier messages"',
+    { timeout: 30_000 },
+    async () => {
+      const { ann } = pages;
+      await type(ann, '/history');
+      await ann
+        .locator('#log li.notice', {
+          hasText: /^No earlier messages in #global$/,
+        })
+        .waitFor(WAIT);
+      await type(ann, '/history bob');
+      await ann
+        .locator('#log li.notice', {
+          hasText: /^Latest direct messages with bob:$/,
+        })
+        .waitFor(WAIT);
+      for (const text of ['just for you', 'first unread', 'second unread'])
+        await ann.locator('#log li.dm', { hasText: text }).waitFor(WAIT);
+      await ann.screenshot({ path: join(ARTIFACTS, 'browser-history.png') });
+      await type(ann, '/history bob');
+      await ann
+        .locator('#log li.notice', {
+          hasText: /^No earlier direct messages with bob$/,
+        })
+        .nth(1)
+        .waitFor(WAIT);
+
+      // The rest of what /help lists.
+      await type(ann, '/help');
+      await ann
+        .locator('#log li.block', { hasText: '/subscribe USER' })
+        .waitFor(WAIT);
+      await type(ann, '/who');
+      await ann
+        .locator('#log li.notice', { hasText: /^In #global: ann/ })
+        .waitFor(WAIT);
+      await type(ann, '/subscribe bob');
+      await ann
+        .locator('#log li.notice', { hasText: /^Subscribed to bob/ })
+        .waitFor(WAIT);
+      await type(ann, '/unsubscribe bob');
+      await ann
+        .locator('#log li.notice', { hasText: /^Unsubscribed from bob/ })
+        .waitFor(WAIT);
+      await type(ann, '/join side');
+      await ann.locator('#room-name', { hasText: '#side' }).waitFor(WAIT);
+      await type(ann, '/leave');
+      await ann.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
+    },
+  );
+
+  it(
+    'queues what is typed while reconnecting, and sends it once when its instance is back',
     { timeout: 60_000 },
     async () => {
+      const { bob } = pages;
+      await type(bob, '/join global');
       const page = await open(gateways[0], 'cyd');
       await gateways[0].stop('SIGTERM');
       await page.locator('#status.reconnecting').waitFor(WAIT);
+      await type(page, 'typed while away');
+      await page
+        .locator('#log li.problem', {
+          hasText: 'Queued until the connection is back',
+        })
+        .waitFor(WAIT);
       await page.screenshot({
         path: join(ARTIFACTS, 'browser-reconnecting.png'),
       });
@@ -170,6 +306,79 @@ describe('the browser chat page', () => {
       await page
         .locator('#log li.message', { hasText: 'back again' })
         .waitFor(WAIT);
+      await bob
+        .locator('#log li.message', { hasText: 'back again' })
+        .waitFor(WAIT);
+      for (const seen of [page, bob])
+        assert.equal(
+          await seen
+            .locator('#log li.message', { hasText: 'typed while away' })
+            .count(),
+          1,
+          'the queued line arrived exactly once',
+        );
+      assert.equal(
+        await page.locator('#status').textContent(),
+        'connected',
+        'the status names no instance',
+      );
     },
   );
+
+  it(
+    'honours the restart signal: reconnects within its window to another live instance of welcome.instances',
+    { timeout: 60_000 },
+    async () => {
+      const withinMs = 1500;
+      const ports = [await freePort(), await freePort()];
+      const origins = ports.map((port) => `https://localhost:${port}`);
+      const pair = await Promise.all(
+        ports.map((port, i) =>
+          GatewayProcess.start(
+            redis.url,
+            {
+              ALLOWED_ORIGINS: origins.join(','),
+              PUBLIC_URL: origins[i],
+              SHUTDOWN_DRAIN_MS: '0',
+              RECONNECT_WINDOW_MS: String(withinMs),
+            },
+            ['--port', String(port)],
+          ),
+        ),
+      );
+      gateways.push(...pair);
+      const page = await open(pair[0], 'dee');
+      const opened: string[] = [];
+      page.on('websocket', (ws) => opened.push(ws.url()));
+      const signalled = Date.now();
+      await pair[0].stop('SIGTERM');
+      await page
+        .locator('#log li.notice', { hasText: 'The server is restarting' })
+        .waitFor(WAIT);
+      await page
+        .locator('#log li.notice', { hasText: /^Reconnected$/ })
+        .waitFor(WAIT);
+      const back = Date.now() - signalled;
+      assert.match(
+        opened.at(-1) ?? '',
+        new RegExp(`^wss://localhost:${ports[1]}/ws\\?ticket=`),
+      );
+      assert.ok(back < withinMs + 5000, `back after ${back} ms`);
+      await type(page, 'carried on');
+      await page
+        .locator('#log li.message', { hasText: 'carried on' })
+        .waitFor(WAIT);
+      await pair[1].stop('SIGKILL');
+    },
+  );
+
+  it('never puts a token in a WebSocket URL or the console', () => {
+    assert.ok(wsUrls.length >= 4, `WebSockets seen: ${wsUrls.length}`);
+    for (const url of wsUrls) {
+      assert.doesNotMatch(url, /token=/);
+      assert.match(url, /\/ws\?ticket=/);
+    }
+    for (const line of consoleLines)
+      assert.doesNotMatch(line, /token=|eyJ/, 'no token in the console');
+  });
 });

@@ -114,7 +114,23 @@ describe('chat-cli against two gateway instances', () => {
   );
 
   it(
-    'neutralises escape sequences sent by another user',
+    'shows the name as registered when it is typed in another case',
+    { timeout: 30000 },
+    async () => {
+      await endCleanly(await session('zoe', [east.port]));
+      const again = cli('Zoe', ['--port', String(west.port), '--user', 'Zoe'], {
+        CHAT_PASSWORD: 'pw',
+      });
+      await again.line(/^logged in as zoe \(existing account\)$/);
+      again.write('hello from zoe');
+      await again.line(new RegExp(`^${TIME} #global <zoe> hello from zoe$`));
+      await endCleanly(again);
+      assert.equal(again.out.join('\n').includes('Zoe'), false);
+    },
+  );
+
+  it(
+    'refuses control characters before sending, and neutralises the bidi overrides another user sends',
     { timeout: 30000 },
     async () => {
       const mallory = await session('mallory', [east.port]);
@@ -122,6 +138,10 @@ describe('chat-cli against two gateway instances', () => {
       mallory.write(
         '/msg victim \x1b[2J\x1b]0;owned\x07look\x1b[31m red\u202e',
       );
+      await mallory.errorLine(
+        /control characters other than tab and newline: found U\+001B at character 1/,
+      );
+      mallory.write('/msg victim look red\u202e');
       const line = await victim.line(/DM <mallory -> victim>/);
       assert.match(line, /> look red\\u202e$/);
       await endCleanly(mallory, victim);

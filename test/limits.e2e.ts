@@ -10,7 +10,7 @@ import {
   upgradeStatus,
 } from './support/chat-client';
 import { CA, GatewayProcess } from './support/gateway-process';
-import { sleep, waitFor } from './support/ports';
+import { p99, sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
 /** A client's round trip for `who`, many times, as a list of milliseconds. */
@@ -26,9 +26,6 @@ async function roundTrips(
   }
   return times;
 }
-
-const p99 = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
 
 describe('limits: rate, slow consumers, dead connections, expensive frames, drain', () => {
   let redis: TestRedis;

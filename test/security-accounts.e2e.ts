@@ -41,6 +41,9 @@ const assertRetryAfter = (reply: HttpReply): void => {
 describe('accounts and logins hold against guessing, bursts and foreign pages', () => {
   let redis: TestRedis;
   let store: Redis;
+  /** The closed-registration cluster: its rules differ, so it has a Redis of its own. */
+  let closedRedis: TestRedis;
+  let closedStore: Redis;
   let open: GatewayProcess;
   let open2: GatewayProcess;
   let closed: GatewayProcess;
@@ -72,12 +75,16 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   };
 
   before(async () => {
-    redis = await TestRedis.start();
+    [redis, closedRedis] = await Promise.all([
+      TestRedis.start(),
+      TestRedis.start(),
+    ]);
     store = new Redis(redis.url);
+    closedStore = new Redis(closedRedis.url);
     [open, open2, closed, tight] = await Promise.all([
       GatewayProcess.start(redis.url, OPEN),
       GatewayProcess.start(redis.url, OPEN),
-      GatewayProcess.start(redis.url, {
+      GatewayProcess.start(closedRedis.url, {
         REGISTRATION: 'closed',
         PASSWORD_MIN_LENGTH: '8',
         HASH_CONCURRENCY: '1',
@@ -94,8 +101,8 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all([open, open2, closed, tight].map((g) => g?.stop()));
-    await store?.quit();
-    await redis?.stop();
+    await Promise.all([store?.quit(), closedStore?.quit()]);
+    await Promise.all([redis?.stop(), closedRedis?.stop()]);
   });
 
   it('treats usernames case-insensitively: the first registration owns the name, shown as registered', async () => {
@@ -144,7 +151,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       password: PW,
     });
     assert.equal(unknown.status, 401);
-    assert.equal(await store.exists('chat:user:newbie'), 0);
+    assert.equal(await closedStore.exists('chat:user:newbie'), 0);
 
     assert.equal(
       (await post(closed, '/admin/users', { username: 'Dana', password: PW }))
@@ -205,7 +212,11 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       [join(ROOT, 'scripts', 'user-add.js'), 'Carl', '--password-stdin'],
       {
         cwd: ROOT,
-        env: { ...process.env, REDIS_URL: redis.url, PASSWORD_MIN_LENGTH: '8' },
+        env: {
+          ...process.env,
+          REDIS_URL: closedRedis.url,
+          PASSWORD_MIN_LENGTH: '8',
+        },
         input: `${PW}\n`,
         encoding: 'utf8',
         timeout: 15000,
@@ -519,5 +530,115 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     for (const token of tokens)
       assert.ok(!everything.includes(token.split('.')[2]), 'no token in Redis');
     await assertControlStillChats();
+  });
+});
+
+describe('cluster-wide account rules: guesses per account, registrations per hour, one policy', () => {
+  let redis: TestRedis;
+  let gateway: GatewayProcess;
+  const RULES = {
+    LOGIN_MAX_FAILURES: '3',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '6',
+    REGISTRATIONS_PER_HOUR: '4',
+  };
+  const from = (
+    address: string,
+    username: string,
+    password: string,
+  ): Promise<HttpReply> =>
+    httpsJson(
+      gateway.port,
+      'POST',
+      '/auth/login',
+      { username, password },
+      {},
+      address,
+    );
+
+  before(async () => {
+    redis = await TestRedis.start();
+    gateway = await GatewayProcess.start(redis.url, RULES);
+  });
+
+  after(async () => {
+    await gateway?.stop();
+    await redis?.stop();
+  });
+
+  it('limits guesses against one account across addresses; its owner still logs in from an address it used before', async () => {
+    assert.equal((await from('127.0.0.1', 'victim', PW)).status, 200);
+    for (const address of ['127.0.0.2', '127.0.0.3']) {
+      const guesses = await Promise.all(
+        [1, 2, 3].map((i) => from(address, 'victim', `guess-${i}`)),
+      );
+      assert.deepEqual(
+        guesses.map((g) => g.status),
+        [401, 401, 401],
+      );
+    }
+    const locked = await from('127.0.0.4', 'victim', 'guess-7');
+    assert.equal(locked.status, 429);
+    assert.match(
+      locked.body.message,
+      /Too many failed logins for "victim" from many addresses: try again in \d+ s, or from an address this account logged in from before/,
+    );
+    assertRetryAfter(locked);
+    assert.equal(
+      (await from('127.0.0.5', 'victim', PW)).status,
+      429,
+      'a new address waits, even with the right password',
+    );
+    assert.equal(
+      (await from('127.0.0.1', 'victim', PW)).status,
+      200,
+      'the owner at a known address is not locked out',
+    );
+    assert.match(
+      gateway.log,
+      /lockout user=victim \(addresses it never logged in from\)/,
+    );
+    assert.equal((await from('127.0.0.4', 'bystander', PW)).status, 200);
+  });
+
+  it('limits new accounts across all addresses (REGISTRATIONS_PER_HOUR), with Retry-After', async () => {
+    // Two accounts were registered above (victim, bystander); the limit is four.
+    for (const address of ['127.0.0.6', '127.0.0.7'])
+      assert.equal(
+        (await from(address, `new${address.split('.').pop()}`, PW)).status,
+        200,
+      );
+    const refused = await from('127.0.0.8', 'one-too-many', PW);
+    assert.equal(refused.status, 429);
+    assert.match(
+      refused.body.message,
+      /Too many new accounts on this server in the last hour \(REGISTRATIONS_PER_HOUR\): try again in \d+ s/,
+    );
+    assertRetryAfter(refused);
+    assert.equal(
+      (await from('127.0.0.9', 'victim', PW)).status,
+      429,
+      'still locked: logins of existing accounts are not registrations',
+    );
+    assert.equal((await from('127.0.0.1', 'bystander', PW)).status, 200);
+  });
+
+  it('stops an instance whose REGISTRATION (or another cluster rule) differs, naming both values and the fix', async () => {
+    await assert.rejects(
+      GatewayProcess.start(redis.url, {
+        ...RULES,
+        REGISTRATION: 'closed',
+        MAX_FOLLOWS_PER_USER: '7',
+      }),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /gateway exited with 1[\s\S]*REGISTRATION is "closed" here but "open" in the cluster \(recorded in Redis at chat:cluster-settings by the first instance\): start this instance with REGISTRATION=open, or change it for the whole cluster with "redis-cli HSET chat:cluster-settings REGISTRATION closed" and restart every instance with REGISTRATION=closed/,
+        );
+        assert.match(err.message, /MAX_FOLLOWS_PER_USER is "7" here but "200"/);
+        return true;
+      },
+    );
+    const twin = await GatewayProcess.start(redis.url, RULES);
+    await twin.stop();
   });
 });

@@ -94,6 +94,7 @@ describe('upgrade admission during a reconnect storm', () => {
 
   it('answers 503 with Retry-After while draining on SIGTERM', async () => {
     const draining = await GatewayProcess.start(redis.url, {
+      MAX_SESSIONS_PER_USER: '1000',
       SHUTDOWN_DRAIN_MS: '3000',
     });
     const { token } = await login(draining, 'drainee');

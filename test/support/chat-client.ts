@@ -17,18 +17,23 @@ export interface HttpReply {
   headers: IncomingHttpHeaders;
 }
 
-/** A JSON request over HTTPS that trusts only the development certificate. */
+/**
+ * A JSON request over HTTPS that trusts only the development certificate; `localAddress` picks the
+ * source address (any of 127.0.0.0/8 on Linux), to look like another client to the gateway.
+ */
 export function httpsJson(
   port: number,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  localAddress?: string,
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: 'localhost',
+        host: localAddress ? '127.0.0.1' : 'localhost',
+        localAddress,
         port,
         path,
         method,
@@ -78,22 +83,19 @@ export async function login(
   return reply.body as LoginResponse;
 }
 
-/** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
-export function upgradeStatus(
+/** An open socket (its `welcome` not awaited), or the HTTP status its upgrade was refused with. */
+export function openSocket(
   gateway: GatewayProcess,
   headers: Record<string, string>,
   query = '',
-): Promise<number | 'open'> {
+): Promise<WebSocket | number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(gateway.wsUrl + query, {
       ca: CA,
       headers,
-      handshakeTimeout: 5000,
+      handshakeTimeout: 10000,
     });
-    ws.once('open', () => {
-      ws.terminate();
-      resolve('open');
-    });
+    ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       resolve(res.statusCode ?? 0);
       ws.terminate();
@@ -104,6 +106,18 @@ export function upgradeStatus(
         : reject(err),
     );
   });
+}
+
+/** The upgrade's outcome: 'open', or the HTTP status it was refused with. */
+export async function upgradeStatus(
+  gateway: GatewayProcess,
+  headers: Record<string, string>,
+  query = '',
+): Promise<number | 'open'> {
+  const outcome = await openSocket(gateway, headers, query);
+  if (typeof outcome === 'number') return outcome;
+  outcome.terminate();
+  return 'open';
 }
 
 /** A real wss:// client that records every frame, with waits that always time out. */

@@ -63,6 +63,7 @@ export class GatewayProcess {
           RATE_LIMIT_BURST: '1000',
           LOGIN_MAX_FAILURES_PER_ADDRESS: '10000',
           REGISTRATIONS_PER_ADDRESS: '10000',
+          REGISTRATIONS_PER_HOUR: '1000000',
           // Every test client comes from 127.0.0.1.
           MAX_CONNECTIONS_PER_ADDRESS: '10000',
           // No load balancer to wait for, unless a test says so.
@@ -81,7 +82,8 @@ export class GatewayProcess {
           );
         return LISTENING.exec(gateway.output);
       },
-      15000,
+      // Generous: several gateways booting at once on a busy 2-core machine take well over 15 s.
+      45000,
       'the gateway to listen',
     );
     gateway.port = Number(match[1]);

@@ -34,3 +34,7 @@ export async function waitFor<T>(
     await sleep(25);
   }
 }
+
+/** The 99th percentile of some measurements (milliseconds, say). */
+export const p99 = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];

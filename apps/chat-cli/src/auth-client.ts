@@ -18,6 +18,7 @@ export function address(endpoint: Endpoint): string {
 interface HttpReply {
   status: number;
   body?: Record<string, unknown>;
+  retryAfterMs?: number;
 }
 
 /** The HTTPS side of the gateway: `POST /auth/login` and `POST /auth/refresh`. */
@@ -33,10 +34,11 @@ export class AuthClient {
     password: string,
   ): Promise<LoginResponse> {
     const where = address(endpoint);
-    const { status, body } = await this.post(endpoint, '/auth/login', {
-      username,
-      password,
-    });
+    const { status, body, retryAfterMs } = await this.post(
+      endpoint,
+      '/auth/login',
+      { username, password },
+    );
     if (status === 200 && typeof body?.token === 'string')
       return body as unknown as LoginResponse;
     const message = messageOf(body);
@@ -54,10 +56,12 @@ export class AuthClient {
       return this.fail(
         'network',
         `Login refused by ${where}: ${message ?? 'too many attempts, try again later'}`,
+        retryAfterMs,
       );
     return this.fail(
       'protocol',
       `Login at ${where} failed: HTTP ${status}${message ? ` (${message})` : ''}`,
+      retryAfterMs,
     );
   }
 
@@ -70,7 +74,7 @@ export class AuthClient {
     token: string,
   ): Promise<string | undefined> {
     const where = address(endpoint);
-    const { status, body } = await this.post(
+    const { status, body, retryAfterMs } = await this.post(
       endpoint,
       '/auth/refresh',
       undefined,
@@ -86,6 +90,7 @@ export class AuthClient {
     return this.fail(
       'network',
       `Refreshing the token at ${where} failed: HTTP ${status}`,
+      retryAfterMs,
     );
   }
 
@@ -118,7 +123,11 @@ export class AuthClient {
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: parseBody(text) }),
+            resolve({
+              status: res.statusCode ?? 0,
+              body: parseBody(text),
+              retryAfterMs: ConnectError.retryAfter(res.headers['retry-after']),
+            }),
           );
           res.on('error', (error) => reject(ConnectError.from(error, where)));
         },
@@ -143,8 +152,9 @@ export class AuthClient {
   private fail(
     kind: 'login' | 'token' | 'network' | 'protocol',
     message: string,
+    retryAfterMs?: number,
   ): never {
-    throw new ConnectError(kind, message);
+    throw new ConnectError(kind, message, retryAfterMs);
   }
 }
 

@@ -1,16 +1,32 @@
-export interface BackoffSettings {
-  baseMs: number;
-  maxMs: number;
+import {
+  BackoffLimits,
+  reconnectDelay,
+  RECONNECT_BASE_MS,
+  RECONNECT_MAX_MS,
+} from '@app/protocol';
+
+export interface BackoffSettings extends BackoffLimits {
   attempts: number;
 }
 
+/** 500 ms doubling to 30 s, the cluster's contract for every client; about 8 minutes of tries in all. */
 export const DEFAULT_BACKOFF: BackoffSettings = {
-  baseMs: 400,
-  maxMs: 10_000,
-  attempts: 12,
+  baseMs: RECONNECT_BASE_MS,
+  maxMs: RECONNECT_MAX_MS,
+  attempts: 20,
 };
 
-/** Exponential backoff with "equal jitter": attempt n waits between half and all of min(max, base * 2^n). */
+export interface DelayHints {
+  /** The server is restarting (a `reconnect` notice, or close 1012/1001): the first attempt waits a random part of this window. */
+  restartWindowMs?: number;
+  /** The last refusal's `Retry-After`: the attempt waits at least this long. */
+  retryAfterMs?: number;
+}
+
+/**
+ * Exponential backoff with "full jitter" (`reconnectDelay`, shared with the browser page): attempt n waits a
+ * uniformly random time up to min(max, base * 2^n), so clients dropped together do not come back together.
+ */
 export class Backoff {
   constructor(
     private readonly settings: BackoffSettings = DEFAULT_BACKOFF,
@@ -22,12 +38,16 @@ export class Backoff {
   }
 
   /** The wait before attempt `attempt` (0-based), or undefined when there are no attempts left. */
-  delay(attempt: number): number | undefined {
+  delay(attempt: number, hints: DelayHints = {}): number | undefined {
     if (attempt >= this.settings.attempts) return undefined;
-    const ceiling = Math.min(
-      this.settings.maxMs,
-      this.settings.baseMs * 2 ** attempt,
+    return reconnectDelay(
+      {
+        attempt,
+        restartWithinMs: attempt === 0 ? hints.restartWindowMs : undefined,
+        retryAfterMs: hints.retryAfterMs,
+      },
+      this.random,
+      this.settings,
     );
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 }

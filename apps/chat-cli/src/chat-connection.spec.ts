@@ -61,6 +61,8 @@ class FakeGateway {
   readonly upgrades: string[] = [];
   readonly sockets = new Set<WebSocket>();
   requests = 0;
+  /** `welcome.instances`; unset, the welcome has none (an older server). */
+  advertised?: string[];
   private readonly wss: WebSocketServer;
 
   private constructor(
@@ -110,6 +112,7 @@ class FakeGateway {
               instance: this.name,
               room: 'global',
               unreadDms: 0,
+              ...(this.advertised && { instances: this.advertised }),
             },
           }),
         );
@@ -138,9 +141,13 @@ class FakeGateway {
     return new FakeGateway(server, name, tokens);
   }
 
-  /** Closes every socket with `code` (1001 is what a gateway sends when it shuts down). */
-  dropAll(code = 1001): void {
-    this.sockets.forEach((ws) => ws.close(code, 'going away'));
+  /** Closes every socket with `code`, after a `reconnect` notice when `withinMs` is given (a restart). */
+  dropAll(code: number, withinMs?: number): void {
+    this.sockets.forEach((ws) => {
+      if (withinMs !== undefined)
+        ws.send(JSON.stringify({ event: 'reconnect', data: { withinMs } }));
+      ws.close(code, 'going away');
+    });
   }
 
   async stop(): Promise<void> {
@@ -328,9 +335,9 @@ describe(ChatConnection.name, () => {
     const down = once(sut, 'down');
     const retry = once(sut, 'retry');
     const up = once(sut, 'up');
-    east.dropAll(1001);
+    east.dropAll(1012, 20);
     const [dropped] = (await within(down)) as [Dropped];
-    assert.equal(dropped.code, 1001);
+    assert.equal(dropped.code, 1012);
     assert.equal(dropped.endpoint.port, east.port);
     const [retrying] = (await within(retry)) as [Retrying];
     assert.equal(retrying.endpoint.port, west.port);
@@ -349,7 +356,7 @@ describe(ChatConnection.name, () => {
     const loginsBefore = west.logins.length;
     tokens.valid.delete(token);
     const up = once(sut, 'up');
-    east.dropAll(1001);
+    east.dropAll(1012, 20);
     const [established] = await within(up);
     assert.equal(west.upgrades.at(-2), token);
     assert.equal(west.logins.length, loginsBefore + 1);
@@ -379,7 +386,7 @@ describe(ChatConnection.name, () => {
         'a refresh of the first token',
       );
       const up = once(sut, 'up');
-      east.dropAll(1001);
+      east.dropAll(1012, 20);
       await within(up);
       const presented = west.upgrades.at(-1) ?? '';
       assert.notEqual(presented, token);
@@ -401,5 +408,93 @@ describe(ChatConnection.name, () => {
       /^Gave up reconnecting after 3 attempts: Cannot connect to localhost:\d+: connection refused/,
     );
     assert.equal(sut.connected, false);
+  });
+
+  it('after a reconnect notice, waits a random part of its window and moves to another advertised instance', async () => {
+    const host = `https://127.0.0.1`;
+    east.advertised = [`${host}:${east.port}`, `${host}:${west.port}`];
+    try {
+      const sut = connect({
+        backoff: new Backoff({ baseMs: 20, maxMs: 50, attempts: 3 }, () => 0.5),
+      });
+      await within(sut.open());
+      const retry = once(sut, 'retry');
+      const up = once(sut, 'up');
+      east.dropAll(1012, 400);
+      const [retrying] = (await within(retry)) as [Retrying];
+      assert.equal(retrying.delayMs, 200);
+      assert.deepEqual(retrying.endpoint, {
+        host: 'localhost',
+        port: west.port,
+      });
+      const [established] = await within(up);
+      assert.equal(established.welcome.instance, 'west');
+      assert.equal(established.login, undefined, 'no password on reconnect');
+    } finally {
+      east.advertised = undefined;
+    }
+  });
+
+  it('honours a restart window of at most five minutes', async () => {
+    const sut = connect({
+      backoff: new Backoff({ baseMs: 20, maxMs: 50, attempts: 3 }, () => 0.5),
+    });
+    await within(sut.open());
+    const retry = once(sut, 'retry');
+    east.dropAll(1012, 1e12);
+    const [retrying] = (await within(retry)) as [Retrying];
+    assert.equal(retrying.delayMs, 150_000);
+    await sut.close();
+  });
+
+  it('spreads a bare 1012 or 1001 close over the default 5 s window, and other drops over the usual backoff', async () => {
+    const backoff = new Backoff(
+      { baseMs: 20, maxMs: 50, attempts: 3 },
+      () => 0.1,
+    );
+    for (const [code, delayMs] of [
+      [1012, 500],
+      [1001, 500],
+      [1006, 2],
+    ]) {
+      const { sut } = await failingOver({ backoff });
+      const retry = once(sut, 'retry');
+      if (code === 1006) east.sockets.forEach((ws) => ws.terminate());
+      else east.dropAll(code);
+      const [retrying] = (await within(retry)) as [Retrying];
+      assert.equal(retrying.delayMs, delayMs, `code ${code}`);
+      await within(once(sut, 'up'));
+      await sut.close();
+    }
+  });
+
+  it('waits at least the Retry-After of a refused upgrade', async () => {
+    const busy = createServer({ cert: pems.cert, key: pems.private });
+    busy.on('upgrade', (_req, socket) =>
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nContent-Length: 0\r\n\r\n',
+      ),
+    );
+    busy.on('request', (_req, res) => {
+      res.writeHead(503, { 'retry-after': '3' });
+      res.end();
+    });
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    try {
+      const { sut } = await failingOver({
+        ports: [east.port, (busy.address() as AddressInfo).port],
+        backoff: new Backoff({ baseMs: 20, maxMs: 50, attempts: 3 }, () => 0),
+      });
+      const retries: Retrying[] = [];
+      sut.on('retry', (r) => retries.push(r));
+      east.sockets.forEach((ws) => ws.terminate());
+      await until(() => retries.length >= 2, 'a second attempt');
+      assert.equal(retries[1].delayMs, 3000);
+      await sut.close();
+    } finally {
+      busy.closeAllConnections();
+      busy.close();
+    }
   });
 });

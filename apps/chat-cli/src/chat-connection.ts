@@ -2,9 +2,13 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 
 import {
+  CLOSE_GOING_AWAY,
+  CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
+  DEFAULT_RESTART_WINDOW_MS,
   Frame,
   LoginResponse,
+  MAX_RESTART_WINDOW_MS,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -14,6 +18,7 @@ import {
 import { address, AuthClient, Endpoint } from './auth-client';
 import { Backoff } from './backoff';
 import { ConnectError } from './connect-error';
+import { InstanceList } from './instance-list';
 import { Retrying, RetryLoop } from './retry-loop';
 import { TlsSettings } from './tls-trust';
 import { TokenKeeper } from './token-keeper';
@@ -29,6 +34,8 @@ export interface ConnectionSettings {
   pingIntervalMs?: number;
   /** The share of a token's life after which it is refreshed (default 0.8). */
   refreshShare?: number;
+  /** Picks the order of the advertised instances to fail over to (default Math.random). */
+  random?: () => number;
 }
 
 export interface Established {
@@ -59,8 +66,10 @@ interface ConnectionEvents {
 
 /**
  * The transport: log in over HTTPS, open the WebSocket with the token, and, when the socket drops,
- * reconnect with backoff and jitter, moving to the next port of the list on every attempt. Reconnects
- * present the kept token; the password is sent again only after the token is refused (401).
+ * reconnect with backoff and full jitter (or within the window of a server restart), moving on every
+ * attempt to the next of the ports typed and the live instances the last `welcome` advertised.
+ * Reconnects present the kept token (refreshed first when it is due); the password is sent again
+ * only after the token is refused (401) or has expired.
  */
 export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private socket?: WebSocket;
@@ -73,6 +82,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private pingTimer?: NodeJS.Timeout;
   private readonly backoff: Backoff;
   private readonly tokens: TokenKeeper;
+  private readonly instances: InstanceList;
+  /** The open socket's server said it is restarting (`reconnect`): the window to spread the reconnect over. */
+  private restartWindowMs?: number;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -83,6 +95,10 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.tokens = new TokenKeeper(
       (token) => this.auth.refresh(this.current ?? this.firstEndpoint(), token),
       settings.refreshShare,
+    );
+    this.instances = new InstanceList(
+      settings.ports.map((port) => ({ host: settings.host, port })),
+      settings.random,
     );
   }
 
@@ -150,7 +166,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private async establish(endpoint: Endpoint): Promise<Established> {
-    const kept = this.tokens.current;
+    const kept = await this.tokens.usable((token) =>
+      this.auth.refresh(endpoint, token),
+    );
     if (kept) {
       try {
         return { endpoint, welcome: await this.openSocket(endpoint, kept) };
@@ -192,6 +210,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.socket = socket;
     this.socketToken = token;
     this.current = endpoint;
+    this.restartWindowMs = undefined;
     socket.on('message', (raw) =>
       holding ? held.push(raw.toString()) : this.receive(raw.toString()),
     );
@@ -243,6 +262,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
             : new ConnectError(
                 'protocol',
                 `${where} refused the chat connection: HTTP ${res.statusCode}`,
+                ConnectError.retryAfter(res.headers['retry-after']),
               ),
         ),
       );
@@ -268,6 +288,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         socket.removeAllListeners();
         if (this.closing) return fail(new ConnectError('network', 'closed'));
         this.adopt(socket, endpoint, token);
+        this.instances.learn(frame.data.instances);
         resolve(frame.data);
       });
     });
@@ -275,6 +296,14 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   private receive(text: string): void {
     const frame = this.parse(text);
+    if (frame?.event === ServerEvent.Reconnect) {
+      const { withinMs } = frame.data;
+      this.restartWindowMs =
+        Number.isFinite(withinMs) && withinMs >= 0
+          ? Math.min(withinMs, MAX_RESTART_WINDOW_MS)
+          : DEFAULT_RESTART_WINDOW_MS;
+      return;
+    }
     if (frame) this.emit('frame', frame);
   }
 
@@ -300,28 +329,29 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     if (code === CLOSE_UNAUTHORIZED && this.socketToken)
       this.tokens.forget(this.socketToken);
     const endpoint = this.current ?? this.firstEndpoint();
+    const restarting =
+      code === CLOSE_SERVICE_RESTART || code === CLOSE_GOING_AWAY;
+    const windowMs =
+      this.restartWindowMs ??
+      (restarting ? DEFAULT_RESTART_WINDOW_MS : undefined);
     this.emit('down', {
       endpoint,
       code,
       reason:
         code === CLOSE_UNAUTHORIZED ? reason || 'session expired' : reason,
     });
-    void this.reconnect(endpoint);
+    void this.reconnect(endpoint, windowMs);
   }
 
-  private async reconnect(from: Endpoint): Promise<void> {
+  private async reconnect(from: Endpoint, windowMs?: number): Promise<void> {
     if (this.reconnecting) return;
     this.reconnecting = true;
-    const ports = this.settings.ports;
-    const start =
-      Math.max(0, ports.indexOf(from.port)) + (ports.length > 1 ? 1 : 0);
+    const targets = this.instances.after(from);
     try {
       const established = await new RetryLoop({
         backoff: this.backoff,
-        target: (attempt) => ({
-          host: this.settings.host,
-          port: ports[(start + attempt) % ports.length],
-        }),
+        restartWindowMs: windowMs,
+        target: (attempt) => targets[attempt % targets.length],
         connect: (endpoint) => this.establish(endpoint),
         sleep: (ms) => this.sleep(ms),
         onRetry: (retrying) => this.emit('retry', retrying),

@@ -99,7 +99,13 @@ const established = (
   login = true,
 ): Established => ({
   endpoint: { host: 'localhost', port },
-  welcome: { username: 'a', instance: 'i1', room: 'global', unreadDms },
+  welcome: {
+    username: 'a',
+    instance: 'i1',
+    room: 'global',
+    unreadDms,
+    instances: [],
+  },
   ...(login && { login: { token: 't', username: 'a', created: true } }),
 });
 

@@ -3,6 +3,7 @@ import {
   ChatMessage,
   ClientEvent,
   CLOSE_GOING_AWAY,
+  CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
   CommandParser,
   CommandRequest,
@@ -300,9 +301,11 @@ export class ChatRepl {
     const why =
       dropped.code === CLOSE_GOING_AWAY
         ? 'server going away'
-        : dropped.code === CLOSE_UNAUTHORIZED
-          ? 'session expired'
-          : '';
+        : dropped.code === CLOSE_SERVICE_RESTART
+          ? 'server restarting'
+          : dropped.code === CLOSE_UNAUTHORIZED
+            ? 'session expired'
+            : '';
     const detail = [`code ${dropped.code}`, why || dropped.reason]
       .filter(Boolean)
       .join(', ');

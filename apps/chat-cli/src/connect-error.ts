@@ -19,8 +19,19 @@ export class ConnectError extends Error {
   constructor(
     readonly failure: ConnectFailure,
     message: string,
+    /** The server's `Retry-After` (429, 503): do not try again sooner. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
+  }
+
+  /** `Retry-After` in milliseconds (seconds or an HTTP date), or undefined when absent or unreadable. */
+  static retryAfter(header: string | string[] | undefined): number | undefined {
+    const value = Array.isArray(header) ? header[0] : header;
+    if (!value) return undefined;
+    if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
   }
 
   get fatal(): boolean {

@@ -196,7 +196,8 @@ export class EventRenderer {
     return this.count(count, 'user');
   }
 
-  private count(n: number, noun: string): string {
+  /** `1 message`, `2 messages`. */
+  count(n: number, noun: string): string {
     return `${n} ${n === 1 ? noun : `${noun}s`}`;
   }
 

@@ -51,9 +51,9 @@ export async function main(
       void connection.close();
       throw error;
     });
-    return await new ChatRepl(username, io, connection, renderer).run(
-      established,
-    );
+    // The server's spelling of the name (registered as `a`, typed as `A`) is the one shown.
+    const name = established.welcome.username || username;
+    return await new ChatRepl(name, io, connection, renderer).run(established);
   } catch (error) {
     io.close();
     if (error instanceof ConnectError) {
@@ -92,7 +92,7 @@ async function askValid<T>(
 }
 
 function askPorts(io: ChatConsole): Promise<number[]> {
-  return askValid(io, 'Port: ', 'port', (answer) =>
+  return askValid(io, `Port [${DEFAULT_PORT}]: `, 'port', (answer) =>
     answer.trim() === ''
       ? [DEFAULT_PORT]
       : CliOptions.parsePorts(answer.trim()),

@@ -73,7 +73,7 @@ export class ResumeFlow {
       return this.print(this.renderer.caughtUp(resumed.count));
     this.print(
       this.renderer.warning(
-        `caught up on ${resumed.count} messages, but older ones from while you were away are no longer kept by the server`,
+        `caught up on ${this.renderer.count(resumed.count, 'message')}, but older ones from while you were away are no longer kept by the server`,
       ),
       'err',
     );

@@ -8,13 +8,18 @@ import { Retrying, RetryLoop } from './retry-loop';
 
 describe(RetryLoop.name, () => {
   const ports = [8000, 8081];
-  const setup = (outcomes: Array<string | ConnectError>, attempts = 4) => {
+  const setup = (
+    outcomes: Array<string | ConnectError>,
+    attempts = 4,
+    restartWindowMs?: number,
+  ) => {
     const slept: number[] = [];
     const tried: number[] = [];
     const retries: Retrying[] = [];
     let cancelled = false;
     const sut = new RetryLoop<string>({
       backoff: new Backoff({ baseMs: 100, maxMs: 1000, attempts }, () => 1),
+      restartWindowMs,
       target: (attempt): Endpoint => ({
         host: 'localhost',
         port: ports[attempt % ports.length],
@@ -83,5 +88,19 @@ describe(RetryLoop.name, () => {
     cancel();
     assert.equal(await sut.run(), undefined);
     assert.equal(tried.length, 0);
+  });
+
+  it('spreads the first attempt over a restart window, then backs off, never sooner than Retry-After', async () => {
+    const { sut, slept } = setup(
+      [
+        new ConnectError('protocol', 'busy', 2500),
+        new ConnectError('refused', 'refused'),
+        'welcome',
+      ],
+      4,
+      5000,
+    );
+    assert.equal(await sut.run(), 'welcome');
+    assert.deepEqual(slept, [5000, 2500, 400]);
   });
 });

@@ -12,6 +12,8 @@ export interface Retrying {
 
 export interface RetryPlan<T> {
   backoff: Backoff;
+  /** Set when the server is restarting: the first attempt is spread over this window. */
+  restartWindowMs?: number;
   /** Where attempt `n` (0-based) goes. */
   target(attempt: number): Endpoint;
   connect(endpoint: Endpoint): Promise<T>;
@@ -24,7 +26,7 @@ export interface RetryPlan<T> {
 }
 
 /**
- * Tries `connect` with backoff until it succeeds, the backoff runs out, or a fatal error (a refused
+ * Tries `connect` with backoff (honouring a restart window and `Retry-After`) until it succeeds, the backoff runs out, or a fatal error (a refused
  * login, an untrusted certificate) makes trying again pointless.
  */
 export class RetryLoop<T> {
@@ -36,12 +38,15 @@ export class RetryLoop<T> {
     let lastError: ConnectError | undefined;
     for (let attempt = 0; ; attempt++) {
       if (this.plan.cancelled()) return undefined;
-      const delayMs = backoff.delay(attempt);
+      const delayMs = backoff.delay(attempt, {
+        restartWindowMs: attempt === 0 ? this.plan.restartWindowMs : undefined,
+        retryAfterMs: lastError?.retryAfterMs,
+      });
       if (delayMs === undefined) {
         const why = lastError ? `: ${lastError.message}` : '';
         throw new ConnectError(
           lastError?.failure ?? 'network',
-          `Gave up reconnecting after ${attempt} attempts${why}`,
+          `Gave up reconnecting after ${attempt} ${attempt === 1 ? 'attempt' : 'attempts'}${why}`,
         );
       }
       const endpoint = this.plan.target(attempt);

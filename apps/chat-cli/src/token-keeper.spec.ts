@@ -127,4 +127,46 @@ describe(TokenKeeper.name, () => {
     sut.forget(kept);
     assert.equal(sut.current, undefined);
   });
+
+  it('reconnects with the kept token while it is fresh, refreshing it first (at the given instance) once due', async () => {
+    const { token } = setup();
+    const fresh = token(100, 2);
+    const { sut, timers, asked } = setup();
+    const kept = token(100, 1);
+    sut.keep(kept);
+    const via: string[] = [];
+    const refreshAt = (name: string) => async (t: string) => {
+      via.push(`${name}:${t === kept}`);
+      return fresh;
+    };
+    assert.equal(await sut.usable(refreshAt('west')), kept);
+    assert.deepEqual(via, [], 'not due yet: no refresh');
+    timers.clock += 85_000;
+    assert.equal(await sut.usable(refreshAt('west')), fresh);
+    assert.deepEqual(via, ['west:true']);
+    assert.deepEqual(asked, [], 'the scheduled refresh was not used');
+  });
+
+  it('needs the password only once the token expired or was refused', async () => {
+    const { sut, timers, token } = setup();
+    sut.keep(token(100));
+    timers.clock += 90_000;
+    assert.equal(
+      await sut.usable(async () => {
+        throw new ConnectError('token', 'refused');
+      }),
+      undefined,
+    );
+    const kept = token(100, 3);
+    sut.keep(kept);
+    assert.equal(
+      await sut.usable(async () => {
+        throw new ConnectError('network', 'down');
+      }),
+      kept,
+      'still valid: tried as it is',
+    );
+    timers.clock += 20_000;
+    assert.equal(await sut.usable(async () => 'never asked'), undefined);
+  });
 });

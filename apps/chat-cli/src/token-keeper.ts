@@ -42,6 +42,35 @@ export class TokenKeeper {
     return this.token;
   }
 
+  /**
+   * The token to reconnect with: the kept one, first traded for a fresh one through `refresh` (at the
+   * instance about to be used) when its refresh is due; undefined when there is none, it expired, or
+   * the server refused it, so the password is needed.
+   */
+  async usable(
+    refresh: (token: string) => Promise<string | undefined>,
+  ): Promise<string | undefined> {
+    const token = this.token;
+    if (!token) return undefined;
+    const { issuedAt, expiresAt } = TokenKeeper.lifetime(token);
+    if (expiresAt === undefined) return token;
+    const now = this.timers.now();
+    if (expiresAt <= now) {
+      this.forget(token);
+      return undefined;
+    }
+    const from = issuedAt !== undefined && issuedAt <= now ? issuedAt : now;
+    if (now < from + (expiresAt - from) * this.share) return token;
+    try {
+      const fresh = await refresh(token);
+      if (fresh && this.token === token && !this.stopped) this.keep(fresh);
+    } catch (error) {
+      if (error instanceof ConnectError && error.failure === 'token')
+        this.forget(token);
+    }
+    return this.token;
+  }
+
   keep(token: string): void {
     this.token = token;
     this.schedule(token);

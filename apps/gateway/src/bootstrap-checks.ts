@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Redis from 'ioredis';
 
-import { redactRedisUrl, redisOptionsFromUrl } from '@app/redis';
+import { ChatKeys, redactRedisUrl, redisOptionsFromUrl } from '@app/redis';
 
 import { Settings } from './config/settings';
 
@@ -46,8 +46,8 @@ export function loadTls(settings: Settings): { cert: Buffer; key: Buffer } {
   return { cert: read(certPath, 'TLS_CERT'), key: read(keyPath, 'TLS_KEY') };
 }
 
-/** One clear line, not a stack trace, when Redis is not there at start. */
-export async function assertRedisReachable(url: string): Promise<void> {
+/** A connection for a check at start: no retries, so a missing Redis fails at once. */
+function bootRedis(url: string): Redis {
   const redis = new Redis({
     ...redisOptionsFromUrl(url),
     lazyConnect: true,
@@ -56,6 +56,12 @@ export async function assertRedisReachable(url: string): Promise<void> {
     retryStrategy: () => null,
   });
   redis.on('error', () => undefined);
+  return redis;
+}
+
+/** One clear line, not a stack trace, when Redis is not there at start. */
+export async function assertRedisReachable(url: string): Promise<void> {
+  const redis = bootRedis(url);
   try {
     await redis.connect();
     await redis.ping();
@@ -65,6 +71,50 @@ export async function assertRedisReachable(url: string): Promise<void> {
     throw new BootError(
       `Cannot reach Redis at ${redactRedisUrl(url)} (${reason}): start it with "redis-server" or set REDIS_URL to a running Redis`,
     );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Rules that must be the same on every instance: one instance with a laxer value would open to every
+ * client what the others close (a client picks the instance).
+ */
+export const CLUSTER_SETTINGS = [
+  'REGISTRATION',
+  'PASSWORD_MIN_LENGTH',
+  'MAX_SESSIONS_PER_USER',
+  'LOGIN_MAX_FAILURES_PER_ACCOUNT',
+  'REGISTRATIONS_PER_HOUR',
+  'MAX_FOLLOWS_PER_USER',
+  'ROOMS_CREATED_PER_HOUR',
+] as const satisfies ReadonlyArray<keyof Settings>;
+
+/**
+ * The first instance records the cluster's values of `CLUSTER_SETTINGS` in Redis; an instance started
+ * with another value stops, naming the setting, both values and how to change it for the whole cluster.
+ */
+export async function assertClusterSettings(settings: Settings): Promise<void> {
+  const redis = bootRedis(settings.REDIS_URL);
+  const key = ChatKeys.clusterSettings;
+  try {
+    await redis.connect();
+    const mine = CLUSTER_SETTINGS.map((name) => String(settings[name]));
+    const pipeline = redis.pipeline();
+    CLUSTER_SETTINGS.forEach((name, i) => pipeline.hsetnx(key, name, mine[i]));
+    await pipeline.exec();
+    const recorded = await redis.hmget(key, ...CLUSTER_SETTINGS);
+    const problems = CLUSTER_SETTINGS.flatMap((name, i) =>
+      recorded[i] === null || recorded[i] === mine[i]
+        ? []
+        : [
+            `${name} is ${JSON.stringify(mine[i])} here but ${JSON.stringify(recorded[i])} in the cluster (recorded in Redis at ${key} by the first instance): start this instance with ${name}=${recorded[i]}, or change it for the whole cluster with "redis-cli HSET ${key} ${name} ${mine[i]}" and restart every instance with ${name}=${mine[i]}`,
+          ],
+    );
+    if (problems.length > 0)
+      throw new BootError(
+        `Settings differ from the cluster's: ${problems.join('; ')}`,
+      );
   } finally {
     redis.disconnect();
   }

@@ -13,14 +13,24 @@ import { AuthService } from '@app/auth';
 import { busTransportOptions } from '@app/pubsub';
 
 import { AppModule } from './app.module';
-import { assertRedisReachable, BootError, loadTls } from './bootstrap-checks';
+import {
+  assertClusterSettings,
+  assertRedisReachable,
+  BootError,
+  loadTls,
+} from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
-import { launchEnv } from './config/launch-args';
+import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
+import { helpText } from './config/help-text';
+import { launchEnv, LaunchError, parseLaunchArgs } from './config/launch-args';
+import { publicUrl } from './config/public-url';
 import { SettingsError, validateSettings } from './config/settings';
 import { HealthService } from './health/health.service';
+import { hsts } from './http/hsts';
 import { httpErrorHandler } from './http/http-errors';
 import { ChatLogger, logFormat } from './logging/chat-logger';
+import { MetricsService } from './metrics/metrics.service';
 import { serveOpenApi } from './openapi/open-api';
 import { serveWebPage } from './web/web-page';
 
@@ -45,6 +55,7 @@ async function bootstrap(): Promise<void> {
   );
   const tls = loadTls(settings);
   await assertRedisReachable(settings.REDIS_URL);
+  await assertClusterSettings(settings);
 
   const chatLogger = new ChatLogger(
     logFormat(settings.LOG_FORMAT),
@@ -72,9 +83,10 @@ async function bootstrap(): Promise<void> {
       forceCloseConnections: true,
     },
   );
+  app.use(hsts(settings.HSTS_MAX_AGE_SECONDS));
   app.useBodyParser('json', { limit: '16kb' });
   app.use(httpErrorHandler);
-  serveWebPage(app);
+  serveWebPage(app, settings.ALLOWED_ORIGINS);
   serveOpenApi(app);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
@@ -83,8 +95,11 @@ async function bootstrap(): Promise<void> {
     upgradesPerSecond: settings.UPGRADES_PER_SECOND,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
-    verifyToken: (token) => app.get(AuthService).verify(token),
-    refusal: (user, address) => app.get(ChatService).refusal(user, address),
+    authenticate: (headers, url) =>
+      app.get(AuthService).authenticateUpgrade(headers, url),
+    admit: (user, address) => app.get(ChatService).admit(user, address),
+    release: (session) => app.get(ChatService).release(session),
+    rateLimited: () => app.get(MetricsService).rateLimited(),
   });
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
@@ -104,6 +119,7 @@ async function bootstrap(): Promise<void> {
       'GET /rooms refuses everyone: set CHAT_ADMIN_TOKEN (16+ characters) to enable it',
     );
   const { port } = app.getHttpServer().address() as AddressInfo;
+  await app.get(InstanceHeartbeat).advertise(publicUrl(settings, port));
   chatLogger.always(
     `Secure Server listening on ${settings.HOST}:${port} (TLS Enabled)`,
     'Gateway',
@@ -160,10 +176,32 @@ process.on('unhandledRejection', (reason) =>
   new Logger('Process').error(`Unhandled rejection: ${String(reason)}`),
 );
 
-bootstrap().catch((err: unknown) => {
-  const known = err instanceof BootError || err instanceof SettingsError;
-  process.stderr.write(
-    `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
-  );
-  process.exit(1);
-});
+/** `--help` and a bad command line are answered before anything starts. */
+function answerEarly(argv: string[]): number | undefined {
+  try {
+    if (!parseLaunchArgs(argv).help) return undefined;
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    return 2;
+  }
+}
+
+const early = answerEarly(process.argv.slice(2));
+if (early !== undefined) process.exitCode = early;
+else void start();
+
+function start(): Promise<void> {
+  return bootstrap().catch((err: unknown) => {
+    const known =
+      err instanceof BootError ||
+      err instanceof SettingsError ||
+      err instanceof LaunchError;
+    process.stderr.write(
+      `error: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}\n`,
+    );
+    process.exit(err instanceof LaunchError ? 2 : 1);
+  });
+}

@@ -1,39 +1,63 @@
 import { LoginResponse } from '@app/protocol';
 
-/** `POST /auth/login`; a refused login throws an Error whose message is the server's. */
-export async function login(
+/** A refused request: its status, the server's message, and Retry-After in ms when it sent one. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+async function post<T>(
+  url: string,
+  init: { token?: string; body?: unknown },
+): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+      ...(init.token && { authorization: `Bearer ${init.token}` }),
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const body = (await res.json().catch(() => ({}))) as T & {
+    message?: string | string[];
+  };
+  if (res.ok) return body;
+  const seconds = Number(res.headers.get('retry-after'));
+  throw new HttpError(
+    res.status,
+    [body.message ?? `Request failed (HTTP ${res.status})`].flat().join('; '),
+    Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+  );
+}
+
+/** `POST /auth/login`; a refused login throws an HttpError whose message is the server's. */
+export function login(
   username: string,
   password: string,
 ): Promise<LoginResponse> {
-  const res = await fetch('/auth/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  const body = (await res
-    .json()
-    .catch(() => ({}))) as Partial<LoginResponse> & {
-    message?: string | string[];
-  };
-  if (!res.ok)
-    throw new Error(
-      [body.message ?? `Login failed (HTTP ${res.status})`].flat().join('; '),
-    );
-  return body as LoginResponse;
+  return post('/auth/login', { body: { username, password } });
 }
 
-/** False only when the server says the token is no longer valid. */
-export async function tokenValid(token: string): Promise<boolean> {
-  const res = await fetch('/auth/me', {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return res.status !== 401;
+/** A single-use ticket for one WebSocket to the instance at `base`: the token never goes into a URL. */
+export async function ticket(base: string, token: string): Promise<string> {
+  return (
+    await post<{ ticket: string }>(new URL('/auth/ticket', base).href, {
+      token,
+    })
+  ).ticket;
 }
 
-/** Best effort: the token stops working on every instance where the server supports `POST /auth/logout`. */
+/** A fresh token for the same user; the old one stays valid until it expires. */
+export async function refresh(token: string): Promise<string> {
+  return (await post<{ token: string }>('/auth/refresh', { token })).token;
+}
+
+/** Best effort: the token stops working on every instance. */
 export async function logout(token: string): Promise<void> {
-  await fetch('/auth/logout', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-  }).catch(() => undefined);
+  await post('/auth/logout', { token }).catch(() => undefined);
 }

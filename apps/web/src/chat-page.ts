@@ -1,12 +1,15 @@
 import {
   ChatCommand,
+  ChatMessage,
   ClientEvent,
   ClientPayloads,
   CommandParser,
   CommandRequest,
   ErrorCode,
+  HistoryPage,
   LOBBY,
   Ref,
+  RoomCount,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -15,16 +18,30 @@ import {
 import * as auth from './auth-api';
 import { ChatSocket, SocketState } from './chat-socket';
 import { ChatView } from './chat-view';
+import { PageOutbox, Post } from './page-outbox';
+import { savedLogin } from './saved-login';
 
 interface Outgoing {
   event: ClientEvent;
   data: Record<string, unknown>;
-  /** Sent by the page itself (who, history, resume): its reply is not announced. */
+  /** Sent by the page itself (who, history, resume, rooms): its reply is not announced. */
   quiet?: boolean;
+  post?: Post;
 }
 
-type ShownMessage = Parameters<ChatView['message']>[0];
 type ShownDm = Parameters<ChatView['dm']>[0] & { id: string };
+
+/** Messages per `/history` page unless a count is given, as in chat-cli. */
+const EARLIER_COUNT = 20;
+/** How often the room list's user counts are refreshed while online. */
+const ROOMS_REFRESH_MS = 20_000;
+
+/** Stream ids (`ms-seq`) in order; a plain string comparison would put 999-0 after 1000-0. */
+const idBefore = (a: string, b: string): boolean => {
+  const [ams, aseq] = a.split('-').map(Number);
+  const [bms, bseq] = b.split('-').map(Number);
+  return ams < bms || (ams === bms && aseq < bseq);
+};
 
 /** The chat page's flow: log in, connect, turn typed lines into frames and frames into what the view shows. */
 export class ChatPage {
@@ -32,6 +49,12 @@ export class ChatPage {
   private readonly pending = new Map<string, Outgoing>();
   private readonly members = new Set<string>();
   private readonly shown = new Set<string>();
+  /** The oldest message shown per thread (`#room`, `@user`): where `/history` pages back from. */
+  private readonly oldest = new Map<string, string>();
+  /** DM conversations and their unread counts, most recent first. */
+  private readonly dms = new Map<string, number>();
+  private readonly outbox = new PageOutbox();
+  private rooms: RoomCount[] = [];
   private socket?: ChatSocket;
   private token = '';
   private username = '';
@@ -41,8 +64,11 @@ export class ChatPage {
   private historySupported = true;
   private resumeSupported = true;
   private seq = 0;
-  private online = false;
+  /** Welcomed on the current connection: frames may go. */
+  private ready = false;
+  private wasOnline = false;
   private welcomedBefore = false;
+  private roomsTimer?: number;
 
   constructor(private readonly view: ChatView) {}
 
@@ -56,40 +82,88 @@ export class ChatPage {
       this.view.takeInput((line) => this.typed(line));
     });
     this.view.logoutButton.addEventListener('click', () => void this.logOut());
-    this.view.showLogin();
+    this.view.onRoomChosen = (room) =>
+      room !== this.room && this.typed(`/join ${room}`);
+    this.view.onDmChosen = (user) => {
+      this.send({
+        event: ClientEvent.History,
+        data: { with: user, limit: EARLIER_COUNT },
+      });
+      this.view.prefill(`/msg ${user} `);
+    };
+    const saved = savedLogin.load();
+    if (saved) this.enter(saved.token, saved.username);
+    else this.view.showLogin();
   }
 
   private async logIn(): Promise<void> {
     const { username, password } = this.view.credentials;
     try {
-      ({ token: this.token, username: this.username } = await auth.login(
+      const { token, username: registered } = await auth.login(
         username,
         password,
-      ));
+      );
+      savedLogin.save({ token, username: registered });
+      this.enter(token, registered);
     } catch (err) {
-      return this.view.showLogin((err as Error).message);
+      this.view.showLogin((err as Error).message);
     }
+  }
+
+  private enter(token: string, username: string): void {
+    this.token = token;
+    this.username = username;
     this.room = LOBBY;
     this.lastId = '';
     this.welcomedBefore = false;
     this.shown.clear();
+    this.oldest.clear();
+    this.dms.clear();
     this.view.showChat(this.username);
     this.view.setRoom(this.room);
     this.socket = new ChatSocket(
-      this.token,
       {
         state: (state, detail) => this.connection(state, detail),
         frame: (frame) => this.receive(frame),
-        unauthorized: () =>
-          this.view.showLogin('Your login has expired: log in again'),
+        unauthorized: () => this.expired(),
       },
-      () => auth.tokenValid(this.token),
+      (base) => this.ticket(base),
     );
     this.socket.connect();
   }
 
+  /** A ticket for the next connection; a token past half its life is refreshed first (never the password). */
+  private async ticket(base: string): Promise<string> {
+    if (this.halfSpent()) {
+      const fresh = await auth.refresh(this.token).catch(() => undefined);
+      if (fresh) {
+        this.token = fresh;
+        savedLogin.save({ token: fresh, username: this.username });
+      }
+    }
+    return auth.ticket(base, this.token);
+  }
+
+  private halfSpent(): boolean {
+    try {
+      const { iat, exp } = JSON.parse(
+        atob(this.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')),
+      ) as { iat: number; exp: number };
+      return Date.now() / 1000 > (iat + exp) / 2;
+    } catch {
+      return false;
+    }
+  }
+
+  private expired(): void {
+    savedLogin.clear();
+    this.view.showLogin('Your login has expired: log in again');
+  }
+
   private async logOut(): Promise<void> {
     this.socket?.close();
+    window.clearInterval(this.roomsTimer);
+    savedLogin.clear();
     await auth.logout(this.token);
     this.token = '';
     this.view.showLogin();
@@ -97,9 +171,12 @@ export class ChatPage {
 
   private connection(state: SocketState, detail: string): void {
     this.view.setStatus(state, detail);
-    if (state === 'reconnecting' && this.online)
+    if (state === 'online') return;
+    this.ready = false;
+    window.clearInterval(this.roomsTimer);
+    if (state === 'reconnecting' && this.wasOnline)
       this.view.notice('Connection lost: reconnecting…', 'problem');
-    if (state !== 'connecting') this.online = state === 'online';
+    if (state !== 'connecting') this.wasOnline = false;
   }
 
   /** True when the line should stay in the input (it could not be sent). */
@@ -123,28 +200,75 @@ export class ChatPage {
         void this.logOut();
         return false;
       case 'request':
-        return !this.send(command);
+        return this.request(command);
     }
+  }
+
+  private request(command: CommandRequest): boolean {
+    if (command.event === ClientEvent.Send || command.event === ClientEvent.Dm)
+      return this.say(command);
+    if (command.event === ClientEvent.History)
+      return !this.send({
+        event: command.event,
+        data: this.historyQuery(command.data),
+      });
+    return !this.send(command);
+  }
+
+  /** A line to a room or a user: it goes now, or once the connection is back; it is never refused. */
+  private say(
+    command: Extract<
+      CommandRequest,
+      { event: ClientEvent.Send | ClientEvent.Dm }
+    >,
+  ): boolean {
+    const post = this.outbox.add(command);
+    if (this.ready) this.post(post);
+    else
+      this.view.notice(
+        `Queued until the connection is back: ${command.line}`,
+        'problem',
+      );
+    return false;
+  }
+
+  private post(post: Post): void {
+    this.send({ event: post.event, data: post.data, quiet: true, post });
+  }
+
+  private historyQuery(
+    data: ClientPayloads[ClientEvent.History],
+  ): ClientPayloads[ClientEvent.History] {
+    const thread = data.with ? `@${data.with}` : `#${this.room}`;
+    const before = this.oldest.get(thread);
+    return {
+      ...(data.with ? { with: data.with } : { room: this.room }),
+      ...(before && { before }),
+      limit: data.limit ?? EARLIER_COUNT,
+    };
   }
 
   private send(outgoing: CommandRequest | Outgoing): boolean {
     const ref = `w${++this.seq}`;
     if (
+      !this.ready ||
       !this.socket?.send({
         event: outgoing.event,
         data: { ...outgoing.data, ref },
       })
     ) {
-      this.view.notice(
-        'Not connected: wait for the connection to come back, then send again',
-        'problem',
-      );
+      if (!('quiet' in outgoing && outgoing.quiet))
+        this.view.notice(
+          'Not connected: wait for the connection to come back, then try again',
+          'problem',
+        );
       return false;
     }
     this.pending.set(ref, {
       event: outgoing.event,
       data: outgoing.data,
       quiet: 'quiet' in outgoing && outgoing.quiet,
+      post: 'post' in outgoing ? outgoing.post : undefined,
     });
     return true;
   }
@@ -187,20 +311,22 @@ export class ChatPage {
           );
         return;
       case ServerEvent.Rooms:
-        return this.view.block([
-          'Rooms (users):',
-          ...frame.data.rooms.map((r) => `  #${r.name}  ${r.users}`),
-        ]);
-      case ServerEvent.History:
-        if (frame.data.room === this.room)
-          frame.data.messages.forEach((m) =>
-            'room' in m ? this.showMessage(m) : this.showDm(m),
-          );
+        this.rooms = frame.data.rooms;
+        this.view.setRooms(this.rooms, this.room);
+        if (!asked?.quiet)
+          this.view.block([
+            'Rooms (users):',
+            ...frame.data.rooms.map((r) => `  #${r.name}  ${r.users}`),
+          ]);
         return;
+      case ServerEvent.History:
+        return asked?.quiet
+          ? this.showLatest(frame.data)
+          : this.showPage(frame.data, asked?.data.before !== undefined);
       case ServerEvent.Resumed:
         if (frame.data.complete)
           this.view.notice(
-            `Back online: ${frame.data.count} missed messages caught up`,
+            `Back online: ${frame.data.count} missed ${frame.data.count === 1 ? 'message' : 'messages'} caught up`,
           );
         else
           this.view.notice(
@@ -209,31 +335,28 @@ export class ChatPage {
           );
         return this.ask(ClientEvent.Who, {});
       case ServerEvent.Sent:
-        // A DM is not echoed to the session that sent it.
-        if (asked?.event === ClientEvent.Dm)
-          this.showDm({
-            id: frame.data.id,
-            from: this.username,
-            to: String(asked.data.to),
-            text: String(asked.data.text),
-            ts: Date.now(),
-          });
-        return;
+        return this.sent(frame.data.id, asked);
       case ServerEvent.Subscribed:
         return this.view.notice(
           `Subscribed to ${frame.data.user}: their messages from every room show here`,
         );
       case ServerEvent.Unsubscribed:
         return this.view.notice(`Unsubscribed from ${frame.data.user}`);
+      case ServerEvent.Reconnect:
+        return this.view.notice(
+          'The server is restarting: reconnecting in a moment…',
+        );
       case ServerEvent.Error:
         return this.failed(frame.data.code, frame.data.message, asked);
     }
   }
 
   private welcomed(welcome: Welcome): void {
-    this.view.setStatus('online', `connected to ${welcome.instance}`);
-    if (this.welcomedBefore)
-      this.view.notice(`Reconnected to ${welcome.instance}`);
+    this.ready = true;
+    this.wasOnline = true;
+    this.socket?.setInstances(welcome.instances);
+    this.view.setStatus('online', 'connected');
+    if (this.welcomedBefore) this.view.notice('Reconnected');
     else
       this.view.notice(
         `Welcome, ${welcome.username}: type a message, or /help for the commands`,
@@ -241,9 +364,16 @@ export class ChatPage {
     this.welcomedBefore = true;
     if (welcome.unreadDms > 0)
       this.view.notice(
-        `${welcome.unreadDms} direct message(s) arrived while you were away`,
+        `${welcome.unreadDms} direct ${welcome.unreadDms === 1 ? 'message' : 'messages'} arrived while you were away`,
       );
     this.catchUp(welcome.room);
+    // Frames are handled in order, so these go to the room the catch-up above returns to.
+    this.outbox.unanswered.forEach((post) => this.post(post));
+    this.ask(ClientEvent.Rooms, {});
+    this.roomsTimer = window.setInterval(
+      () => this.ask(ClientEvent.Rooms, {}),
+      ROOMS_REFRESH_MS,
+    );
   }
 
   /** After a reconnect, `resume` where the server has it, else re-join the room; on first connect, load the room. */
@@ -266,6 +396,7 @@ export class ChatPage {
     if (room !== this.room) {
       this.view.clearLog();
       this.shown.clear();
+      this.oldest.delete(`#${room}`);
     }
     this.room = room;
     this.view.setRoom(room);
@@ -275,11 +406,44 @@ export class ChatPage {
     if (members) this.setMembers(members);
     else this.ask(ClientEvent.Who, {});
     this.loadHistory();
+    this.ask(ClientEvent.Rooms, {});
   }
 
   private loadHistory(): void {
     if (this.historySupported)
-      this.ask(ClientEvent.History, { room: this.room });
+      this.ask(ClientEvent.History, { room: this.room, limit: EARLIER_COUNT });
+  }
+
+  /** The latest messages of the room, loaded on entering it, among the live ones. */
+  private showLatest(page: HistoryPage): void {
+    if (page.room !== this.room) return;
+    page.messages.forEach((m) =>
+      'room' in m ? this.showMessage(m) : this.showDm(m),
+    );
+    this.noteOldest(`#${page.room}`, page.messages[0]?.id);
+  }
+
+  /** A `/history` page (or a conversation opened from the DM list): appended under its own heading. */
+  private showPage(page: HistoryPage, earlier: boolean): void {
+    const thread = page.with ? `@${page.with}` : `#${page.room ?? this.room}`;
+    const what = page.with
+      ? `direct messages with ${page.with}`
+      : `messages in #${page.room ?? this.room}`;
+    if (page.with) this.noteDm(page.with, 0);
+    if (page.messages.length === 0)
+      return this.view.notice(`No ${earlier ? 'earlier ' : ''}${what}`);
+    this.view.notice(`${earlier ? 'Earlier' : 'Latest'} ${what}:`);
+    for (const m of page.messages) {
+      if ('room' in m) this.view.message(m, this.username, 'append');
+      else this.view.dm(m, 'append');
+    }
+    this.noteOldest(thread, page.messages[0].id);
+    if (!page.more) this.view.notice(`No earlier ${what}`);
+  }
+
+  private noteOldest(thread: string, id: string | undefined): void {
+    const oldest = this.oldest.get(thread);
+    if (id && (!oldest || idBefore(id, oldest))) this.oldest.set(thread, id);
   }
 
   private presence(room: string, user: string, action: 'join' | 'leave'): void {
@@ -287,6 +451,7 @@ export class ChatPage {
     if (action === 'join') this.members.add(user);
     else this.members.delete(user);
     this.view.setMembers(this.members, this.username);
+    this.countMembers();
     this.view.notice(
       `${user} ${action === 'join' ? 'joined' : 'left'} #${room}`,
       'presence',
@@ -297,15 +462,58 @@ export class ChatPage {
     this.members.clear();
     users.forEach((user) => this.members.add(user));
     this.view.setMembers(this.members, this.username);
+    this.countMembers();
   }
 
-  private showMessage(m: ShownMessage): void {
-    if (this.firstSight(m.via ? 'via' : 'message', m.id))
-      this.view.message(m, this.username);
+  /** The room list's count of the current room follows its presence, between refreshes. */
+  private countMembers(): void {
+    const users = this.members.size;
+    this.rooms = [
+      ...this.rooms.filter((room) => room.name !== this.room),
+      ...(users > 0 ? [{ name: this.room, users }] : []),
+    ];
+    this.view.setRooms(this.rooms, this.room);
+  }
+
+  private showMessage(m: ChatMessage): void {
+    if (!this.firstSight(m.via ? 'via' : 'message', m.id)) return;
+    this.view.message(m, this.username);
+    if (!m.via) this.noteOldest(`#${m.room}`, m.id);
   }
 
   private showDm(d: ShownDm): void {
-    if (this.firstSight('dm', d.id)) this.view.dm(d);
+    if (!this.firstSight('dm', d.id)) return;
+    this.view.dm(d);
+    const mine = d.from === this.username;
+    const peer = mine ? d.to : d.from;
+    this.noteDm(peer, mine ? 0 : (this.dms.get(peer) ?? 0) + 1);
+    this.noteOldest(`@${peer}`, d.id);
+  }
+
+  /** Puts the conversation first in the DM list, with this many unread. */
+  private noteDm(user: string, unread: number): void {
+    this.dms.delete(user);
+    const list = [[user, unread] as const, ...this.dms];
+    this.dms.clear();
+    list.forEach(([name, count]) => this.dms.set(name, count));
+    this.view.setDms(
+      [...this.dms].map(([name, count]) => ({ user: name, unread: count })),
+    );
+  }
+
+  /** A DM is not echoed to the session that sent it, so its `sent` shows it; a room line shows when it comes back. */
+  private sent(id: string, asked: Outgoing | undefined): void {
+    const post = asked?.post;
+    if (!post) return;
+    this.outbox.settle(post.data.cid);
+    if (post.event === ClientEvent.Dm)
+      this.showDm({
+        id,
+        from: this.username,
+        to: post.data.to,
+        text: post.data.text,
+        ts: Date.now(),
+      });
   }
 
   /** Replays (history, resume) can repeat what is already on screen. */
@@ -313,7 +521,7 @@ export class ChatPage {
     const key = `${kind}:${id}`;
     if (this.shown.has(key)) return false;
     this.shown.add(key);
-    if (id > this.lastId) this.lastId = id;
+    if (!this.lastId || idBefore(this.lastId, id)) this.lastId = id;
     return true;
   }
 
@@ -324,12 +532,21 @@ export class ChatPage {
     asked: Outgoing | undefined,
   ): void {
     const unknown = code === ErrorCode.UnknownEvent;
-    if (unknown && asked?.event === ClientEvent.History)
+    if (unknown && asked?.event === ClientEvent.History && asked.quiet)
       return void (this.historySupported = false);
     if (unknown && asked?.event === ClientEvent.Resume) {
       this.resumeSupported = false;
       return this.catchUp(LOBBY);
     }
+    const post = asked?.post;
+    if (
+      post &&
+      code === ErrorCode.Timeout &&
+      this.outbox.timedOut(post.data.cid)
+    )
+      return this.post(post);
+    if (post) this.outbox.settle(post.data.cid);
     this.view.notice(`${code}: ${message}`, 'problem');
+    if (post) this.view.notice(`Not sent: ${post.line}`, 'problem');
   }
 }

@@ -1,8 +1,16 @@
-import { ChatMessage, DirectMessage } from '@app/protocol';
+import { ChatMessage, DirectMessage, RoomCount } from '@app/protocol';
 
 import { SocketState } from './chat-socket';
 
 export type NoticeKind = 'notice' | 'presence' | 'problem';
+
+export interface DmConversation {
+  user: string;
+  unread: number;
+}
+
+/** How a row joins the log: in id order among live messages, or at the end (a `/history` page). */
+type Placement = 'by-id' | 'append';
 
 const NICK_COLOURS = 8;
 
@@ -51,6 +59,12 @@ export class ChatView {
   private readonly members = byId<HTMLUListElement>('members');
   private readonly log = byId<HTMLOListElement>('log');
   private readonly input = byId<HTMLInputElement>('input');
+  private readonly rooms = byId<HTMLUListElement>('rooms');
+  private readonly dms = byId<HTMLUListElement>('dms');
+  /** Called when a room of the room list is clicked. */
+  onRoomChosen: (room: string) => void = () => undefined;
+  /** Called when a conversation of the DM list is clicked. */
+  onDmChosen: (user: string) => void = () => undefined;
 
   get credentials(): { username: string; password: string } {
     const field = (name: string): string =>
@@ -74,6 +88,8 @@ export class ChatView {
     this.logoutButton.hidden = false;
     this.whoami.textContent = `signed in as ${username}`;
     this.log.replaceChildren();
+    this.rooms.replaceChildren();
+    this.dms.replaceChildren();
     this.input.focus();
   }
 
@@ -95,6 +111,39 @@ export class ChatView {
     );
   }
 
+  /** The room list, the current room marked; a click joins. */
+  setRooms(rooms: RoomCount[], current: string): void {
+    this.rooms.replaceChildren(
+      ...[...rooms]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((room) =>
+          this.choice(
+            `#${room.name}`,
+            String(room.users),
+            room.name === current,
+            () => this.onRoomChosen(room.name),
+          ),
+        ),
+    );
+  }
+
+  /** The DM conversations with their unread counts; a click shows the conversation. */
+  setDms(conversations: DmConversation[]): void {
+    this.dms.replaceChildren(
+      ...conversations.map(({ user, unread }) =>
+        this.choice(user, unread > 0 ? String(unread) : '', unread > 0, () =>
+          this.onDmChosen(user),
+        ),
+      ),
+    );
+  }
+
+  /** Puts text in the input, for the user to finish (`/msg USER `). */
+  prefill(text: string): void {
+    this.input.value = text;
+    this.input.focus();
+  }
+
   clearLog(): void {
     this.log.replaceChildren();
   }
@@ -105,7 +154,7 @@ export class ChatView {
     if (!keep(line)) this.input.value = '';
   }
 
-  message(m: ChatMessage, self: string): void {
+  message(m: ChatMessage, self: string, placement: Placement = 'by-id'): void {
     const row = el('li', 'message');
     row.append(
       el('span', 'time', clock(m.ts)),
@@ -118,11 +167,12 @@ export class ChatView {
     );
     if (m.via === 'subscription')
       row.append(el('span', 'tag', `via subscription, #${m.room}`));
-    this.place(row, m.id);
+    this.place(row, placement === 'by-id' ? m.id : undefined);
   }
 
   dm(
     d: Pick<DirectMessage, 'from' | 'to' | 'text' | 'ts'> & { id?: string },
+    placement: Placement = 'by-id',
   ): void {
     const row = el('li', 'dm');
     row.append(
@@ -130,7 +180,7 @@ export class ChatView {
       el('span', 'label', `DM ${d.from} → ${d.to}`),
       el('span', 'text', d.text),
     );
-    this.place(row, d.id);
+    this.place(row, placement === 'by-id' ? d.id : undefined);
   }
 
   notice(text: string, kind: NoticeKind = 'notice'): void {
@@ -140,6 +190,21 @@ export class ChatView {
   /** Several aligned lines (help, room list) as one block. */
   block(lines: string[]): void {
     this.place(el('li', 'block', lines.join('\n')));
+  }
+
+  private choice(
+    label: string,
+    count: string,
+    marked: boolean,
+    chosen: () => void,
+  ): HTMLLIElement {
+    const button = el('button', `choice${marked ? ' marked' : ''}`);
+    button.type = 'button';
+    button.append(el('span', 'label', label), el('span', 'count', count));
+    button.addEventListener('click', chosen);
+    const item = el('li');
+    item.append(button);
+    return item;
   }
 
   /** Messages go in id order (history may arrive after newer live messages); everything else at the end. */

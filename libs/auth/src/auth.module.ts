@@ -11,6 +11,7 @@ import { LoginThrottle } from './login-throttle.service';
 import { PasswordHasher } from './password-hasher.service';
 import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
+import { WsTickets } from './ws-tickets.service';
 
 const SERVICES = [
   AuthService,
@@ -19,6 +20,7 @@ const SERVICES = [
   PasswordHasher,
   TokenRevocations,
   UsersService,
+  WsTickets,
 ];
 
 const modules = new Map<string, DynamicModule>();

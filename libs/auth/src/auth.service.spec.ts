@@ -13,6 +13,7 @@ import { PasswordHasher } from './password-hasher.service';
 import { RetryLaterException } from './retry-later.exception';
 import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
+import { WsTickets } from './ws-tickets.service';
 
 const SECRET = 'a-test-secret-that-is-long-enough!!';
 
@@ -26,9 +27,12 @@ const SETTINGS = {
   HASH_QUEUE_LIMIT: 1000,
   LOGIN_MAX_FAILURES: 3,
   LOGIN_MAX_FAILURES_PER_ADDRESS: 1000,
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: 1000,
   LOGIN_FAILURE_WINDOW_SECONDS: 60,
   REGISTRATIONS_PER_ADDRESS: 1000,
   REGISTRATION_WINDOW_SECONDS: 3600,
+  REGISTRATIONS_PER_HOUR: 1000,
+  WS_TICKET_TTL_MS: 30000,
 };
 
 /** Counts the password checks, to see how many attempts reached one. */
@@ -64,6 +68,7 @@ describe(AuthService.name, () => {
       jwt,
       revocations,
       new LoginThrottle(redis, config),
+      new WsTickets(redis, config),
       users,
     );
     return { sut, hasher, users, revocations };
@@ -226,6 +231,44 @@ describe(AuthService.name, () => {
     assert.equal(await redis.exists('chat:user:hal'), 0);
   });
 
+  it('limits failed logins per account across addresses, except from addresses the account logged in from', async () => {
+    const { sut } = await build({ LOGIN_MAX_FAILURES_PER_ACCOUNT: 3 });
+    await sut.login('kim', 'right', 'home');
+    for (const address of ['a1', 'a2', 'a3'])
+      await assert.rejects(
+        sut.login('kim', 'wrong', address),
+        UnauthorizedException,
+      );
+    const fromStranger = (err: unknown): boolean =>
+      isStatus(429)(err) &&
+      /for "kim" from many addresses: .*logged in from before/.test(
+        (err as Error).message,
+      );
+    await assert.rejects(sut.login('kim', 'wrong', 'a4'), fromStranger);
+    await assert.rejects(sut.login('kim', 'right', 'a5'), fromStranger);
+    assert.equal((await sut.login('kim', 'right', 'home')).username, 'kim');
+    await assert.rejects(
+      sut.login('kim', 'wrong', 'home'),
+      UnauthorizedException,
+      'a known address is held only by the other limits',
+    );
+  });
+
+  it('limits new accounts across all addresses (REGISTRATIONS_PER_HOUR)', async () => {
+    const { sut } = await build({ REGISTRATIONS_PER_HOUR: 2 });
+    await sut.login('n1', 'pw', 'x1');
+    await sut.login('n2', 'pw', 'x2');
+    await assert.rejects(
+      sut.login('n3', 'pw', 'x3'),
+      (err: unknown) =>
+        isStatus(429)(err) &&
+        /new accounts on this server in the last hour \(REGISTRATIONS_PER_HOUR\): try again in \d+ s/.test(
+          (err as Error).message,
+        ),
+    );
+    assert.equal((await sut.login('n1', 'pw', 'x3')).username, 'n1');
+  });
+
   it('answers 503 with a wait when the hashing queue is full, without counting a failure', async () => {
     const { sut } = await build({
       HASH_CONCURRENCY: 1,
@@ -368,5 +411,59 @@ describe(AuthService.name, () => {
       await sut.verify(after.token),
       'a login right after logging out everywhere works',
     );
+  });
+
+  describe('WebSocket tickets', () => {
+    const ticketUrl = (ticket: string): string =>
+      `/ws?ticket=${encodeURIComponent(ticket)}`;
+
+    it('lets a ticket open one upgrade only, as the user of its token', async () => {
+      const { sut } = await build();
+      const { token } = await sut.login('tia', 'pw', 'ip1');
+      const { ticket, expiresInMs } = await sut.issueTicket(
+        (await sut.verify(token))!,
+      );
+      assert.equal(expiresInMs, 30000);
+      assert.doesNotMatch(ticket, /\./, 'a ticket is not a JWT');
+      const first = await sut.authenticateUpgrade({}, ticketUrl(ticket));
+      assert.equal(first.claims?.sub, 'tia');
+      const again = await sut.authenticateUpgrade({}, ticketUrl(ticket));
+      assert.match(
+        String(again.refusal),
+        /used or expired.*POST \/auth\/ticket/,
+      );
+    });
+
+    it('refuses an expired ticket', async () => {
+      const { sut } = await build({ WS_TICKET_TTL_MS: 50 });
+      const { token } = await sut.login('tex', 'pw', 'ip1');
+      const { ticket } = await sut.issueTicket((await sut.verify(token))!);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const late = await sut.authenticateUpgrade({}, ticketUrl(ticket));
+      assert.equal(late.claims, undefined);
+    });
+
+    it('refuses the ticket of a token logged out since it was issued', async () => {
+      const { sut } = await build();
+      const { token } = await sut.login('tlo', 'pw', 'ip1');
+      const claims = (await sut.verify(token))!;
+      const { ticket } = await sut.issueTicket(claims);
+      await sut.logout(claims, false, 'ip1');
+      const after = await sut.authenticateUpgrade({}, ticketUrl(ticket));
+      assert.equal(after.claims, undefined);
+    });
+
+    it('refuses a token in the URL by name, and still takes the header', async () => {
+      const { sut } = await build();
+      const { token } = await sut.login('turl', 'pw', 'ip1');
+      const inUrl = await sut.authenticateUpgrade({}, `/ws?token=${token}`);
+      assert.equal(inUrl.claims, undefined);
+      assert.match(String(inUrl.refusal), /token in the URL is not accepted/);
+      const header = await sut.authenticateUpgrade(
+        { authorization: `Bearer ${token}` },
+        '/ws',
+      );
+      assert.equal(header.claims?.sub, 'turl');
+    });
   });
 });

@@ -10,22 +10,40 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 import { LoginResponse } from '@app/protocol';
 import { RedisEpoch } from '@app/redis';
 
 import { Account } from './account';
 import { AUTH_INSTANCE } from './auth.constants';
-import { LoginThrottle, Reservation } from './login-throttle.service';
+import { upgradeCredential } from './bearer-token';
+import {
+  LoginThrottle,
+  Reservation,
+  ThrottleScope,
+} from './login-throttle.service';
 import { PasswordHasher } from './password-hasher.service';
 import { RetryLaterException } from './retry-later.exception';
 import { isTokenClaims, TokenClaims } from './token-claims';
 import { TokenRevocations } from './token-revocations.service';
 import { UsersService } from './users.service';
+import { WsTicket, WsTickets } from './ws-tickets.service';
 
 export const WRONG_CREDENTIALS = 'Wrong username or password';
 
 export type TokenResponse = Omit<LoginResponse, 'created'>;
+
+/** A WebSocket upgrade's outcome: whose it is, or why it is refused (401). */
+export type UpgradeAuth =
+  | { claims: TokenClaims; refusal?: undefined }
+  | { claims?: undefined; refusal: string };
+
+const URL_TOKEN_REFUSED =
+  'Unauthorized: a token in the URL is not accepted (URLs end up in logs): connect with a single-use ticket from POST /auth/ticket (/ws?ticket=...) or send Authorization: Bearer <token>';
+const TICKET_REFUSED =
+  'Unauthorized: this ticket is unknown, used or expired: get a new one from POST /auth/ticket';
+const TOKEN_REFUSED = 'Unauthorized: log in again';
 
 interface Checked {
   account: Account;
@@ -44,6 +62,7 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly revocations: TokenRevocations,
     private readonly throttle: LoginThrottle,
+    private readonly tickets: WsTickets,
     private readonly users: UsersService,
     @Optional() private readonly epoch?: RedisEpoch,
   ) {}
@@ -63,13 +82,13 @@ export class AuthService {
     ).catch(async (err: unknown) => {
       if (err instanceof UnauthorizedException)
         this.recordFailure(username, address, reservation);
-      else
-        await this.throttle
-          .releaseLogin(username, address)
-          .catch(() => undefined);
+      else await this.throttle.releaseLogin(reservation).catch(() => undefined);
       throw err;
     });
-    await this.throttle.releaseLogin(username, address);
+    await Promise.all([
+      this.throttle.releaseLogin(reservation),
+      this.throttle.rememberAddress(account.name, address),
+    ]);
     this.log('login ok', account.name, address);
     return {
       token: await this.sign(account.name),
@@ -95,11 +114,34 @@ export class AuthService {
 
   /** The token's claims, or null when it is missing, forged, expired, logged out or its user is gone. */
   async verify(token: string | undefined): Promise<TokenClaims | null> {
-    const claims = await this.decode(token);
-    if (!claims) return null;
-    return (await this.revocations.revokedAmong([claims])).size === 0
-      ? claims
-      : null;
+    return this.unrevoked(await this.decode(token));
+  }
+
+  /** A single-use ticket for one WebSocket upgrade, standing for the token with these claims. */
+  issueTicket(claims: TokenClaims): Promise<WsTicket> {
+    return this.tickets.issue(claims);
+  }
+
+  /** The upgrade's user, from the Authorization header or a ticket (used up here); never from a token in the URL. */
+  async authenticateUpgrade(
+    headers: IncomingHttpHeaders,
+    url: string,
+  ): Promise<UpgradeAuth> {
+    const credential = upgradeCredential(headers, url);
+    switch (credential.kind) {
+      case 'url-token':
+        return { refusal: URL_TOKEN_REFUSED };
+      case 'ticket': {
+        const claims = await this.redeemTicket(credential.ticket);
+        return claims ? { claims } : { refusal: TICKET_REFUSED };
+      }
+      case 'token': {
+        const claims = await this.verify(credential.token);
+        return claims ? { claims } : { refusal: TOKEN_REFUSED };
+      }
+      case 'none':
+        return { refusal: TOKEN_REFUSED };
+    }
   }
 
   /** A fresh token for the same user; the old one stays valid until it expires or is logged out. */
@@ -141,13 +183,17 @@ export class AuthService {
     password: string,
     address: string,
   ): Promise<Checked> {
-    const wait = await this.throttle.reserveRegistration(address);
+    const { wait, scope } = await this.throttle.reserveRegistration(address);
     if (wait > 0) {
       this.audit.debug(
-        `registration refused address=${address} instance=${this.instance}`,
+        `registration refused (${scope}) address=${address} instance=${this.instance}`,
       );
+      const subject =
+        scope === 'cluster'
+          ? 'on this server in the last hour (REGISTRATIONS_PER_HOUR)'
+          : 'from your address';
       throw new RetryLaterException(
-        `Too many new accounts from your address: try again in ${wait} s`,
+        `Too many new accounts ${subject}: try again in ${wait} s`,
         HttpStatus.TOO_MANY_REQUESTS,
         wait,
       );
@@ -181,11 +227,13 @@ export class AuthService {
     const window = this.config.getOrThrow<number>(
       'LOGIN_FAILURE_WINDOW_SECONDS',
     );
+    const whom: Record<ThrottleScope, string> = {
+      name: `user=${username} address=${address}`,
+      address: `address=${address} (any user)`,
+      account: `user=${username} (addresses it never logged in from)`,
+    };
     for (const scope of reservation.exhausted) {
-      const who =
-        scope === 'name'
-          ? `user=${username} address=${address}`
-          : `address=${address} (any user)`;
+      const who = whom[scope];
       this.audit.log(
         `lockout ${who} instance=${this.instance} for up to ${window} s`,
       );
@@ -197,13 +245,42 @@ export class AuthService {
     reservation: Reservation & { granted: false },
   ): RetryLaterException {
     const { retryAfter, scope } = reservation;
-    const subject =
-      scope === 'name' ? `for "${username}"` : 'from your address';
+    const subject: Record<ThrottleScope, string> = {
+      name: `for "${username}"`,
+      address: 'from your address',
+      account: `for "${username}" from many addresses`,
+    };
+    const hint =
+      scope === 'account'
+        ? ', or from an address this account logged in from before'
+        : '';
     return new RetryLaterException(
-      `Too many failed logins ${subject}: try again in ${retryAfter} s`,
+      `Too many failed logins ${subject[scope]}: try again in ${retryAfter} s${hint}`,
       HttpStatus.TOO_MANY_REQUESTS,
       retryAfter,
     );
+  }
+
+  /* The token behind a ticket may have expired, been logged out or belong to a lost data set since the ticket was issued. */
+  private async redeemTicket(ticket: string): Promise<TokenClaims | null> {
+    const claims = await this.tickets.redeem(ticket);
+    if (!claims || claims.exp * 1000 <= Date.now() || !this.inEpoch(claims))
+      return null;
+    return this.unrevoked(claims);
+  }
+
+  private async unrevoked(
+    claims: TokenClaims | null,
+  ): Promise<TokenClaims | null> {
+    if (!claims) return null;
+    return (await this.revocations.revokedAmong([claims])).size === 0
+      ? claims
+      : null;
+  }
+
+  private inEpoch(claims: TokenClaims): boolean {
+    const epoch = this.epoch?.current?.id;
+    return epoch === undefined || claims.ep === epoch;
   }
 
   private async decode(token: string | undefined): Promise<TokenClaims | null> {
@@ -212,9 +289,7 @@ export class AuthService {
       const claims: unknown = await this.jwt.verifyAsync(token, {
         clockTimestamp: Date.now() / 1000,
       });
-      if (!isTokenClaims(claims)) return null;
-      const epoch = this.epoch?.current?.id;
-      return epoch === undefined || claims.ep === epoch ? claims : null;
+      return isTokenClaims(claims) && this.inEpoch(claims) ? claims : null;
     } catch {
       return null;
     }

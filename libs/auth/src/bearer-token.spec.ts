@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { bearerToken } from './bearer-token';
+import { bearerToken, upgradeCredential } from './bearer-token';
 
 describe(bearerToken.name, () => {
   it('reads the Authorization header, whatever the case of "Bearer"', () => {
@@ -14,14 +14,25 @@ describe(bearerToken.name, () => {
     assert.equal(bearerToken({ authorization: 'Bearer ' }), undefined);
     assert.equal(bearerToken({}), undefined);
   });
+});
 
-  it('falls back to ?token= only when given the URL', () => {
-    assert.equal(bearerToken({}, '/ws?token=abc'), 'abc');
-    assert.equal(
-      bearerToken({ authorization: 'Bearer hdr' }, '/ws?token=abc'),
-      'hdr',
+describe(upgradeCredential.name, () => {
+  it('prefers the Authorization header', () => {
+    assert.deepEqual(
+      upgradeCredential({ authorization: 'Bearer hdr' }, '/ws?ticket=t'),
+      { kind: 'token', token: 'hdr' },
     );
-    assert.equal(bearerToken({}, '/ws?token='), undefined);
-    assert.equal(bearerToken({}, '/ws'), undefined);
+  });
+
+  it('takes a ?ticket=, and names a ?token= without taking it', () => {
+    assert.deepEqual(upgradeCredential({}, '/ws?ticket=abc'), {
+      kind: 'ticket',
+      ticket: 'abc',
+    });
+    assert.deepEqual(upgradeCredential({}, '/ws?token=abc'), {
+      kind: 'url-token',
+    });
+    assert.deepEqual(upgradeCredential({}, '/ws?ticket='), { kind: 'none' });
+    assert.deepEqual(upgradeCredential({}, '/ws'), { kind: 'none' });
   });
 });

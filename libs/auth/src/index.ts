@@ -11,3 +11,4 @@ export * from './retry-later.exception';
 export * from './token-claims';
 export * from './token-revocations.service';
 export * from './users.service';
+export * from './ws-tickets.service';

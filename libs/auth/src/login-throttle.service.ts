@@ -5,29 +5,43 @@ import Redis from 'ioredis';
 import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
 import {
+  accountFailuresKey,
   addressFailuresKey,
+  CLUSTER_REGISTRATIONS_KEY,
+  KNOWN_ADDRESS_SECONDS,
+  knownAddressKey,
   loginFailuresKey,
   registrationsKey,
 } from './auth.constants';
 
-export type ThrottleScope = 'name' | 'address';
+export type ThrottleScope = 'name' | 'address' | 'account';
 
 export type Reservation =
-  /** `exhausted`: the counters this attempt took the last allowance of; if it fails, they are locked out. */
-  | { granted: true; exhausted: ThrottleScope[] }
+  /**
+   * `exhausted`: the counters this attempt took the last allowance of; if it fails, they are locked out.
+   * `keys`: the counters it was counted on, to give it back on.
+   */
+  | { granted: true; exhausted: ThrottleScope[]; keys: string[] }
   | { granted: false; retryAfter: number; scope: ThrottleScope };
 
-const SCOPES: ThrottleScope[] = ['name', 'address'];
+export type RegistrationScope = 'address' | 'cluster';
+
+const SCOPES: ThrottleScope[] = ['name', 'address', 'account'];
+const REGISTRATION_SCOPES: RegistrationScope[] = ['address', 'cluster'];
+const HOUR_SECONDS = 3600;
 
 /**
- * Limits failed logins per name and address (LOGIN_MAX_FAILURES) and per address across names
- * (LOGIN_MAX_FAILURES_PER_ADDRESS), and new accounts per address (REGISTRATIONS_PER_ADDRESS),
- * across the cluster.
+ * Limits failed logins per name and address (LOGIN_MAX_FAILURES), per address across names
+ * (LOGIN_MAX_FAILURES_PER_ADDRESS) and per account across the addresses it never logged in from
+ * (LOGIN_MAX_FAILURES_PER_ACCOUNT), and new accounts per address (REGISTRATIONS_PER_ADDRESS) and
+ * across the cluster (REGISTRATIONS_PER_HOUR).
  *
  * Every login attempt is counted before its password is checked (reserve, one Lua step that
  * checks and counts together), and a successful one is taken back (release): so however many
  * guesses race on however many instances, at most the limit ever reach the password check, while
- * successful logins never count against anyone.
+ * successful logins never count against anyone. An address the account logged in from within
+ * KNOWN_ADDRESS_SECONDS is not held by the per-account limit, so guesses spread over many addresses
+ * lock out strangers, not the owner at their usual address.
  */
 @Injectable()
 export class LoginThrottle {
@@ -35,7 +49,7 @@ export class LoginThrottle {
   private readonly release: LuaCommand<number>;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly config: ConfigService,
   ) {
     this.reserve = defineLuaCommand(
@@ -54,13 +68,21 @@ export class LoginThrottle {
     const window = this.config.getOrThrow<number>(
       'LOGIN_FAILURE_WINDOW_SECONDS',
     );
+    const known =
+      (await this.redis.exists(knownAddressKey(name, address))) === 1;
+    const keys = [
+      loginFailuresKey(name, address),
+      addressFailuresKey(address),
+      ...(known ? [] : [accountFailuresKey(name)]),
+    ];
     const limits = [
       this.config.getOrThrow<number>('LOGIN_MAX_FAILURES'),
       this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ADDRESS'),
-    ];
+      this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ACCOUNT'),
+    ].slice(0, keys.length);
     const [granted, ...rest] = await this.reserve(
-      [loginFailuresKey(name, address), addressFailuresKey(address)],
-      [limits[0], window, limits[1], window],
+      keys,
+      limits.flatMap((limit) => [limit, window]),
     );
     if (!granted)
       return {
@@ -70,28 +92,46 @@ export class LoginThrottle {
       };
     return {
       granted: true,
-      exhausted: SCOPES.filter((_, i) => rest[i] === limits[i]),
+      exhausted: SCOPES.slice(0, keys.length).filter(
+        (_, i) => rest[i] === limits[i],
+      ),
+      keys,
     };
   }
 
   /** Takes back the attempt of a login that succeeded (or never reached the password check). */
-  async releaseLogin(name: string, address: string): Promise<void> {
-    await this.release(
-      [loginFailuresKey(name, address), addressFailuresKey(address)],
-      [],
+  async releaseLogin(reservation: { keys: string[] }): Promise<void> {
+    await this.release(reservation.keys, []);
+  }
+
+  /** Remembers that the account logged in from `address` (see the per-account limit). */
+  async rememberAddress(name: string, address: string): Promise<void> {
+    await this.redis.set(
+      knownAddressKey(name, address),
+      '1',
+      'EX',
+      KNOWN_ADDRESS_SECONDS,
     );
   }
 
-  /** Counts a new account from `address`: 0 when allowed, else the seconds until the next one is. */
-  async reserveRegistration(address: string): Promise<number> {
+  /**
+   * Counts a new account from `address`, and across the cluster: `wait` 0 when allowed, else the
+   * seconds until the next one is, and which limit refused it.
+   */
+  async reserveRegistration(
+    address: string,
+  ): Promise<{ wait: number; scope?: RegistrationScope }> {
     const limit = this.config.getOrThrow<number>('REGISTRATIONS_PER_ADDRESS');
     const window = this.config.getOrThrow<number>(
       'REGISTRATION_WINDOW_SECONDS',
     );
-    const [granted, retryAfter] = await this.reserve(
-      [registrationsKey(address)],
-      [limit, window],
+    const perHour = this.config.getOrThrow<number>('REGISTRATIONS_PER_HOUR');
+    const [granted, retryAfter, scope] = await this.reserve(
+      [registrationsKey(address), CLUSTER_REGISTRATIONS_KEY],
+      [limit, window, perHour, HOUR_SECONDS],
     );
-    return granted ? 0 : retryAfter;
+    return granted
+      ? { wait: 0 }
+      : { wait: retryAfter, scope: REGISTRATION_SCOPES[scope - 1] };
   }
 }

@@ -175,6 +175,16 @@ describe(CommandParser.name, () => {
     );
   });
 
+  it('refuses control characters other than tab and newline before sending, with the protocol rule', () => {
+    assert.equal(
+      hintOf('ring \x07 bell'),
+      'text may not contain control characters other than tab and newline: found U+0007 at character 6; remove it and send again',
+    );
+    assert.match(hintOf('/msg b esc\x1b[31m'), /found U\+001B at character 4/);
+    assert.match(hintOf('c1 \u0085'), /found U\+0085/);
+    assert.equal(sut.parse('tab\there').kind, 'request');
+  });
+
   it('lists every command in aligned help lines', () => {
     const lines = sut.helpLines();
     for (const command of [

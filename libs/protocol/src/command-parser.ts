@@ -4,6 +4,7 @@ import {
   MAX_TEXT_LENGTH,
   NAME_PATTERN,
   NAME_RULE,
+  textControlProblem,
 } from './limits';
 import { ClientPayloads } from './payloads';
 
@@ -202,7 +203,7 @@ export class CommandParser {
   private textProblem(text: string): string | undefined {
     if (text.length > MAX_TEXT_LENGTH)
       return `Message too long (${text.length} characters): the limit is ${MAX_TEXT_LENGTH}`;
-    return undefined;
+    return textControlProblem(text);
   }
 
   private hint(message: string): ChatCommand {

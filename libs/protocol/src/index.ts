@@ -2,3 +2,4 @@ export * from './command-parser';
 export * from './events';
 export * from './limits';
 export * from './payloads';
+export * from './reconnect-policy';

@@ -4,6 +4,22 @@ export const WS_PATH = '/ws';
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const NAME_RULE = "use 1-32 letters, digits, '-' or '_'";
 export const MAX_TEXT_LENGTH = 2000;
+/**
+ * Control characters `text` may not contain: C0 except tab and newline, DEL, and C1. They have no use in
+ * chat, and each would be stored as a 6-byte JSON escape.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+export const TEXT_CONTROL_PATTERN = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+export const TEXT_CONTROL_RULE =
+  'text may not contain control characters other than tab and newline';
+
+/** What is wrong with `text`'s characters (the first control character and where), or undefined. */
+export function textControlProblem(text: string): string | undefined {
+  const found = TEXT_CONTROL_PATTERN.exec(text);
+  if (!found) return undefined;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase();
+  return `${TEXT_CONTROL_RULE}: found U+${code.padStart(4, '0')} at character ${found.index + 1}; remove it and send again`;
+}
 export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_REF_LENGTH = 64;
 /** A client message id (`cid`) on `send` and `dm`: 1 to this many characters. */

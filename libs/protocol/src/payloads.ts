@@ -24,6 +24,8 @@ export interface Welcome {
   room: string;
   /** DMs stored since this user's devices last received one; they follow right after `welcome`. */
   unreadDms: number;
+  /** The public addresses (`https://host:port`) of the cluster's live instances, this one first: where to fail over. */
+  instances: string[];
 }
 
 export interface ChatMessage {

@@ -22,8 +22,17 @@ export interface Draft {
 
 export type Outcome =
   | { status: 'ok'; id: string; delivered: boolean; ts: number }
-  /** The cid was used before: the first message's id (and, for a DM, whether it was delivered). */
-  | { status: 'dup'; id: string; target: string; delivered: boolean }
+  /**
+   * The cid was used before: the first message's id, its room or recipient, its kind (unknown for a cid
+   * stored by an older version) and, for a DM, whether it was delivered.
+   */
+  | {
+      status: 'dup';
+      id: string;
+      target: string;
+      kind?: 'message' | 'dm';
+      delivered: boolean;
+    }
   /** The sender's message rate is exceeded; `cutOff` when that happened too often in the last minute. */
   | { status: 'rate'; cutOff: boolean }
   /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
@@ -106,6 +115,9 @@ export class ChatBus {
       ChatKeys.dmHistory(to),
       ChatKeys.dmHistory(draft.from),
       ChatKeys.online,
+      ChatKeys.dmWith(to, draft.from),
+      ChatKeys.dmWith(draft.from, to),
+      ChatKeys.dmIndexedSince,
     ];
     return this.stamp(
       'dm',
@@ -152,7 +164,7 @@ export class ChatBus {
     kind: 'message' | 'dm',
     channel: BusPattern,
     draft: Draft,
-    [first, second, probe]: string[],
+    [first, second, probe, ...dmIndexes]: string[],
     body: string,
     extra: string,
     maxLength: number,
@@ -168,6 +180,7 @@ export class ChatBus {
       first,
       second,
       probe,
+      ...dmIndexes,
     ];
     const deadline = Math.round(
       Date.now() + this.clockOffsetMs + this.timeoutMs - 50,
@@ -206,11 +219,12 @@ export class ChatBus {
       case 'ok':
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
       case 'dup': {
-        const [id, original, delivered] = reply[1].split(' ');
+        const [id, original, delivered, kind] = reply[1].split(' ');
         return {
           status: 'dup',
           id,
           target: original,
+          ...((kind === 'message' || kind === 'dm') && { kind }),
           delivered: delivered === '1',
         };
       }

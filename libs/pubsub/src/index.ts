@@ -4,4 +4,5 @@ export * from './chat-bus.service';
 export * from './history.service';
 export * from './pubsub.constants';
 export * from './pubsub.module';
+export * from './read-leases.service';
 export * from './subscriptions.service';

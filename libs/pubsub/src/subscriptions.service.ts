@@ -1,19 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
-import { ChatKeys, REDIS } from '@app/redis';
+import {
+  ChatKeys,
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+} from '@app/redis';
 
 /** Subscriptions belong to users, not sessions: they live in Redis until `unsubscribe`. */
 @Injectable()
 export class SubscriptionsService {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly followScript: LuaCommand<number>;
 
-  async subscribe(subscriber: string, target: string): Promise<void> {
-    await this.redis
-      .multi()
-      .sadd(ChatKeys.followers(target), subscriber)
-      .sadd(ChatKeys.following(subscriber), target)
-      .exec();
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    this.followScript = defineLuaCommand(
+      redis,
+      'chatFollow',
+      readLuaFile(__dirname, 'follow.lua'),
+    );
+  }
+
+  /**
+   * False when `subscriber` already follows `cap` other users. Two steps, each safe to repeat, on two
+   * users' keys: the subscriber's set first (where the cap is checked), then the target's followers. A
+   * pair left half done (the subscriber's set has the target, its followers lack the subscriber) is
+   * completed by subscribing again; until then only the copies of the target's messages are missing.
+   */
+  async subscribe(
+    subscriber: string,
+    target: string,
+    cap: number,
+  ): Promise<boolean> {
+    if (
+      !(await this.followScript(
+        [ChatKeys.following(subscriber)],
+        [target, cap],
+      ))
+    )
+      return false;
+    await this.redis.sadd(ChatKeys.followers(target), subscriber);
+    return true;
   }
 
   /** False when there was no such subscription. */

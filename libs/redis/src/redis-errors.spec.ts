@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { isRedisUnavailable } from './redis-errors';
+import { isRedisOutOfMemory, isRedisUnavailable } from './redis-errors';
 
 describe(isRedisUnavailable.name, () => {
   it('recognises a lost connection, a timeout and a Redis that is loading', () => {
@@ -42,5 +42,21 @@ describe(isRedisUnavailable.name, () => {
     );
     assert.equal(isRedisUnavailable(new TypeError('x is undefined')), false);
     assert.equal(isRedisUnavailable('ECONNREFUSED'), false);
+  });
+});
+
+describe(isRedisOutOfMemory.name, () => {
+  it('recognises a write refused at maxmemory, alone or inside a MULTI, and nothing else', () => {
+    const oom = new Error(
+      "OOM command not allowed when used memory > 'maxmemory'.",
+    );
+    assert.equal(isRedisOutOfMemory(oom), true);
+    const aborted = Object.assign(
+      new Error('EXECABORT Transaction discarded because of previous errors.'),
+      { previousErrors: [oom] },
+    );
+    assert.equal(isRedisOutOfMemory(aborted), true);
+    assert.equal(isRedisOutOfMemory(new Error('Connection is closed.')), false);
+    assert.equal(isRedisOutOfMemory('OOM'), false);
   });
 });

@@ -22,3 +22,15 @@ export function isRedisUnavailable(err: unknown): boolean {
     UNAVAILABLE_MESSAGES.test(err.message)
   );
 }
+
+/** True when Redis refused a write because it reached `maxmemory` (with `maxmemory-policy noeviction`). */
+export function isRedisOutOfMemory(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // A MULTI whose commands were refused fails as EXECABORT, with the refusals in `previousErrors`.
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors ?? [];
+  return /\bOOM\b/.test(err.message) || previous.some(isRedisOutOfMemory);
+}
+
+/** What a user is told when Redis is full: nothing was stored, and why. */
+export const STORE_FULL_MESSAGE =
+  'The chat store is full (Redis reached its maxmemory), so nothing was stored: try again later, and tell the server operator';

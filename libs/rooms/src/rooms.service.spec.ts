@@ -28,7 +28,8 @@ describe(RoomsService.name, () => {
     userJoined: boolean,
     users: number,
     offline = false,
-  ) => ({ userLeft, userJoined, users, offline });
+    emptied = false,
+  ) => ({ userLeft, userJoined, users, offline, emptied });
 
   it('counts distinct users per room across instances and reports who joined or left', async () => {
     const a1 = { id: 'east/1', username: 'a' };
@@ -51,7 +52,11 @@ describe(RoomsService.name, () => {
     assert.equal(await sut.isOnline('a'), true);
 
     assert.deepEqual(await sut.move(a1, 'r1', ''), move(false, false, 0));
-    assert.deepEqual(await peer.move(a2, 'r1', ''), move(true, false, 0, true));
+    assert.deepEqual(
+      await peer.move(a2, 'r1', ''),
+      move(true, false, 0, true, true),
+      'the last user out empties the room',
+    );
     assert.equal(await sut.isOnline('a'), false);
     assert.deepEqual(
       await sut.move(a2, '', ''),
@@ -66,16 +71,33 @@ describe(RoomsService.name, () => {
     const s = { id: 'east/3', username: 'c' };
     await sut.move(s, '', 'global');
     await sut.move(s, 'global', 'r2');
-    assert.deepEqual(await sut.move(s, 'global', 'r3'), move(true, true, 1));
+    assert.deepEqual(
+      await sut.move(s, 'global', 'r3'),
+      move(true, true, 1, false, true),
+    );
     assert.deepEqual(await sut.who('r2'), []);
     await sut.move(s, 'r3', '');
   });
 
-  it('marks the DMs up to the last id as seen when the last session of a user exits', async () => {
+  it("tells whether a room has members, and counts a user's room creations per hour", async () => {
+    const s = { id: 'east/20', username: 'maker' };
+    assert.equal(await sut.occupied('made'), false);
+    await sut.move(s, '', 'made');
+    assert.equal(await sut.occupied('made'), true);
+    await sut.move(s, 'made', '');
+    assert.equal(await sut.occupied('made'), false);
+    assert.equal(await sut.countCreation('maker', 2), 0);
+    assert.equal(await sut.countCreation('maker', 2), 0);
+    const wait = await sut.countCreation('maker', 2);
+    assert.ok(wait > 3500 && wait <= 3600, `waits ${wait} s`);
+    assert.equal(await sut.countCreation('other', 2), 0);
+  });
+
+  it('leaves the DM-seen mark alone when the last session of a user exits (only DMs sent to a client count as seen)', async () => {
     await redis.set('chat:seq', '42');
     await sut.move({ id: 'east/4', username: 'd' }, '', 'global');
     await sut.move({ id: 'east/4', username: 'd' }, 'global', '');
-    assert.equal(await redis.get('chat:dm-seen:d'), '42');
+    assert.equal(await redis.get('chat:dm-seen:d'), null);
   });
 
   it('counts open sessions per client address with the session record, once however often it is closed', async () => {
@@ -83,21 +105,68 @@ describe(RoomsService.name, () => {
     const e2 = { id: 'east/12', username: 'e', address: '10.0.0.9' };
     assert.deepEqual(await sut.open(e1, 'global'), move(false, true, 1));
     await sut.open(e2, 'global');
-    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
-      sessions: 2,
-      fromAddress: 2,
+    const caps = { perUser: 2, perAddress: 3 };
+    const e3 = { id: 'east/13', username: 'e', address: '10.0.0.9' };
+    assert.deepEqual(await sut.admit(e3, caps), {
+      admitted: false,
+      cap: 'user',
+      open: 2,
     });
     await sut.close(e1, 'global');
     await sut.close(e1, 'global');
-    assert.deepEqual(await sut.admission('e', '10.0.0.9'), {
-      sessions: 1,
-      fromAddress: 1,
-    });
-    assert.deepEqual(await sut.close(e2, 'global'), move(true, false, 0, true));
+    assert.deepEqual(await sut.admit(e3, caps), { admitted: true });
+    assert.deepEqual(
+      await sut.close(e2, 'global'),
+      move(true, false, 0, false, true),
+    );
+    assert.deepEqual(await sut.close(e3, ''), move(false, false, 0, true));
     assert.equal(
       await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
       0,
     );
+  });
+
+  it('admits parallel sessions atomically up to the caps, counts an admitted one once, and gives a never-opened one back', async () => {
+    const caps = { perUser: 3, perAddress: 100 };
+    const tries = Array.from({ length: 10 }, (_, i) => ({
+      id: `${i % 2 ? 'west' : 'east'}/2${i}`,
+      username: 'f',
+      address: '10.0.0.7',
+    }));
+    const verdicts = await Promise.all(
+      tries.map((ref, i) => (i % 2 ? peer : sut).admit(ref, caps)),
+    );
+    const admitted = tries.filter((_, i) => verdicts[i].admitted);
+    assert.equal(admitted.length, 3);
+    assert.equal(await redis.hget('chat:online', 'f'), '3');
+    const [first, second, third] = admitted;
+    const instance = (ref: { id: string }): RoomsService =>
+      ref.id.startsWith('west') ? peer : sut;
+    assert.deepEqual(
+      await instance(first).open(first, 'global'),
+      move(false, true, 1),
+    );
+    assert.equal(await redis.hget('chat:online', 'f'), '3', 'counted once');
+    await instance(second).close(second, '');
+    assert.equal(await redis.hget('chat:online', 'f'), '2');
+    assert.equal(
+      await redis.get('chat:dm-seen:f'),
+      null,
+      'a session that never opened saw no DMs',
+    );
+    await instance(third).close(third, 'global');
+    await instance(first).close(first, 'global');
+    assert.equal(await sut.isOnline('f'), false);
+    await Promise.all([sut.heartbeat(60_000), peer.heartbeat(60_000)]);
+    await peer.reapDeadInstances();
+    const perAddress = { perUser: 100, perAddress: 1 };
+    const g = { id: 'east/31', username: 'g', address: '10.0.0.8' };
+    assert.deepEqual(await sut.admit(g, perAddress), { admitted: true });
+    assert.deepEqual(
+      await peer.admit({ ...g, id: 'west/31', username: 'h' }, perAddress),
+      { admitted: false, cap: 'address', open: 1 },
+    );
+    await sut.close(g, '');
   });
 
   it('reaps the sessions of an instance whose heartbeat lapsed, and only then, and tells it so', async () => {
@@ -105,13 +174,19 @@ describe(RoomsService.name, () => {
     await peer.move({ id: 'west/9', username: 'ghost' }, '', 'haunt');
     assert.deepEqual(
       await sut.reapDeadInstances(),
-      [],
+      { departures: [], reaped: [] },
       'alive: nothing reaped',
     );
     await redis.del('chat:instance:west:alive');
-    assert.deepEqual(await sut.reapDeadInstances(), [
-      { room: 'haunt', user: 'ghost' },
-    ]);
+    assert.deepEqual(await sut.reapDeadInstances(), {
+      departures: [{ room: 'haunt', user: 'ghost', emptied: true }],
+      reaped: [{ instance: 'west', sessions: 1 }],
+    });
+    assert.deepEqual(
+      await sut.reapDeadInstances(),
+      { departures: [], reaped: [] },
+      'reaped once',
+    );
     assert.deepEqual(await sut.who('haunt'), []);
     assert.equal(await sut.isOnline('ghost'), false);
     assert.deepEqual(await peer.heartbeat(60_000), {
@@ -122,6 +197,26 @@ describe(RoomsService.name, () => {
       lapsed: false,
       reaped: false,
     });
+  });
+
+  it("lists the live instances' public addresses, this one first, and drops a dead one after reaping", async () => {
+    await sut.heartbeat(60_000, 'https://127.0.0.1:8000');
+    await peer.heartbeat(60_000, 'https://127.0.0.1:8081');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), [
+      'https://127.0.0.1:8000',
+      'https://127.0.0.1:8081',
+    ]);
+    await peer.reapDeadInstances();
+    assert.deepEqual(peer.instanceUrls(), [
+      'https://127.0.0.1:8081',
+      'https://127.0.0.1:8000',
+    ]);
+    await redis.del('chat:instance:west:alive');
+    await sut.reapDeadInstances();
+    assert.deepEqual(sut.instanceUrls(), ['https://127.0.0.1:8000']);
+    await peer.retire();
+    await sut.retire();
   });
 
   it('writes live sessions back after Redis lost them, and drops the ones that are gone', async () => {

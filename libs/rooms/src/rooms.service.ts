@@ -31,18 +31,27 @@ export interface Move {
   users: number;
   /** True when this was the user's last session anywhere. */
   offline: boolean;
+  /** True when nobody is left in the room moved from. */
+  emptied: boolean;
 }
 
 export interface Departure {
   room: string;
   user: string;
+  /** True when nobody is left in the room. */
+  emptied: boolean;
 }
 
-/** What the connection caps look at: the user's open sessions, and those from one client address. */
-export interface Admission {
-  sessions: number;
-  fromAddress: number;
+/** The connection caps: open sessions per user, and per client address, across the cluster. */
+export interface Caps {
+  perUser: number;
+  perAddress: number;
 }
+
+/** A new session's slot was taken, or which cap refused it and how many sessions hold that cap. */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; cap: 'user' | 'address'; open: number };
 
 export interface Heartbeat {
   /** This instance's alive key had expired (it was paused, or Redis lost it). */
@@ -51,7 +60,16 @@ export interface Heartbeat {
   reaped: boolean;
 }
 
-type MoveReply = ['ok', number, number, number, number] | ['stale', string];
+/** What one pass of reaping found: the users who left a room, and the instances this pass removed. */
+export interface Reaping {
+  departures: Departure[];
+  /** Each removed instance once across the cluster (the pass that took it out of the set), with its session count. */
+  reaped: Array<{ instance: string; sessions: number }>;
+}
+
+type MoveReply =
+  ['ok', number, number, number, number, number] | ['stale', string];
+type AdmitReply = ['ok' | 'user' | 'address', number];
 
 /** Membership, counts and instance liveness, shared by every instance through Redis. */
 @Injectable()
@@ -59,6 +77,11 @@ export class RoomsService {
   private readonly sessionsKey: string;
   /** The live instances seen at the last heartbeat, whose sessions the connection caps count. */
   private instances: string[] = [];
+  /** This instance's public address, kept in its alive key; '' until it listens. */
+  private publicUrl = '';
+  /** The other live instances' public addresses seen at the last heartbeat, sorted. */
+  private peerUrls: string[] = [];
+  private readonly admitScript: LuaCommand<AdmitReply>;
   private readonly moveScript: LuaCommand<MoveReply>;
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
@@ -67,6 +90,11 @@ export class RoomsService {
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
     this.sessionsKey = ChatKeys.instanceSessions(instanceId);
+    this.admitScript = defineLuaCommand(
+      redis,
+      'chatRoomsAdmit',
+      readLuaFile(__dirname, 'admit.lua'),
+    );
     this.moveScript = defineLuaCommand(
       redis,
       'chatRoomsMove',
@@ -79,12 +107,12 @@ export class RoomsService {
     );
   }
 
-  /** Records a new session of this instance in `room`, counted against its client address. */
+  /** Records a new session of this instance in `room`, counted against its client address (unless `admit` counted it). */
   open(session: ClientSessionRef, room: string): Promise<Move> {
     return this.runMove(this.sessionsKey, session, '', room, session.address);
   }
 
-  /** Takes the session out of `room` and off this instance, and out of its address's count. */
+  /** Takes the session out of `room` ('' for an admitted one that never opened) and off this instance, and out of its address's count. */
   close(session: ClientSessionRef, room: string): Promise<Move> {
     return this.runMove(this.sessionsKey, session, room, '', session.address);
   }
@@ -105,6 +133,30 @@ export class RoomsService {
       .filter((room) => room.users > 0);
   }
 
+  /** True when someone is in the room. */
+  async occupied(room: string): Promise<boolean> {
+    return (await this.redis.exists(ChatKeys.room(room))) === 1;
+  }
+
+  /**
+   * Counts a room `user` creates against `perHour`: 0 when allowed, else the seconds until the hour,
+   * counted from the user's first creation in it, is over.
+   */
+  async countCreation(user: string, perHour: number): Promise<number> {
+    const key = ChatKeys.roomsCreated(user);
+    const replies = await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, 3600, 'NX')
+      .ttl(key)
+      .exec();
+    const [created, , ttl] = (replies ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    return created > perHour ? Math.max(ttl, 1) : 0;
+  }
+
   async who(room: string): Promise<string[]> {
     return (await this.redis.hkeys(ChatKeys.room(room))).sort();
   }
@@ -113,8 +165,15 @@ export class RoomsService {
     return Number(await this.redis.hget(ChatKeys.online, username)) > 0;
   }
 
-  /** Marks this instance alive for `ttlMs`; an instance that stops doing so is reaped by the others. */
-  async heartbeat(ttlMs: number): Promise<Heartbeat> {
+  /**
+   * Marks this instance alive for `ttlMs` at `publicUrl` (where clients reach it); an instance that
+   * stops doing so is reaped by the others.
+   */
+  async heartbeat(
+    ttlMs: number,
+    publicUrl = this.publicUrl,
+  ): Promise<Heartbeat> {
+    this.publicUrl = publicUrl;
     const keys = [
       ChatKeys.instanceAlive(this.instanceId),
       ChatKeys.instances,
@@ -123,45 +182,56 @@ export class RoomsService {
     const [lapsed, reaped] = await this.heartbeatScript(keys, [
       this.instanceId,
       ttlMs,
+      publicUrl,
     ]);
     return { lapsed: lapsed === 1, reaped: reaped === 1 };
   }
 
   /**
-   * The user's open sessions and the open sessions from `address`, across the cluster (the instances
-   * known at the last heartbeat). Counted before the upgrade, so a burst may pass a cap by a few.
+   * Takes a slot for a new session of this instance in one atomic step, when neither the user's nor the
+   * address's open sessions (on the instances known at the last heartbeat) have reached their cap.
    */
-  async admission(user: string, address: string): Promise<Admission> {
-    const instances = new Set([...this.instances, this.instanceId]);
-    const pipeline = this.redis.pipeline().hget(ChatKeys.online, user);
-    instances.forEach((instance) =>
-      pipeline.hget(ChatKeys.instanceAddresses(instance), address),
-    );
-    const replies = (await pipeline.exec()) ?? [];
-    const counts = replies.map(([err, value]) => {
-      if (err) throw err;
-      return Number(value ?? 0);
-    });
-    return {
-      sessions: counts[0],
-      fromAddress: counts.slice(1).reduce((sum, n) => sum + n, 0),
-    };
+  async admit(session: ClientSessionRef, caps: Caps): Promise<Admission> {
+    const others = this.instances.filter((id) => id !== this.instanceId);
+    const keys = [
+      ChatKeys.online,
+      this.sessionsKey,
+      ChatKeys.instanceAddresses(this.instanceId),
+      ...others.map((id) => ChatKeys.instanceAddresses(id)),
+    ];
+    const [verdict, open] = await this.admitScript(keys, [
+      session.id,
+      session.username,
+      session.address,
+      caps.perUser,
+      caps.perAddress,
+    ]);
+    return verdict === 'ok'
+      ? { admitted: true }
+      : { admitted: false, cap: verdict, open };
   }
 
-  /** Removes the sessions of instances whose heartbeat has expired; returns the users that left a room. */
-  async reapDeadInstances(): Promise<Departure[]> {
+  /** The public addresses of the live instances seen at the last heartbeat, this one first. */
+  instanceUrls(): string[] {
+    return [...new Set([this.publicUrl, ...this.peerUrls])].filter(Boolean);
+  }
+
+  /** Removes the sessions of instances whose heartbeat has expired, and notes the live ones' addresses. */
+  async reapDeadInstances(): Promise<Reaping> {
     const departures: Departure[] = [];
+    const reaped: Reaping['reaped'] = [];
+    const peerUrls: string[] = [];
     this.instances = await this.redis.smembers(ChatKeys.instances);
     for (const instance of this.instances) {
-      if (
-        instance === this.instanceId ||
-        (await this.redis.exists(ChatKeys.instanceAlive(instance))) === 1
-      )
+      if (instance === this.instanceId) continue;
+      const alive = await this.redis.get(ChatKeys.instanceAlive(instance));
+      if (alive !== null) {
+        if (alive.startsWith('https://')) peerUrls.push(alive);
         continue;
+      }
       const sessionsKey = ChatKeys.instanceSessions(instance);
-      for (const [id, record] of Object.entries(
-        await this.redis.hgetall(sessionsKey),
-      )) {
+      const records = Object.entries(await this.redis.hgetall(sessionsKey));
+      for (const [id, record] of records) {
         const [username, room] = splitRecord(record);
         const move = await this.runMove(
           sessionsKey,
@@ -170,17 +240,21 @@ export class RoomsService {
           '',
           '',
         );
-        if (move.userLeft) departures.push({ room, user: username });
+        if (move.userLeft)
+          departures.push({ room, user: username, emptied: move.emptied });
       }
-      await this.redis
+      const replies = await this.redis
         .multi()
         .del(sessionsKey)
         .del(ChatKeys.instanceAddresses(instance))
         .srem(ChatKeys.instances, instance)
         .set(ChatKeys.instanceReaped(instance), '1', 'EX', 86400)
         .exec();
+      if (replies?.[2]?.[1] === 1)
+        reaped.push({ instance, sessions: records.length });
     }
-    return departures;
+    this.peerUrls = peerUrls.sort();
+    return { departures, reaped };
   }
 
   /**
@@ -201,8 +275,10 @@ export class RoomsService {
       ),
     );
     const liveIds = new Set(live.map((s) => s.id));
+    // A record without a room is an upgrade in flight (admit.lua): its socket gives it back.
     for (const [id, [username, room]] of recorded) {
-      if (!liveIds.has(id)) await this.move({ id, username }, room, '');
+      if (!liveIds.has(id) && room !== '')
+        await this.move({ id, username }, room, '');
     }
     const moves: Array<{ session: S; move: Move }> = [];
     for (const session of live) {
@@ -244,8 +320,6 @@ export class RoomsService {
       ChatKeys.rooms,
       ChatKeys.room(from),
       ChatKeys.room(to),
-      ChatKeys.seq,
-      ChatKeys.dmSeen(session.username),
       ChatKeys.instanceAddresses(this.instanceId),
     ];
     const reply = await this.moveScript(keys, [
@@ -259,12 +333,13 @@ export class RoomsService {
       if (!retry) throw new Error(`Session ${session.id} moved concurrently`);
       return this.runMove(sessionsKey, session, reply[1], to, address, false);
     }
-    const [, left, joined, users, offline] = reply;
+    const [, left, joined, users, offline, emptied] = reply;
     return {
       userLeft: left === 1,
       userJoined: joined === 1,
       users,
       offline: offline === 1,
+      emptied: emptied === 1,
     };
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ArgumentsHost } from '@nestjs/common';
+import { after, describe, it } from 'node:test';
+import { ArgumentsHost, ConsoleLogger, Logger } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
@@ -9,6 +9,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from './chat-session';
+import { fakeLink } from './session-link.fake';
 
 const run = (
   exception: unknown,
@@ -20,10 +21,10 @@ const run = (
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp: 1, jti: 'j' },
-    {
-      send: (f) => frames.push(JSON.parse(String(f))),
-      close: (code) => closed.push(code),
-    },
+    fakeLink(
+      (f) => frames.push(JSON.parse(String(f))),
+      (code) => closed.push(code),
+    ),
   );
   const host = {
     switchToWs: () => ({ getClient: () => ({ session }), getData: () => data }),
@@ -58,9 +59,20 @@ describe(ChatErrorFilter.name, () => {
     );
   });
 
-  it('answers anything else with INTERNAL and drops a ref that is not valid', () => {
+  after(() => Logger.overrideLogger(new ConsoleLogger()));
+
+  it('answers anything else with INTERNAL, logs it, and drops a ref that is not valid', () => {
+    // Captured rather than printed: a passing test shows no stack trace.
+    const logged: string[] = [];
+    const quiet = (): void => undefined;
+    Logger.overrideLogger({
+      log: quiet,
+      warn: quiet,
+      error: (message: unknown) => logged.push(String(message)),
+    });
     const { frames } = run(new Error('boom'), { ref: { nested: true } });
     assert.equal(frames[0].data.code, 'INTERNAL');
     assert.equal(frames[0].data.ref, undefined);
+    assert.match(logged[0] ?? '', /^Error: boom\n/);
   });
 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 
 import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
+import { isRedisOutOfMemory, STORE_FULL_MESSAGE } from '@app/redis';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -32,6 +33,10 @@ export class ChatErrorFilter implements ExceptionFilter {
     if (exception instanceof ChatError)
       return [exception.code, exception.message];
     this.metrics.redisError();
+    if (isRedisOutOfMemory(exception)) {
+      this.logger.warn(`Refused: ${(exception as Error).message}`);
+      return [ErrorCode.Internal, STORE_FULL_MESSAGE];
+    }
     this.logger.error(
       exception instanceof Error
         ? (exception.stack ?? exception.message)

@@ -18,7 +18,11 @@ const request = (): UpgradeRequest =>
   ({
     headers: { authorization: 'Bearer t', host: 'localhost' },
     url: '/ws',
-    socket: { remoteAddress: '127.0.0.1' },
+    socket: {
+      remoteAddress: '127.0.0.1',
+      destroyed: false,
+      once: () => undefined,
+    },
   }) as unknown as UpgradeRequest;
 
 describe(ChatWsAdapter.name, () => {
@@ -32,11 +36,13 @@ describe(ChatWsAdapter.name, () => {
       maxPendingUpgrades: 100,
       upgradesPerSecond: 1000,
       // Token checks that finish only when the test says so: upgrades stay pending.
-      verifyToken: () =>
+      authenticate: () =>
         new Promise((resolve) =>
-          checks.push(() => resolve({ sub: 'ann' } as never)),
+          checks.push(() => resolve({ claims: { sub: 'ann' } as never })),
         ),
-      refusal: async () => undefined,
+      admit: async () => ({ sessionId: 'ann-1' }),
+      release: async () => undefined,
+      rateLimited: () => undefined,
       ...options,
     });
     const verify = (): Promise<Verdict> =>

@@ -5,8 +5,8 @@ import { IncomingMessage } from 'node:http';
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
-import { bearerToken, TokenClaims } from '@app/auth';
-import { ClientEvent, ErrorCode } from '@app/protocol';
+import { TokenClaims, UpgradeAuth } from '@app/auth';
+import { ClientEvent, CLOSE_POLICY, ErrorCode } from '@app/protocol';
 
 import { isOriginAllowed } from '../http/origin';
 
@@ -16,7 +16,20 @@ import { errorFrame, refOf } from './frames';
 import { TokenBucket } from './token-bucket';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
-export type UpgradeRequest = IncomingMessage & { claims?: TokenClaims };
+export type UpgradeRequest = IncomingMessage & {
+  claims?: TokenClaims;
+  /** The id of the session admitted for this upgrade (its slot is taken). */
+  sessionId?: string;
+  /** True once the upgrade became a socket (whose close gives the slot back). */
+  opened?: boolean;
+};
+
+/** An admitted connection, as the caps count it. */
+export interface AdmittedRef {
+  id: string;
+  username: string;
+  address: string;
+}
 
 export interface ChatWsOptions {
   maxFrameBytes: number;
@@ -26,9 +39,20 @@ export interface ChatWsOptions {
   /** Upgrades being checked at once, and started per second; beyond either, 503 with Retry-After. */
   maxPendingUpgrades: number;
   upgradesPerSecond: number;
-  verifyToken(token: string | undefined): Promise<TokenClaims | null>;
-  /** Why this user may not open another connection from this address (429), or undefined. */
-  refusal(user: string, address: string): Promise<string | undefined>;
+  /** Who opens the socket (Authorization header or `?ticket=`), or why not (401). */
+  authenticate(
+    headers: IncomingMessage['headers'],
+    url: string,
+  ): Promise<UpgradeAuth>;
+  /** Takes a slot for a new connection of this user from this address, or says why not (429). */
+  admit(
+    user: string,
+    address: string,
+  ): Promise<{ sessionId: string } | { refusal: string }>;
+  /** Gives back the slot of an admitted upgrade that never became a socket. */
+  release(session: AdmittedRef): Promise<void>;
+  /** Counts a frame refused for the rate (metrics). */
+  rateLimited(): void;
 }
 
 type VerifyCallback = (
@@ -40,15 +64,14 @@ type VerifyCallback = (
 
 const RETRY_IN_A_SECOND = { 'Retry-After': '1' };
 
-/** Frames of one socket waiting for their turn; past this, the socket is not read until they drain. */
-const MAX_QUEUED_FRAMES = 32;
-
 /**
  * The stock WsAdapter, plus the edge of the contract: the upgrade checks the token and the page's Origin
  * (no socket without them), frames over the limit close with 1009 (ws's maxPayload), a frame that does
- * not parse or names no event gets an `error` frame instead of silence, and each session's frames reach
- * their handlers strictly in order. Everything else (expiry, rate, validation, errors) is Nest's pipeline:
- * `SessionGuard`, `SchemaPipe`, `ChatErrorFilter`.
+ * not parse or names no event gets an `error` frame instead of silence, each frame is judged against the
+ * session's rate as it arrives (`FloodGuard`: refused before it is parsed or queued, and a socket that
+ * keeps flooding is closed with 1008), and each session's frames reach their handlers strictly in order.
+ * Everything else (expiry, validation, errors) is Nest's pipeline: `SessionGuard`, `SchemaPipe`,
+ * `ChatErrorFilter`.
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
@@ -74,6 +97,10 @@ export class ChatWsAdapter extends WsAdapter {
       verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) =>
         this.verify(info.req, done),
     }) as WsServer;
+    server.on(
+      'connection',
+      (_ws: WebSocket, req: UpgradeRequest) => (req.opened = true),
+    );
     this.keepAlive(server);
     return server;
   }
@@ -102,23 +129,58 @@ export class ChatWsAdapter extends WsAdapter {
     const byEvent = new Map(
       handlers.map((handler) => [String(handler.message), handler]),
     );
-    const socket = (
-      client as unknown as { _socket: { pause(): void; resume(): void } }
-    )._socket;
-    let queued = 0;
+    let waiting = 0;
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const session = client.session;
-      if (!session) return;
+      if (!session || session.ended) return;
+      const verdict = session.flood.admit(waiting);
+      if (verdict !== 'pass')
+        return this.refuse(session, raw, isBinary, verdict);
       const frame = parseFrame(raw, isBinary);
-      if (++queued === MAX_QUEUED_FRAMES) socket.pause();
+      waiting++;
       void session.enqueue(async () => {
         try {
           await this.dispatch(session, frame, byEvent);
         } finally {
-          if (queued-- === MAX_QUEUED_FRAMES) socket.resume();
+          waiting--;
         }
       });
     });
+  }
+
+  /*
+   * A frame over the session's rate, or one more than may wait: it is dropped with RATE_LIMITED. Each
+   * refusal is a strike, so at most RATE_LIMIT_STRIKES of them a minute are parsed (for their `ref`) and
+   * answered; the last one closes the socket, and the frames it had queued are never handled.
+   */
+  private refuse(
+    session: ChatSession,
+    raw: RawData,
+    isBinary: boolean,
+    verdict: 'refuse' | 'cut',
+  ): void {
+    this.options.rateLimited();
+    const frame = parseFrame(raw, isBinary);
+    const ref = typeof frame === 'string' ? undefined : refOf(frame.data);
+    if (verdict === 'refuse')
+      return session.send(
+        errorFrame(
+          ErrorCode.RateLimited,
+          'Too many frames: slow down (wait for replies) and send this again',
+          ref,
+        ),
+      );
+    session.send(
+      errorFrame(
+        ErrorCode.RateLimited,
+        'Too many frames, again and again: this connection is closed',
+        ref,
+      ),
+    );
+    session.close(
+      CLOSE_POLICY,
+      'Too many frames: rate limit exceeded repeatedly',
+    );
   }
 
   private async dispatch(
@@ -128,7 +190,7 @@ export class ChatWsAdapter extends WsAdapter {
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
     if (session.holding && parsed?.event !== ClientEvent.Resume)
-      session.release();
+      await session.release().catch(() => undefined);
     const ref = refOf(parsed?.data);
     if (!parsed || parsed.problem)
       return session.send(
@@ -257,16 +319,37 @@ export class ChatWsAdapter extends WsAdapter {
 
   /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */
   private async admit(req: UpgradeRequest): Promise<[number, string]> {
-    const claims = await this.options.verifyToken(
-      bearerToken(req.headers, req.url ?? '/'),
+    const { claims, refusal: denied } = await this.options.authenticate(
+      req.headers,
+      req.url ?? '/',
     );
-    if (!claims) return [401, 'Unauthorized: log in again'];
-    const refusal = await this.options.refusal(
-      claims.sub,
-      req.socket.remoteAddress ?? 'unknown',
-    );
-    if (refusal) return [429, refusal];
+    if (!claims) return [401, denied];
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const admission = await this.options.admit(claims.sub, address);
+    if ('refusal' in admission) return [429, admission.refusal];
     req.claims = claims;
+    req.sessionId = admission.sessionId;
+    this.releaseUnlessOpened(req, {
+      id: admission.sessionId,
+      username: claims.sub,
+      address,
+    });
     return [101, 'Switching Protocols'];
+  }
+
+  /* The client may hang up between the admission and the 101 (then ws never emits `connection`). */
+  private releaseUnlessOpened(req: UpgradeRequest, session: AdmittedRef): void {
+    const release = (): void => {
+      if (req.opened) return;
+      this.options
+        .release(session)
+        .catch((err: Error) =>
+          this.log.warn(
+            `Could not give back the slot of ${session.username}'s failed upgrade: ${err.message}`,
+          ),
+        );
+    };
+    if (req.socket.destroyed) return release();
+    req.socket.once('close', release);
   }
 }

@@ -41,6 +41,7 @@ import { ChatSession } from './chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from './chat.service';
 import { CurrentSession } from './current-session.decorator';
+import { FloodGuard } from './flood-guard';
 import {
   DmData,
   FrameSchemas,
@@ -78,7 +79,6 @@ export class ChatGateway
   implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(ChatGateway.name);
-  private sessionCount = 0;
 
   constructor(
     private readonly chat: ChatService,
@@ -90,19 +90,31 @@ export class ChatGateway
   ) {}
 
   handleConnection(ws: ChatSocket, req: UpgradeRequest): void {
-    const claims = req.claims;
-    if (!claims) return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const { claims, sessionId } = req;
+    if (!claims || !sessionId)
+      return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    const maxBuffered = this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES');
     const link = socketLink(
       ws,
-      this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES'),
+      maxBuffered,
+      Math.min(
+        this.config.getOrThrow<number>('REPLAY_MAX_BUFFERED_BYTES'),
+        maxBuffered / 2,
+      ),
       () => this.metrics.slowConsumerClosed(),
     );
     const session = (ws.session = new ChatSession(
-      `${this.chat.instanceId}/${++this.sessionCount}`,
+      sessionId,
       claims.sub,
       claims,
       link,
       req.socket.remoteAddress,
+      new FloodGuard({
+        perSecond: this.config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
+        burst: this.config.getOrThrow<number>('RATE_LIMIT_BURST'),
+        strikes: this.config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
+      }),
+      (id) => this.chat.dmWritten(claims.sub, id),
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
@@ -120,7 +132,7 @@ export class ChatGateway
     );
     // A client that does not resume at once gets its held live frames anyway (after any frame in progress).
     setTimeout(
-      () => void session.enqueue(async () => void session.release()),
+      () => void session.enqueue(() => this.release(session)),
       this.config.getOrThrow<number>('RESUME_WAIT_MS'),
     ).unref();
   }
@@ -129,7 +141,7 @@ export class ChatGateway
     const session = ws.session;
     if (!session) return;
     this.sessionLog.closed(session);
-    void session.enqueue(() => this.leave(session));
+    void session.finish(() => this.leave(session));
   }
 
   /*
@@ -139,8 +151,9 @@ export class ChatGateway
    */
   async beforeApplicationShutdown(): Promise<void> {
     const sessions = this.registry.all();
+    sessions.forEach((session) => session.stopReplay());
     await Promise.all(
-      sessions.map((session) => session.enqueue(() => this.leave(session))),
+      sessions.map((session) => session.finish(() => this.leave(session))),
     );
     const notice = serverFrame(ServerEvent.Reconnect, {
       withinMs: this.config.getOrThrow<number>('RECONNECT_WINDOW_MS'),
@@ -245,6 +258,17 @@ export class ChatGateway
     return this.chat
       .resume(session, data.since, data.room)
       .then(reply(ServerEvent.Resumed, data.ref));
+  }
+
+  /* Without a resume: the unread DMs, then the live frames. A catch-up that fails leaves them unread. */
+  private async release(session: ChatSession): Promise<void> {
+    await session
+      .release()
+      .catch((err: Error) =>
+        this.logger.warn(
+          `Could not send ${session.username}'s unread DMs (they stay unread): ${err.message}`,
+        ),
+      );
   }
 
   private leave(session: ChatSession): Promise<void> {

@@ -7,11 +7,12 @@ import { ErrorCode } from '@app/protocol';
 import {
   ChatBus,
   HistoryService,
+  ReadLeases,
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
 import { RedisEpoch } from '@app/redis';
-import { RoomsService } from '@app/rooms';
+import { Admission, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -19,6 +20,7 @@ import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
+import { fakeLink } from './session-link.fake';
 
 class FakeBus {
   next: Outcome | Error = {
@@ -44,10 +46,40 @@ class FakeBus {
 }
 
 class FakeRooms {
-  online = 0;
-  fromAddress = 0;
-  async admission(): Promise<{ sessions: number; fromAddress: number }> {
-    return { sessions: this.online, fromAddress: this.fromAddress };
+  next: Admission = { admitted: true };
+  admitted: string[] = [];
+  occupants = new Set<string>();
+  creationWait = 0;
+  lastMove = { userLeft: true, userJoined: true, users: 1, emptied: false };
+  async admit(session: { id: string }): Promise<Admission> {
+    if (this.next.admitted) this.admitted.push(session.id);
+    return this.next;
+  }
+  async move(): Promise<unknown> {
+    return { ...this.lastMove, offline: false };
+  }
+  async occupied(room: string): Promise<boolean> {
+    return this.occupants.has(room);
+  }
+  async countCreation(): Promise<number> {
+    return this.creationWait;
+  }
+  async who(): Promise<string[]> {
+    return ['ann'];
+  }
+}
+
+class FakeHistory {
+  stored = new Set<string>();
+  readonly calls: string[] = [];
+  async hasRoom(room: string): Promise<boolean> {
+    return this.stored.has(room);
+  }
+  async expireRoom(room: string, seconds: number): Promise<void> {
+    this.calls.push(`expire ${room} ${seconds}`);
+  }
+  async keepRoom(room: string): Promise<void> {
+    this.calls.push(`keep ${room}`);
   }
 }
 
@@ -57,7 +89,7 @@ const session = (): ChatSession =>
     's1',
     'ann',
     { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
-    { send: () => undefined, close: (code) => closes.push(code) },
+    fakeLink(undefined, (code) => closes.push(code)),
   );
 
 const rejects = async (
@@ -77,15 +109,23 @@ const rejects = async (
 describe(ChatService.name, () => {
   let bus: FakeBus;
   let rooms: FakeRooms;
+  let history: FakeHistory;
+  let follows: boolean;
   let sut: ChatService;
 
   beforeEach(() => {
     bus = new FakeBus();
     rooms = new FakeRooms();
+    history = new FakeHistory();
+    follows = true;
     closes.length = 0;
     const config = new ConfigService({
       MAX_SESSIONS_PER_USER: 2,
       MAX_CONNECTIONS_PER_ADDRESS: 3,
+      MAX_FOLLOWS_PER_USER: 5,
+      ROOMS_CREATED_PER_HOUR: 4,
+      ROOM_HISTORY_TTL_SECONDS: 60,
+      REPLAY_PAGE_SIZE: 100,
     });
     const users = {
       resolve: async (name: string) =>
@@ -95,12 +135,13 @@ describe(ChatService.name, () => {
       bus as unknown as ChatBus,
       config,
       new RedisEpoch(undefined as never),
-      {} as HistoryService,
+      history as unknown as HistoryService,
       new MetricsService(),
+      {} as ReadLeases,
       new SessionRegistry(),
       rooms as unknown as RoomsService,
       {
-        subscribe: async () => undefined,
+        subscribe: async () => follows,
         unsubscribe: async () => true,
       } as unknown as SubscriptionsService,
       users as unknown as UsersService,
@@ -108,7 +149,7 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('answers a send with its id, and a repeated cid with the first id and room', async () => {
+  it('answers a send with its id, and a repeated cid with the first id', async () => {
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000007',
       room: 'global',
@@ -117,14 +158,41 @@ describe(ChatService.name, () => {
     bus.next = {
       status: 'dup',
       id: '0000000000000003',
-      target: 'r9',
+      target: 'global',
+      kind: 'message',
       delivered: true,
     };
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000003',
-      room: 'r9',
+      room: 'global',
       cid: 'c1',
     });
+  });
+
+  it('refuses a cid used before for another kind of message or another target, naming the first', async () => {
+    bus.next = {
+      status: 'dup',
+      id: '0000000000000003',
+      target: 'r9',
+      kind: 'message',
+      delivered: true,
+    };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /^cid "c1" was already used for a message to #r9: use a new cid$/,
+    );
+    await rejects(
+      sut.dm(session(), 'bob', 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a message to #r9/,
+    );
+    bus.next = { ...bus.next, target: 'bob', kind: 'dm' };
+    await rejects(
+      sut.send(session(), 'hi', 'c1'),
+      ErrorCode.BadRequest,
+      /for a DM to bob/,
+    );
   });
 
   it('tells an unreachable store (INTERNAL, not stored) from an unknown outcome (TIMEOUT, retry with the cid)', async () => {
@@ -167,6 +235,63 @@ describe(ChatService.name, () => {
     ]);
   });
 
+  it('refuses a follow over MAX_FOLLOWS_PER_USER with FOLLOW_LIMIT, publishing nothing', async () => {
+    follows = false;
+    await rejects(
+      sut.subscribe(session(), 'bob'),
+      ErrorCode.FollowLimit,
+      /You follow 5 users already \(MAX_FOLLOWS_PER_USER=5\): unsubscribe/,
+    );
+    assert.deepEqual(bus.published, []);
+  });
+
+  it('counts a join of a room with no members and no history as a creation, refused with ROOM_LIMIT past the cap', async () => {
+    rooms.creationWait = 1200;
+    await rejects(
+      sut.join(session(), 'fresh'),
+      ErrorCode.RoomLimit,
+      /ROOMS_CREATED_PER_HOUR=4\): join a room that exists, or create one in 1200 s/,
+    );
+    rooms.occupants.add('busy');
+    history.stored.add('quiet');
+    assert.equal((await sut.join(session(), 'busy')).room, 'busy');
+    assert.equal((await sut.join(session(), 'quiet')).room, 'quiet');
+    assert.equal((await sut.join(session(), 'global')).room, 'global');
+  });
+
+  it("lets an emptied room's history expire, then takes the expiry back when someone came in meanwhile; never the lobby's", async () => {
+    const s = session();
+    s.room = 'r1';
+    rooms.lastMove = {
+      userLeft: true,
+      userJoined: true,
+      users: 1,
+      emptied: true,
+    };
+    await sut.join(s, 'global');
+    assert.deepEqual(history.calls, ['expire r1 60']);
+
+    history.calls.length = 0;
+    rooms.occupants.add('r1');
+    await sut.roomEmptied('r1');
+    assert.deepEqual(history.calls, ['expire r1 60', 'keep r1']);
+
+    history.calls.length = 0;
+    rooms.lastMove = {
+      userLeft: true,
+      userJoined: true,
+      users: 1,
+      emptied: true,
+    };
+    s.room = 'global';
+    await sut.join(s, 'r2');
+    assert.deepEqual(
+      history.calls,
+      ['keep r2'],
+      'a first joiner keeps it; the lobby never expires',
+    );
+  });
+
   it('allows resume only as the first frame', async () => {
     const s = session();
     s.release();
@@ -177,18 +302,24 @@ describe(ChatService.name, () => {
     );
   });
 
-  it('refuses a connection over the per-user or per-address cap, naming the setting', async () => {
-    assert.equal(await sut.refusal('ann', '10.0.0.1'), undefined);
-    rooms.online = 2;
+  it('admits a connection with a new session id, or refuses it over the per-user or per-address cap, naming the setting', async () => {
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/1',
+    });
+    assert.deepEqual(await sut.admit('ann', '10.0.0.1'), {
+      sessionId: 'east/2',
+    });
+    rooms.next = { admitted: false, cap: 'user', open: 2 };
+    const refused = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in refused);
     assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_SESSIONS_PER_USER=2/,
+      refused.refusal,
+      /ann already has 2 open sessions \(MAX_SESSIONS_PER_USER=2\)/,
     );
-    rooms.online = 0;
-    rooms.fromAddress = 3;
-    assert.match(
-      (await sut.refusal('ann', '10.0.0.1'))!,
-      /MAX_CONNECTIONS_PER_ADDRESS=3/,
-    );
+    rooms.next = { admitted: false, cap: 'address', open: 3 };
+    const crowded = await sut.admit('ann', '10.0.0.1');
+    assert.ok('refusal' in crowded);
+    assert.match(crowded.refusal, /MAX_CONNECTIONS_PER_ADDRESS=3/);
+    assert.deepEqual(rooms.admitted, ['east/1', 'east/2']);
   });
 });

@@ -21,15 +21,19 @@ import {
   Draft,
   HistoryService,
   Outcome,
+  ReadLeases,
+  ReadsBusyError,
+  Stored,
   SubscriptionsService,
 } from '@app/pubsub';
-import { RedisEpoch } from '@app/redis';
-import { INSTANCE_ID, Move, RoomsService } from '@app/rooms';
+import { isRedisOutOfMemory, RedisEpoch, STORE_FULL_MESSAGE } from '@app/redis';
+import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession } from './chat-session';
+import { ChatSession, Replayed } from './chat-session';
+import { DmSeenWriter } from './dm-seen-writer';
 import { serverFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 
@@ -45,7 +49,16 @@ export interface HistoryQuery {
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
 export class ChatService {
-  private readonly caps: { perUser: number; perAddress: number };
+  private readonly caps: {
+    perUser: number;
+    perAddress: number;
+    follows: number;
+    roomsPerHour: number;
+    roomHistoryTtl: number;
+  };
+  private sessionCount = 0;
+  private readonly pageSize: number;
+  private readonly seen: DmSeenWriter;
 
   constructor(
     private readonly bus: ChatBus,
@@ -53,6 +66,7 @@ export class ChatService {
     private readonly epoch: RedisEpoch,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
+    private readonly reads: ReadLeases,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
     private readonly subscriptions: SubscriptionsService,
@@ -62,10 +76,25 @@ export class ChatService {
     this.caps = {
       perUser: config.getOrThrow<number>('MAX_SESSIONS_PER_USER'),
       perAddress: config.getOrThrow<number>('MAX_CONNECTIONS_PER_ADDRESS'),
+      follows: config.getOrThrow<number>('MAX_FOLLOWS_PER_USER'),
+      roomsPerHour: config.getOrThrow<number>('ROOMS_CREATED_PER_HOUR'),
+      roomHistoryTtl: config.getOrThrow<number>('ROOM_HISTORY_TTL_SECONDS'),
     };
+    this.pageSize = config.getOrThrow<number>('REPLAY_PAGE_SIZE');
+    this.seen = new DmSeenWriter((user, id) =>
+      this.history.markDmsSeen(user, id),
+    );
   }
 
-  /** Enters the lobby, sends `welcome`, and holds the DMs that arrived while the user was away (see `ChatSession`). */
+  /** A DM reached one of `user`'s clients: it and every DM before it count as seen (see `ChatSession`). */
+  dmWritten(user: string, id: string): void {
+    this.seen.note(user, id);
+  }
+
+  /**
+   * Enters the lobby, sends `welcome`, and holds the DMs that no session of the user was sent, to be read
+   * page by page when the session is released without a resume (see `ChatSession`).
+   */
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.open(session, LOBBY);
     const known = this.registry.hasUser(session.username);
@@ -76,47 +105,66 @@ export class ChatService {
         await this.subscriptions.following(session.username),
       );
     await this.announce(session.username, move, '', LOBBY);
-    const unread = await this.history.unreadDms(session.username);
+    const user = session.username;
+    const unread = await this.history.unreadDms(user, this.pageSize);
     session.send(
       serverFrame(ServerEvent.Welcome, {
-        username: session.username,
+        username: user,
         instance: this.instanceId,
         room: LOBBY,
-        unreadDms: unread.length,
+        unreadDms: unread.count,
+        instances: this.rooms.instanceUrls(),
       }),
     );
-    session.holdUnread(
-      unread.map((dm) => ({
-        id: dm.id,
-        frame: serverFrame(ServerEvent.Dm, dm),
-      })),
+    if (unread.count === 0) return;
+    session.holdUnread(() =>
+      this.frames(
+        session,
+        this.reads.leased(
+          user,
+          this.history.unreadReplay(user, unread, this.pageSize),
+        ),
+      ),
     );
   }
 
   /**
-   * Why a new connection of `user` from `address` is refused (MAX_SESSIONS_PER_USER,
-   * MAX_CONNECTIONS_PER_ADDRESS across the cluster), or undefined when it may open.
+   * Takes a slot for a new connection of `user` from `address` and names its session; or says why it is
+   * refused (MAX_SESSIONS_PER_USER, MAX_CONNECTIONS_PER_ADDRESS across the cluster). The check and the
+   * slot are one step in Redis, so parallel upgrades never pass a cap.
    */
-  async refusal(user: string, address: string): Promise<string | undefined> {
-    const { sessions, fromAddress } = await this.rooms.admission(user, address);
-    if (sessions >= this.caps.perUser) {
-      return `${user} already has ${sessions} open sessions (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`;
-    }
-    if (fromAddress >= this.caps.perAddress) {
-      return `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`;
-    }
-    return undefined;
+  async admit(
+    user: string,
+    address: string,
+  ): Promise<{ sessionId: string } | { refusal: string }> {
+    const sessionId = `${this.instanceId}/${++this.sessionCount}`;
+    const admission = await this.rooms.admit(
+      { id: sessionId, username: user, address },
+      this.caps,
+    );
+    if (admission.admitted) return { sessionId };
+    const { open } = admission;
+    if (admission.cap === 'user')
+      return {
+        refusal: `${user} already has ${open} open ${open === 1 ? 'session' : 'sessions'} (MAX_SESSIONS_PER_USER=${this.caps.perUser}): close one first`,
+      };
+    return {
+      refusal: `Too many connections from your address (MAX_CONNECTIONS_PER_ADDRESS=${this.caps.perAddress}): close some first`,
+    };
+  }
+
+  /** Gives back the slot of an admitted connection whose session never opened (its upgrade failed). */
+  async release(session: ClientSessionRef): Promise<void> {
+    await this.rooms.close(session, '');
   }
 
   /** Takes the session out of its room and off this instance (disconnect, shutdown). */
   async close(session: ChatSession): Promise<void> {
     this.registry.remove(session);
-    await this.announce(
-      session.username,
-      await this.rooms.close(session, session.room),
-      session.room,
-      '',
-    );
+    await this.seen.settled(session.username);
+    const move = await this.rooms.close(session, session.room);
+    await this.announce(session.username, move, session.room, '');
+    if (move.emptied) await this.roomEmptied(session.room);
   }
 
   async send(
@@ -124,17 +172,15 @@ export class ChatService {
     text: string,
     cid?: string,
   ): Promise<Reply<Sent>> {
-    const outcome = await this.publish(session, () =>
-      this.bus.publishMessage(session.room, {
-        from: session.username,
-        text,
-        cid,
-      }),
+    const room = session.room;
+    const outcome = await this.publish(
+      session,
+      () =>
+        this.bus.publishMessage(room, { from: session.username, text, cid }),
+      { kind: 'message', target: room, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('message');
-    if (outcome.status === 'dup')
-      return { id: outcome.id, room: outcome.target, ...(cid && { cid }) };
-    return { id: outcome.id, room: session.room, ...(cid && { cid }) };
+    return { id: outcome.id, room, ...(cid && { cid }) };
   }
 
   async dm(
@@ -150,8 +196,10 @@ export class ChatService {
         'You cannot send a DM to yourself',
       );
     const draft: Draft = { from: session.username, text, cid };
-    const outcome = await this.publish(session, () =>
-      this.bus.publishDm(target, draft, session.id),
+    const outcome = await this.publish(
+      session,
+      () => this.bus.publishDm(target, draft, session.id),
+      { kind: 'dm', target, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('dm');
     return {
@@ -164,10 +212,42 @@ export class ChatService {
 
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const from = session.room;
+    if (room !== from) await this.admitToRoom(session.username, room);
     const move = await this.rooms.move(session, from, room);
     this.registry.moveTo(session, room);
+    if (move.userJoined && move.users === 1 && room !== LOBBY)
+      await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
+    if (move.emptied) await this.roomEmptied(from);
     return { room, users: move.users, members: await this.rooms.who(room) };
+  }
+
+  /**
+   * Lets the history of a room nobody is in expire after ROOM_HISTORY_TTL_SECONDS; the lobby's is kept.
+   * Membership (rooms) and the stream (pubsub) are two steps: the move that emptied the room came first,
+   * then the expiry is set, then membership is read again, and the expiry taken back if someone came
+   * in meanwhile. A joiner who finds the room empty takes it back too (`join`), after its own move, and
+   * every message posted takes it back (`publish.lua`). A gateway that dies between the steps leaves the
+   * history without expiry until the room empties again.
+   */
+  async roomEmptied(room: string): Promise<void> {
+    const ttl = this.caps.roomHistoryTtl;
+    if (room === LOBBY || ttl === 0) return;
+    await this.history.expireRoom(room, ttl);
+    if (await this.rooms.occupied(room)) await this.history.keepRoom(room);
+  }
+
+  /* A room is created when someone joins a name with no members and no history: ROOMS_CREATED_PER_HOUR per user. */
+  private async admitToRoom(user: string, room: string): Promise<void> {
+    if (room === LOBBY || (await this.rooms.occupied(room))) return;
+    if (await this.history.hasRoom(room)) return;
+    const limit = this.caps.roomsPerHour;
+    const wait = await this.rooms.countCreation(user, limit);
+    if (wait > 0)
+      throw new ChatError(
+        ErrorCode.RoomLimit,
+        `You created ${limit} rooms in the last hour (ROOMS_CREATED_PER_HOUR=${limit}): join a room that exists, or create one in ${wait} s`,
+      );
   }
 
   async listRooms(): Promise<Reply<RoomsList>> {
@@ -191,7 +271,12 @@ export class ChatService {
         ErrorCode.BadRequest,
         'You cannot subscribe to yourself',
       );
-    await this.subscriptions.subscribe(session.username, target);
+    const cap = this.caps.follows;
+    if (!(await this.subscriptions.subscribe(session.username, target, cap)))
+      throw new ChatError(
+        ErrorCode.FollowLimit,
+        `You follow ${cap} users already (MAX_FOLLOWS_PER_USER=${cap}): unsubscribe from one first`,
+      );
     await this.bus.publishFollow({
       user: session.username,
       target,
@@ -218,23 +303,19 @@ export class ChatService {
     session: ChatSession,
     query: HistoryQuery,
   ): Promise<Reply<HistoryPage>> {
+    const user = session.username;
     if (query.with !== undefined) {
       const other = await this.resolveUser(query.with);
-      return {
-        with: other,
-        ...(await this.history.dmPage(
-          session.username,
-          other,
-          query.limit,
-          query.before,
-        )),
-      };
+      const page = await this.leased(user, () =>
+        this.history.dmPage(user, other, query.limit, query.before),
+      );
+      return { with: other, ...page };
     }
     const room = query.room ?? session.room;
-    return {
-      room,
-      ...(await this.history.roomPage(room, query.limit, query.before)),
-    };
+    const page = await this.leased(user, () =>
+      this.history.roomPage(room, query.limit, query.before),
+    );
+    return { room, ...page };
   }
 
   /**
@@ -251,29 +332,54 @@ export class ChatService {
         ErrorCode.BadRequest,
         'resume must be the first frame after welcome',
       );
+    const user = session.username;
     try {
       if (room !== session.room) await this.join(session, room);
-      const followed = await this.subscriptions.following(session.username);
-      const scope = {
+      const keys = HistoryService.keysOf({
         rooms: [session.room],
-        users: [session.username],
-        followed,
-      };
-      const { messages, complete } = await this.history.after(
-        scope,
-        since,
-        this.epoch.current?.floor,
-      );
-      const count = session.release(
-        messages.map((message) => ({
-          id: message.id,
-          frame: this.replayFrame(session, message),
-        })),
-      );
+        users: [user],
+        followed: await this.subscriptions.following(user),
+      });
+      const [upTo, complete] = await Promise.all([
+        this.bus.lastId(),
+        this.history.complete(keys, since, this.epoch.current?.floor),
+      ]);
+      const replay = this.history.replay(keys, since, upTo, this.pageSize);
+      const count = await session
+        .release(this.frames(session, this.reads.leased(user, replay)))
+        .catch((err: unknown) => Promise.reject(this.busy(err)));
       return { since, count, complete };
     } finally {
-      session.release();
+      await session.release();
     }
+  }
+
+  /** Stored messages as the frames the session would have received live. */
+  private async *frames(
+    session: ChatSession,
+    messages: AsyncIterable<Stored>,
+  ): AsyncGenerator<Replayed> {
+    for await (const message of messages)
+      yield {
+        id: message.id,
+        frame: this.replayFrame(session, message),
+        dm: !('room' in message),
+      };
+  }
+
+  /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
+  private leased<T>(user: string, work: () => Promise<T>): Promise<T> {
+    return this.reads
+      .run(user, work)
+      .catch((err: unknown) => Promise.reject(this.busy(err)));
+  }
+
+  private busy(err: unknown): unknown {
+    if (!(err instanceof ReadsBusyError)) return err;
+    return new ChatError(
+      ErrorCode.TooManyReads,
+      `You have ${err.limit} history reads or replays running already (MAX_READS_IN_FLIGHT_PER_USER): wait for one to finish, then try again`,
+    );
   }
 
   private replayFrame(
@@ -289,18 +395,24 @@ export class ChatService {
     );
   }
 
-  /* Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. */
+  /*
+   * Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. A
+   * repeated cid is answered with the first reply only when it was for the same kind and target.
+   */
   private async publish(
     session: ChatSession,
     attempt: () => Promise<Outcome>,
+    message: { kind: 'message' | 'dm'; target: string; cid?: string },
   ): Promise<Outcome & { status: 'ok' | 'dup' }> {
     let outcome: Outcome;
     try {
       outcome = await attempt();
-    } catch {
+    } catch (err) {
       throw new ChatError(
         ErrorCode.Internal,
-        'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly',
+        isRedisOutOfMemory(err)
+          ? `${STORE_FULL_MESSAGE}; nobody received the message`
+          : 'The message could not be stored (the chat store is unreachable) and nobody received it: try again shortly',
       );
     }
     if (outcome.status === 'unknown') {
@@ -311,7 +423,8 @@ export class ChatService {
     }
     if (outcome.status === 'rate') {
       this.metrics.rateLimited();
-      if (outcome.cutOff)
+      // `strike` first: every refusal counts for the session, whatever Redis counted for the user.
+      if (session.flood.strike() || outcome.cutOff)
         setImmediate(() =>
           session.close(
             CLOSE_POLICY,
@@ -327,6 +440,20 @@ export class ChatService {
       throw new ChatError(
         ErrorCode.Timeout,
         'The chat store answered too late, so the message was not stored: send it again',
+      );
+    }
+    if (
+      outcome.status === 'dup' &&
+      (outcome.target !== message.target ||
+        (outcome.kind ?? message.kind) !== message.kind)
+    ) {
+      const first =
+        outcome.kind === 'dm'
+          ? `a DM to ${outcome.target}`
+          : `a message to #${outcome.target}`;
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `cid "${message.cid}" was already used for ${first}: use a new cid`,
       );
     }
     return outcome;

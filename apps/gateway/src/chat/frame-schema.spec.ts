@@ -55,6 +55,15 @@ describe('FrameSchemas', () => {
       /only whitespace/,
     );
     rejects(
+      () => FrameSchemas.dm({ to: 'bob', text: 'a\u0000b' }),
+      ErrorCode.BadRequest,
+      /control characters other than tab and newline: found U\+0000 at character 2/,
+    );
+    assert.equal(
+      FrameSchemas.send({ text: 'two\nlines\tand a tab' }).text,
+      'two\nlines\tand a tab',
+    );
+    rejects(
       () => FrameSchemas.send({ text: 'ok', ref: { a: 1 } }),
       ErrorCode.BadRequest,
       /ref must be/,

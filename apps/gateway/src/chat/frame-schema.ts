@@ -8,6 +8,7 @@ import {
   NAME_PATTERN,
   NAME_RULE,
   Ref,
+  textControlProblem,
 } from '@app/protocol';
 
 import { ChatError } from './chat-error';
@@ -68,6 +69,8 @@ const text: Field<string> = (value) => {
     );
   if (BLANK.test(value))
     throw new FieldError('text must not be only whitespace');
+  const control = textControlProblem(value);
+  if (control) throw new FieldError(control);
   return value;
 };
 

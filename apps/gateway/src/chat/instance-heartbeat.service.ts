@@ -16,6 +16,7 @@ import { RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatDelivery } from './chat-delivery.service';
+import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
 
 /**
@@ -32,9 +33,12 @@ export class InstanceHeartbeat
   private timer?: NodeJS.Timeout;
   private resyncNeeded = false;
   private beating = false;
+  private interval = 0;
+  private publicUrl = '';
 
   constructor(
     private readonly bus: ChatBus,
+    private readonly chat: ChatService,
     private readonly config: ConfigService,
     private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
@@ -47,12 +51,19 @@ export class InstanceHeartbeat
 
   async onApplicationBootstrap(): Promise<void> {
     const interval = this.config.getOrThrow<number>('HEARTBEAT_INTERVAL_MS');
+    this.interval = interval;
     this.redis.on('close', () => (this.resyncNeeded = true));
     this.redis.on('ready', () => void this.beat(interval));
     await warnIfNotPersistent(this.redis, this.logger);
     await this.beat(interval);
     this.timer = setInterval(() => void this.beat(interval), interval);
     this.timer.unref();
+  }
+
+  /** Once listening: the address clients reach this instance at, advertised to the cluster in `welcome.instances`. */
+  async advertise(publicUrl: string): Promise<void> {
+    this.publicUrl = publicUrl;
+    await this.beat(this.interval);
   }
 
   onModuleDestroy(): void {
@@ -72,7 +83,10 @@ export class InstanceHeartbeat
     if (this.beating) return;
     this.beating = true;
     try {
-      const { lapsed, reaped } = await this.rooms.heartbeat(interval * 3);
+      const { lapsed, reaped } = await this.rooms.heartbeat(
+        interval * 3,
+        this.publicUrl,
+      );
       const epoch = await this.epoch.check();
       if (epoch.lost) {
         this.logger.error(
@@ -82,8 +96,14 @@ export class InstanceHeartbeat
       }
       if (this.resyncNeeded || lapsed || reaped || epoch.lost)
         await this.resync();
-      for (const { room, user } of await this.rooms.reapDeadInstances()) {
+      const reaping = await this.rooms.reapDeadInstances();
+      for (const { instance, sessions } of reaping.reaped)
+        this.logger.warn(
+          `Instance ${instance} missed its heartbeats: removed its ${sessions} session(s)`,
+        );
+      for (const { room, user, emptied } of reaping.departures) {
         await this.bus.publishPresence({ room, user, action: 'leave' });
+        if (emptied) await this.chat.roomEmptied(room);
       }
       await this.bus.syncClock();
       this.delivery.checkQuiet(await this.bus.lastId());

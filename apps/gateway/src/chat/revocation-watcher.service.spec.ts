@@ -6,22 +6,18 @@ import { TokenClaims, TokenRevocations } from '@app/auth';
 import { ChatSession } from './chat-session';
 import { RevocationWatcher } from './revocation-watcher.service';
 import { SessionRegistry } from './session-registry.service';
+import { fakeLink } from './session-link.fake';
 
 class FakeSession extends ChatSession {
   readonly frames: string[] = [];
   closedWith?: number;
 
-  constructor(id: string, username: string) {
-    const link = {
-      send: (frame: string) => this.frames.push(frame),
-      close: (code: number) => (this.closedWith = code),
-    };
-    super(
-      id,
-      username,
-      { sub: username, iat: 1, exp: Number.MAX_SAFE_INTEGER, jti: `jti-${id}` },
-      link,
+  constructor(id: string, username: string, exp = Number.MAX_SAFE_INTEGER) {
+    const link = fakeLink(
+      (frame) => this.frames.push(String(frame)),
+      (code) => (this.closedWith = code),
     );
+    super(id, username, { sub: username, iat: 1, exp, jti: `jti-${id}` }, link);
   }
 }
 
@@ -104,5 +100,26 @@ describe(RevocationWatcher.name, () => {
     revocations.failing = true;
     await sut.check();
     assert.ok(sessions.every((session) => session.closedWith === undefined));
+  });
+
+  it('closes a session whose token has expired, idle or not, even while Redis cannot answer', async () => {
+    const { revocations, sessions } = setUp();
+    const registry = new SessionRegistry();
+    const expired = new FakeSession('4', 'cy', Date.now() / 1000 - 1);
+    registry.add(expired);
+    registry.add(sessions[0]);
+    revocations.failing = true;
+    const sut = new RevocationWatcher(
+      registry,
+      revocations as unknown as TokenRevocations,
+    );
+    await sut.check();
+    await sut.check();
+    assert.equal(expired.closedWith, 4401);
+    assert.deepEqual(
+      expired.frames.map((frame) => JSON.parse(frame).data.message),
+      ['Your login has expired: log in again'],
+    );
+    assert.equal(sessions[0].closedWith, undefined);
   });
 });

@@ -20,8 +20,9 @@ export const REVOCATION_CHECK_MS = 1000;
 export const REVOCATION_SWEEP_MS = 30000;
 
 /**
- * Closes, on this instance, the sessions whose token was logged out (on any instance) or whose
- * account is gone, with an `error UNAUTHORIZED` frame and close code 4401. Each second costs one GET
+ * Closes, on this instance, the sessions whose token expired (within a second of `exp`, idle or not),
+ * was logged out (on any instance) or whose account is gone, with an `error UNAUTHORIZED` frame and
+ * close code 4401. Expiry needs no Redis. Each second costs one GET
  * of the revocation mark; only when it moved (a logout, a loss of Redis's data), the epoch changed or
  * the sweep is due are the sessions' tokens looked up, in one round trip however many there are.
  * While Redis is unreachable nobody is closed.
@@ -53,6 +54,7 @@ export class RevocationWatcher
   }
 
   async check(): Promise<void> {
+    this.closeExpired();
     if (this.checking) return;
     this.checking = true;
     try {
@@ -78,6 +80,18 @@ export class RevocationWatcher
     }
   }
 
+  private closeExpired(): void {
+    const now = Date.now();
+    for (const session of this.registry.all()) {
+      if (now < session.expiresAt || this.closed.has(session)) continue;
+      this.close(
+        session,
+        'Your login has expired: log in again',
+        'Login expired',
+      );
+    }
+  }
+
   private async sweep(
     sessions: ChatSession[],
     epoch: string | undefined,
@@ -92,20 +106,19 @@ export class RevocationWatcher
           revoked.has(session.claims.jti) ||
           (epoch !== undefined && session.claims.ep !== epoch),
       )
-      .forEach((session) => this.close(session));
+      .forEach((session) =>
+        this.close(
+          session,
+          'Your login was revoked (logged out, or the account is gone): log in again',
+          'Token revoked',
+        ),
+      );
   }
 
-  private close(session: ChatSession): void {
+  private close(session: ChatSession, message: string, reason: string): void {
     this.closed.add(session);
-    this.logger.log(
-      `Closing a session of ${session.username}: its token was logged out or its account is gone`,
-    );
-    session.send(
-      errorFrame(
-        ErrorCode.Unauthorized,
-        'Your login was revoked (logged out, or the account is gone): log in again',
-      ),
-    );
-    session.close(CLOSE_UNAUTHORIZED, 'Token revoked');
+    this.logger.log(`Closing a session of ${session.username}: ${reason}`);
+    session.send(errorFrame(ErrorCode.Unauthorized, message));
+    session.close(CLOSE_UNAUTHORIZED, reason);
   }
 }

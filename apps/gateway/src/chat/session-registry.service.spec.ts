@@ -3,16 +3,16 @@ import { beforeEach, describe, it } from 'node:test';
 
 import { ChatSession } from './chat-session';
 import { SessionRegistry } from './session-registry.service';
+import { fakeLink } from './session-link.fake';
 
 class FakeSession extends ChatSession {
   readonly received: Array<{ event: string; data: Record<string, unknown> }> =
     [];
 
   constructor(id: string, username: string, room = 'global') {
-    const link = {
-      send: (frame: string) => this.received.push(JSON.parse(frame)),
-      close: () => undefined,
-    };
+    const link = fakeLink((frame) =>
+      this.received.push(JSON.parse(String(frame))),
+    );
     super(
       id,
       username,

@@ -108,7 +108,7 @@ export class SessionRegistry {
       ...(this.byUser.get(dm.to) ?? []),
       ...(this.byUser.get(dm.from) ?? []),
     ].filter((session) => session.id !== origin);
-    recipients.forEach((session) => session.deliver(frame, dm.id));
+    recipients.forEach((session) => session.deliverDm(frame, dm.id));
     return recipients.length;
   }
 

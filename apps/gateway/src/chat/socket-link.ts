@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { setImmediate } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 
 import { CLOSE_TRY_AGAIN_LATER } from '@app/protocol';
@@ -8,13 +9,25 @@ import { OutFrame, SessionLink } from './chat-session';
 const logger = new Logger('SocketLink');
 /** How long a slow consumer's close handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 1000;
+/** Replay bytes written in one turn of the event loop, so that other sessions' frames go out in between. */
+const REPLAY_SLICE_BYTES = 32768;
 
-/** Sends to an open socket; a client that stops reading past `maxBufferedBytes` is closed with 1013. */
+type Transport = { once(event: 'drain', listener: () => void): unknown } & {
+  off(event: 'drain', listener: () => void): unknown;
+};
+
+/**
+ * Sends to an open socket; a client that stops reading past `maxBufferedBytes` is closed with 1013.
+ * A replay goes out with `sendPaced`, which waits for the socket to drain below `replayBufferedBytes`
+ * first, so a client that reads is never cut by a replay and one that does not holds up only the replay.
+ */
 export function socketLink(
   ws: WebSocket,
   maxBufferedBytes: number,
+  replayBufferedBytes: number,
   onSlowConsumer: () => void = () => undefined,
 ): SessionLink {
+  const transport = (ws as unknown as { _socket?: Transport })._socket;
   const close = (code: number, reason: string): void => {
     if (
       ws.readyState !== WebSocket.OPEN &&
@@ -27,8 +40,28 @@ export function socketLink(
       CLOSE_GRACE_MS,
     ).unref();
   };
+  const write = (frame: OutFrame, onWritten?: () => void): void =>
+    ws.send(
+      frame,
+      { binary: false },
+      onWritten && ((err) => !err && onWritten()),
+    );
+  const drained = (signal?: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        transport?.off('drain', done);
+        ws.off('close', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      transport?.once('drain', done);
+      ws.once('close', done);
+      signal?.addEventListener('abort', done);
+    });
+  let slice = 0;
   return {
-    send(frame: OutFrame): void {
+    maxBufferedBytes,
+    send(frame: OutFrame, onWritten?: () => void): void {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > maxBufferedBytes) {
         logger.warn(
@@ -41,7 +74,25 @@ export function socketLink(
         onSlowConsumer();
         return;
       }
-      ws.send(frame, { binary: false });
+      write(frame, onWritten);
+    },
+    async sendPaced(
+      frame: OutFrame,
+      onWritten?: () => void,
+      signal?: AbortSignal,
+    ): Promise<boolean> {
+      const going = (): boolean =>
+        ws.readyState === WebSocket.OPEN && !signal?.aborted;
+      while (going() && ws.bufferedAmount > replayBufferedBytes)
+        await drained(signal);
+      if (slice > REPLAY_SLICE_BYTES) {
+        slice = 0;
+        await setImmediate();
+      }
+      if (!going()) return false;
+      slice += frame.length;
+      write(frame, onWritten);
+      return true;
     },
     close,
   };

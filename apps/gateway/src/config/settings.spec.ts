@@ -40,6 +40,7 @@ describe(validateSettings.name, () => {
       ],
       [10000, 10000, 30000],
     );
+    assert.equal(sut.HSTS_MAX_AGE_SECONDS, 31536000);
     assert.deepEqual(
       [
         sut.SHUTDOWN_DRAIN_MS,
@@ -49,6 +50,40 @@ describe(validateSettings.name, () => {
       ],
       [3000, 5000, 100, 200],
       'the drain outlasts deploy/haproxy/haproxy.cfg noticing (2 checks 1 s apart)',
+    );
+  });
+
+  it('bounds replays and reads in flight, with defaults', () => {
+    const sut = validateSettings({});
+    assert.deepEqual(
+      [
+        sut.REPLAY_PAGE_SIZE,
+        sut.REPLAY_MAX_BUFFERED_BYTES,
+        sut.MAX_READS_IN_FLIGHT_PER_USER,
+        sut.READ_WAIT_MS,
+        sut.READ_LEASE_TTL_MS,
+      ],
+      [100, 262144, 2, 3000, 30000],
+    );
+    assert.throws(
+      () => validateSettings({ MAX_READS_IN_FLIGHT_PER_USER: '0' }),
+      /MAX_READS_IN_FLIGHT_PER_USER="0" must be a number of reads from 1 to 100/,
+    );
+    assert.throws(
+      () => validateSettings({ READ_LEASE_TTL_MS: '500' }),
+      /READ_LEASE_TTL_MS="500" must be a whole number of milliseconds from 3000/,
+    );
+  });
+
+  it('keeps WebSocket tickets 30 s by default, and from 1 s to 5 min', () => {
+    assert.equal(validateSettings({}).WS_TICKET_TTL_MS, 30000);
+    assert.equal(
+      validateSettings({ WS_TICKET_TTL_MS: '1000' }).WS_TICKET_TTL_MS,
+      1000,
+    );
+    assert.throws(
+      () => validateSettings({ WS_TICKET_TTL_MS: '999' }),
+      /WS_TICKET_TTL_MS="999" must be a whole number of milliseconds from 1000 to 300000/,
     );
   });
 
@@ -95,6 +130,14 @@ describe(validateSettings.name, () => {
       /HEARTBEAT_INTERVAL_MS="5" must be a whole number of milliseconds/,
     );
     assert.throws(
+      () => validateSettings({ PUBLIC_URL: 'https://chat.example.com/ws' }),
+      /PUBLIC_URL="https:\/\/chat.example.com\/ws" must be the https:\/\/ address/,
+    );
+    assert.equal(
+      validateSettings({ PUBLIC_URL: 'https://[::1]:8000' }).PUBLIC_URL,
+      'https://[::1]:8000',
+    );
+    assert.throws(
       () => validateSettings({ HTTP_HEADERS_TIMEOUT_MS: '40000' }),
       /HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS/,
     );
@@ -104,6 +147,7 @@ describe(validateSettings.name, () => {
     const secrets = {
       CHAT_JWT_SECRET: 'jwt-secret-too-short',
       CHAT_ADMIN_TOKEN: 'admin-tok',
+      METRICS_TOKEN: 'metrics-tok',
       REDIS_URL: 'redis://user:hunter2 pw@host:6379',
     };
     assert.throws(
@@ -115,10 +159,13 @@ describe(validateSettings.name, () => {
         /CHAT_ADMIN_TOKEN \(value hidden\) must be at least 16 characters/.test(
           err.message,
         ) &&
+        /METRICS_TOKEN \(value hidden\) must be at least 16 characters/.test(
+          err.message,
+        ) &&
         /REDIS_URL="redis:\/\/user:\*\*\*@host:6379" must be/.test(
           err.message,
         ) &&
-        !/jwt-secret-too-short|admin-tok|hunter2/.test(err.message),
+        !/jwt-secret-too-short|admin-tok|metrics-tok|hunter2/.test(err.message),
     );
   });
 });

@@ -28,6 +28,8 @@ export class AuthCorsMiddleware implements NestMiddleware {
       return;
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
+    // A page failing over to another instance must see how long a 429/503 asks it to wait.
+    res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
     res.setHeader(

@@ -30,12 +30,14 @@ import {
   LoginDto,
   TokenClaims,
   TokenResponse,
+  WsTicket,
 } from '@app/auth';
 import { LoginResponse } from '@app/protocol';
 
 import { LoginMetricsInterceptor } from '../metrics/login-metrics.interceptor';
 import { LoginResponseDto } from '../openapi/dto/login-response.dto';
 import { UserDto } from '../openapi/dto/user.dto';
+import { WsTicketDto } from '../openapi/dto/ws-ticket.dto';
 
 import { httpValidationPipe } from './http-errors';
 
@@ -120,6 +122,26 @@ export class AuthController {
     @Ip() address: string,
   ): Promise<void> {
     return this.auth.logout(claims, all === '1' || all === 'true', address);
+  }
+
+  /** Browsers cannot set headers on a WebSocket, and a token in its URL would reach logs: they trade it for a ticket. */
+  @Post('ticket')
+  @HttpCode(200)
+  @UseGuards(BearerAuthGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary:
+      'A single-use, short-lived ticket that opens one WebSocket as /ws?ticket=… (for browsers)',
+  })
+  @ApiOkResponse({
+    type: WsTicketDto,
+    description: 'The ticket and how long it stays usable',
+  })
+  @ApiUnauthorizedResponse({
+    description: 'Missing, forged, expired or revoked token',
+  })
+  ticket(@AuthClaims() claims: TokenClaims): Promise<WsTicket> {
+    return this.auth.issueTicket(claims);
   }
 
   @Get('me')

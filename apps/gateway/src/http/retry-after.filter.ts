@@ -4,7 +4,14 @@ import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import { Response } from 'express';
 
 import { RetryLaterException } from '@app/auth';
-import { isRedisUnavailable } from '@app/redis';
+import {
+  isRedisOutOfMemory,
+  isRedisUnavailable,
+  STORE_FULL_MESSAGE,
+} from '@app/redis';
+
+/** How long a client waits before trying again while Redis is full: an operator has to act. */
+const STORE_FULL_RETRY_SECONDS = 60;
 
 /**
  * Every 429 and 503 carries `Retry-After` (seconds); a request that failed because Redis is down or
@@ -27,6 +34,15 @@ export class RetryAfterFilter extends BaseExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return super.catch(exception, host);
     const res = host.switchToHttp().getResponse<Response>();
+    if (isRedisOutOfMemory(exception)) {
+      this.logger.warn(`Answered 503: ${(exception as Error).message}`);
+      res.setHeader('Retry-After', String(STORE_FULL_RETRY_SECONDS));
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        message: `${STORE_FULL_MESSAGE} (in ${STORE_FULL_RETRY_SECONDS} s)`,
+      });
+      return;
+    }
     if (exception instanceof RetryLaterException) {
       res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     } else if (isRedisUnavailable(exception)) {

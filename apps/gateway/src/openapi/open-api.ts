@@ -5,7 +5,7 @@ export const DOCS_PATH = 'docs';
 
 const DESCRIPTION = [
   'The REST endpoints of one gateway instance: logging in, the admin API, health checks and metrics.',
-  'The chat itself runs over the secure WebSocket at `/ws` (token in `Authorization: Bearer` or `?token=`);',
+  'The chat itself runs over the secure WebSocket at `/ws` (token in `Authorization: Bearer`, or from a browser a single-use `?ticket=` from `POST /auth/ticket`; never the token in the URL);',
   'its frames are described in [docs/PROTOCOL.md](/PROTOCOL.md).',
 ].join(' ');
 

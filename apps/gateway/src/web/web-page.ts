@@ -7,18 +7,31 @@ import { Response } from 'express';
 /** `npm run build` writes the page here: dist/web beside dist/apps/gateway/src/main.js. */
 export const WEB_ROOT = join(__dirname, '..', '..', '..', '..', 'web');
 
-/* The page is plain static files; it loads scripts and styles only from here and talks only to this origin. */
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-};
+/*
+ * The page is plain static files; it loads scripts and styles only from here. It talks to this origin and
+ * to the ALLOWED_ORIGINS (the cluster's other instances, when an operator lists them), where it fails over.
+ */
+export function securityHeaders(
+  allowedOrigins: string[] = [],
+): Record<string, string> {
+  const others = allowedOrigins.flatMap((origin) => [
+    origin,
+    origin.replace(/^http/, 'ws'),
+  ]);
+  return {
+    'Content-Security-Policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+      `connect-src ${["'self'", ...others].join(' ')}; ` +
+      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+  };
+}
 
 /** Serves the browser chat page at `/`; without a build, says how to make one. */
 export function serveWebPage(
   app: NestExpressApplication,
+  allowedOrigins: string[] = [],
   root = WEB_ROOT,
 ): void {
   if (!existsSync(join(root, 'index.html'))) {
@@ -27,10 +40,11 @@ export function serveWebPage(
     );
     return;
   }
+  const headers = securityHeaders(allowedOrigins);
   app.useStaticAssets(root, {
     index: 'index.html',
     setHeaders: (res: Response) =>
-      Object.entries(SECURITY_HEADERS).forEach(([name, value]) =>
+      Object.entries(headers).forEach(([name, value]) =>
         res.setHeader(name, value),
       ),
   });

@@ -5,7 +5,7 @@ import { LoginResponse } from '@app/protocol';
 export class LoginResponseDto implements LoginResponse {
   @ApiProperty({
     description:
-      'Bearer token for the other endpoints and for `wss://…/ws?token=`',
+      'Bearer token for the other endpoints and the WebSocket (`Authorization: Bearer`, or a ticket from POST /auth/ticket)',
   })
   token: string;
 
