@@ -1,11 +1,9 @@
 import { WebSocket } from 'ws';
 
+import { DEFAULT_RESTART_WINDOW_MS, reconnectDelay } from '@app/protocol';
+
 import { CA } from '../support/gateway-process';
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 30000;
-/** The window when a server closed without a `reconnect` frame (1001, an older server, a crash). */
-const DEFAULT_WINDOW_MS = 5000;
 const RETRY_CODES = new Set(['TIMEOUT', 'INTERNAL', 'RATE_LIMITED']);
 
 interface Pending {
@@ -96,9 +94,13 @@ export class StormClient {
       this.downAt ??= Date.now();
       if (this.stopped) return;
       const restart = code === 1012 || code === 1001;
-      const delay = restart
-        ? Math.random() * (this.withinMs ?? DEFAULT_WINDOW_MS)
-        : Math.max(retryAfterMs, this.backoff());
+      const delay = reconnectDelay({
+        attempt: restart ? 0 : this.attempts++,
+        restartWithinMs: restart
+          ? (this.withinMs ?? DEFAULT_RESTART_WINDOW_MS)
+          : undefined,
+        retryAfterMs,
+      });
       this.withinMs = undefined;
       this.timer = setTimeout(() => this.open(), delay);
     });
@@ -124,14 +126,6 @@ export class StormClient {
     this.stopped = true;
     clearTimeout(this.timer);
     this.ws?.terminate();
-  }
-
-  private backoff(): number {
-    const ceiling = Math.min(
-      BACKOFF_CAP_MS,
-      BACKOFF_BASE_MS * 2 ** this.attempts++,
-    );
-    return Math.random() * ceiling;
   }
 
   private transmit(item: Pending): void {
