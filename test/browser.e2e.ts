@@ -6,7 +6,8 @@ import { Browser, chromium, Page } from 'playwright-core';
 
 import { GatewayProcess, ROOT } from './support/gateway-process';
 import { httpsText } from './support/https-text';
-import { freePort } from './support/ports';
+import { ChatClient, login } from './support/chat-client';
+import { freePort, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
 /** Debian's `chromium` package; playwright never downloads a browser here. */
@@ -328,25 +329,44 @@ describe('the browser chat page', () => {
   it(
     'honours the restart signal: reconnects within its window to another live instance of welcome.instances',
     { timeout: 60_000 },
-    async () => {
+    async (t) => {
       const withinMs = 1500;
+      // Its own Redis: the instances earlier tests stopped stay advertised until reaped, and would be tried first.
+      const own = await TestRedis.start();
+      t.after(() => own.stop());
       const ports = [await freePort(), await freePort()];
       const origins = ports.map((port) => `https://localhost:${port}`);
       const pair = await Promise.all(
         ports.map((port, i) =>
           GatewayProcess.start(
-            redis.url,
+            own.url,
             {
               ALLOWED_ORIGINS: origins.join(','),
               PUBLIC_URL: origins[i],
               SHUTDOWN_DRAIN_MS: '0',
               RECONNECT_WINDOW_MS: String(withinMs),
+              HEARTBEAT_INTERVAL_MS: '300',
             },
             ['--port', String(port)],
           ),
         ),
       );
       gateways.push(...pair);
+      // welcome.instances is what an instance saw at its last heartbeat: wait until the first one sees the second.
+      const { token } = await login(pair[0], 'probe');
+      await waitFor(
+        async () => {
+          const probe = await ChatClient.open(pair[0], 'probe', token);
+          try {
+            const welcome = await probe.next((f) => f.event === 'welcome');
+            return (welcome.data.instances as string[]).length === 2;
+          } finally {
+            await probe.close();
+          }
+        },
+        15_000,
+        'the first gateway to advertise the second',
+      );
       const page = await open(pair[0], 'dee');
       const opened: string[] = [];
       page.on('websocket', (ws) => opened.push(ws.url()));
