@@ -162,25 +162,21 @@ export class ChatWsAdapter extends WsAdapter {
     this.options.rateLimited();
     const frame = parseFrame(raw, isBinary);
     const ref = typeof frame === 'string' ? undefined : refOf(frame.data);
-    if (verdict === 'refuse')
-      return session.send(
-        errorFrame(
-          ErrorCode.RateLimited,
-          'Too many frames: slow down (wait for replies) and send this again',
-          ref,
-        ),
-      );
+    const cut = verdict === 'cut';
     session.send(
       errorFrame(
         ErrorCode.RateLimited,
-        'Too many frames, again and again: this connection is closed',
+        cut
+          ? 'Too many frames, again and again: this connection is closed'
+          : 'Too many frames: slow down (wait for replies) and send this again',
         ref,
       ),
     );
-    session.close(
-      CLOSE_POLICY,
-      'Too many frames: rate limit exceeded repeatedly',
-    );
+    if (cut)
+      session.close(
+        CLOSE_POLICY,
+        'Too many frames: rate limit exceeded repeatedly',
+      );
   }
 
   private async dispatch(

@@ -347,7 +347,7 @@ export class ChatService {
       const replay = this.history.replay(keys, since, upTo, this.pageSize);
       const count = await session
         .release(this.frames(session, this.reads.leased(user, replay)))
-        .catch((err: unknown) => Promise.reject(this.busy(err)));
+        .catch(this.busy);
       return { since, count, complete };
     } finally {
       await session.release();
@@ -369,18 +369,17 @@ export class ChatService {
 
   /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
   private leased<T>(user: string, work: () => Promise<T>): Promise<T> {
-    return this.reads
-      .run(user, work)
-      .catch((err: unknown) => Promise.reject(this.busy(err)));
+    return this.reads.run(user, work).catch(this.busy);
   }
 
-  private busy(err: unknown): unknown {
-    if (!(err instanceof ReadsBusyError)) return err;
-    return new ChatError(
+  /* Rethrows a read refused by the cap as the error the user sees, anything else as it was. */
+  private readonly busy = (err: unknown): never => {
+    if (!(err instanceof ReadsBusyError)) throw err;
+    throw new ChatError(
       ErrorCode.TooManyReads,
       `You have ${err.limit} history reads or replays running already (MAX_READS_IN_FLIGHT_PER_USER): wait for one to finish, then try again`,
     );
-  }
+  };
 
   private replayFrame(
     session: ChatSession,
