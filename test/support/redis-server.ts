@@ -21,7 +21,12 @@ export class TestRedis {
   }
 
   static async start(args: string[] = []): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort(), args);
+    return TestRedis.startOn(await freePort(), args);
+  }
+
+  /** A server on a port the caller chose (a cluster node needs its port + 10000 free as well). */
+  static async startOn(port: number, args: string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(port, args);
     await redis.restart();
     return redis;
   }
