@@ -3,3 +3,4 @@ export * from './events';
 export * from './limits';
 export * from './payloads';
 export * from './reconnect-policy';
+export * from './streams';

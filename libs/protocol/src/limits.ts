@@ -1,4 +1,4 @@
-/** The wire contract's fixed limits (v1). Both ends import them from here. */
+/** The wire contract's fixed limits (v2). Both ends import them from here. */
 export const LOBBY = 'global';
 export const WS_PATH = '/ws';
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -46,3 +46,5 @@ export const CLOSE_SERVICE_RESTART = 1012;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** WebSocket close code when the session's token expired or was revoked: log in again. */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Streams one `resume` may name in `cursors` (a room, `dm`, and the said streams of the users followed). */
+export const MAX_CURSORS = 1000;

@@ -1,4 +1,5 @@
 import { ClientEvent, ErrorCode, ServerEvent } from './events';
+import type { Cursors } from './streams';
 
 export type Ref = string | number;
 
@@ -26,6 +27,8 @@ export interface Welcome {
   unreadDms: number;
   /** The public addresses (`https://host:port`) of the cluster's live instances, this one first: where to fail over. */
   instances: string[];
+  /** Where each stream the session reads stands now (`room:global`, `dm`, `said:<followed>`): the client's first cursors. */
+  cursors: Cursors;
 }
 
 export interface ChatMessage {
@@ -64,6 +67,7 @@ export interface ErrorPayload {
 
 export interface Sent {
   ref?: Ref;
+  /** The id in the message's stream: the room's, or for a DM the sender's own inbox. */
   id: string;
   room?: string;
   to?: string;
@@ -78,6 +82,8 @@ export interface Joined {
   users: number;
   /** The names of the users in the room, sorted. */
   members: string[];
+  /** The room stream's last id when the session entered it: the client's cursor for `room:<room>`. */
+  cursor: string;
 }
 
 export interface HistoryPage {
@@ -92,11 +98,12 @@ export interface HistoryPage {
 
 export interface Resumed {
   ref?: Ref;
-  since: string;
   /** Frames replayed (messages, DMs and subscription copies). */
   count: number;
-  /** False when the retention window no longer reached back to `since`: some messages were not recovered. */
+  /** False when some stream could not be replayed whole (see `missing`). */
   complete: boolean;
+  /** The streams whose messages after the cursor are not all there: trimmed (retention) or lost (a failover). */
+  missing: string[];
 }
 
 export interface RoomsList {
@@ -107,6 +114,8 @@ export interface RoomsList {
 export interface SubscriptionChange {
   ref?: Ref;
   user: string;
+  /** `subscribed` only: the said stream's last id, the client's cursor for `said:<user>`. */
+  cursor?: string;
 }
 
 export interface WhoList {
@@ -143,7 +152,7 @@ export interface ClientPayloads {
   };
   [ClientEvent.Join]: { ref?: Ref; room: string };
   [ClientEvent.Leave]: { ref?: Ref };
-  [ClientEvent.Resume]: { ref?: Ref; since: string; room?: string };
+  [ClientEvent.Resume]: { ref?: Ref; cursors: Cursors; room?: string };
   [ClientEvent.Rooms]: { ref?: Ref };
   [ClientEvent.Send]: { ref?: Ref; text: string; cid?: string };
   [ClientEvent.Subscribe]: { ref?: Ref; user: string };

@@ -1,17 +1,26 @@
 import { ChatMessage, DirectMessage, Presence } from '@app/protocol';
 
 /**
- * A stored message as it crosses the bus. `prev` is the id of the message stored just before it, in any
- * room: an instance whose last message was not `prev` has missed some, and fills the gap from history.
+ * What every stored message carries across the bus: its stream (`room:<room>`, `dm`, `said:<user>`), and
+ * `prev`, the id stored before it in the same stream: an instance whose last id of that stream is not
+ * `prev` has missed some, and fills the gap from that stream's history. Ids of different streams are
+ * never compared.
  */
-export interface MessageEvent extends ChatMessage {
+export interface Stamp {
+  stream: string;
   prev: string;
 }
 
-/** A DM as it crosses the bus; `origin` is the sending session, which already has its `sent` reply. */
-export interface DmEvent extends DirectMessage {
-  prev: string;
-  origin: string;
+/** A room message on its room's channel (`k: "message"`), or its follow copy on the sender's said channel (`k: "said"`). */
+export type MessageEvent = ChatMessage & Stamp;
+
+/**
+ * One inbox's copy of a DM, on its owner's channel; `user` is the inbox's owner (the sender or the
+ * recipient) and `origin`, on the sender's copy, the sending session, which already has its `sent` reply.
+ */
+export interface DmEvent extends DirectMessage, Stamp {
+  user: string;
+  origin?: string;
 }
 
 export type PresenceEvent = Presence;

@@ -11,6 +11,8 @@ import {
 
 import { redisOptionsFromUrl } from '@app/redis';
 
+import { shardedSubscriptions } from './sharded-subscriptions';
+
 /**
  * The bus's one encoding: the channel is the event's pattern and the body is the event's JSON, whether
  * `ChatBus` publishes it directly or `publish.lua` does. Nest's own packet wrapper is not used, so the
@@ -20,6 +22,13 @@ export class BusDeserializer implements ConsumerDeserializer {
   deserialize(value: unknown, options?: { channel?: string }): IncomingEvent {
     return { pattern: options?.channel ?? '', data: value };
   }
+}
+
+interface ShardedClient {
+  on(event: 'smessage', listener: (channel: string, body: string) => void): void;
+  on(event: 'ready', listener: () => void): void;
+  status: string;
+  ssubscribe(channel: string): Promise<unknown>;
 }
 
 /**
@@ -38,6 +47,28 @@ export class BusServer extends ServerRedis {
     const handler = super.getHandlerByPattern(pattern);
     if (handler) this.routes.set(pattern, handler);
     return handler;
+  }
+
+  /* Besides Nest's own channels: the sharded ones, each message routed by its body's `k`. */
+  bindEvents(
+    subClient: Parameters<ServerRedis['bindEvents']>[0],
+    pubClient: Parameters<ServerRedis['bindEvents']>[1],
+  ): void {
+    super.bindEvents(subClient, pubClient);
+    const sub = subClient as unknown as ShardedClient;
+    sub.on('smessage', (_channel: string, body: string) => {
+      const event = JSON.parse(body) as { k: string };
+      const handler = this.getHandlerByPattern(event.k);
+      if (handler) void Promise.resolve(handler(event)).catch(() => undefined);
+    });
+    const attach = (): void =>
+      void shardedSubscriptions
+        .attach(sub)
+        .catch((err: Error) =>
+          this.quiet.debug(`Bus connection: ${err.message}`),
+        );
+    sub.on('ready', attach);
+    if (sub.status === 'ready') attach();
   }
 
   registerErrorListener(client: {

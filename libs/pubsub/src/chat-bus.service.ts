@@ -1,16 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import Redis, { ReplyError } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 
 import {
-  ChatKeys,
   defineLuaCommand,
   LuaCommand,
   readLuaFile,
   REDIS,
 } from '@app/redis';
 
+import { BusChannels } from './bus-channels';
 import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
+import { PubsubKeys } from './pubsub-keys';
+import { shardedSubscriptions } from './sharded-subscriptions';
 import { BusPattern } from './pubsub.constants';
 
 export interface Draft {
@@ -21,18 +24,11 @@ export interface Draft {
 }
 
 export type Outcome =
-  | { status: 'ok'; id: string; delivered: boolean; ts: number }
-  /**
-   * The cid was used before: the first message's id, its room or recipient, its kind (unknown for a cid
-   * stored by an older version) and, for a DM, whether it was delivered.
-   */
-  | {
-      status: 'dup';
-      id: string;
-      target: string;
-      kind?: 'message' | 'dm';
-      delivered: boolean;
-    }
+  | { status: 'ok'; id: string; ts: number }
+  /** A repeat of a stored message's cid, for the same kind and target: the first message's id. */
+  | { status: 'dup'; id: string }
+  /** The cid was used before for another message: its room or recipient, and its kind. */
+  | { status: 'conflict'; target: string; kind: 'message' | 'dm' }
   /** The sender's message rate is exceeded; `cutOff` when that happened too often in the last minute. */
   | { status: 'rate'; cutOff: boolean }
   /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
@@ -40,14 +36,34 @@ export type Outcome =
   /** Redis may or may not have run the script: no answer in time, or the connection dropped with it sent. */
   | { status: 'unknown' };
 
-type ScriptReply =
-  ['ok', string, number] | ['dup', string] | ['rate', number] | ['late'];
+type ClaimReply =
+  | ['ok', number]
+  | ['dup', string, number]
+  | ['rate', number]
+  | ['late'];
+type AppendReply = ['ok', string] | ['dup', string] | ['late'];
+
+/** A stored message's last store step, as `append.lua` takes it. */
+interface Append {
+  token: string;
+  keys: string[];
+  body: string;
+  extra: string;
+  maxLength: number;
+  channel: string;
+  kind: BusPattern;
+  stream: string;
+  persist: boolean;
+  deadline: number;
+  tokenTtl: number;
+}
 
 /**
- * The one way onto the chat bus. Messages and DMs are stored and published by `publish.lua` in one
- * atomic step; presence, follow and canary events are plain publishes. Both use the bus's one encoding
- * (the channel is the pattern, the body the event's JSON; see `BusDeserializer`) on the same connection,
- * so every instance receives one instance's events in the order it sent them.
+ * The one way onto the chat bus. A room message or a DM is stored in slot-local steps (`claim.lua` in the
+ * sender's slot, then `append.lua` in each stream's slot), each publishing its own copy on its own
+ * sharded channel (`BusChannels`) in the same atomic step. Every step carries the store's token, so a
+ * re-sent step (ioredis after a failover, a retry with the same cid) is a no-op that answers the first
+ * run's id. Presence and follow events are plain SPUBLISHes of `{"k":...}` bodies.
  */
 @Injectable()
 export class ChatBus {
@@ -55,6 +71,7 @@ export class ChatBus {
     roomHistory: number;
     dmHistory: number;
     cidTtl: number;
+    tokenTtl: number;
     rate: number;
     burst: number;
     strikes: number;
@@ -62,7 +79,8 @@ export class ChatBus {
   private readonly timeoutMs: number;
   /** Redis's clock minus ours, so the deadline handed to the script is in Redis time. */
   private clockOffsetMs = 0;
-  private readonly publishScript: LuaCommand<ScriptReply>;
+  private readonly claimScript: LuaCommand<ClaimReply>;
+  private readonly appendScript: LuaCommand<AppendReply>;
   /** Connections made so far: a script issued before a reconnect may have reached Redis on either one. */
   private connections = 0;
 
@@ -74,79 +92,142 @@ export class ChatBus {
       roomHistory: config.getOrThrow<number>('HISTORY_MAX_PER_ROOM'),
       dmHistory: config.getOrThrow<number>('HISTORY_MAX_DMS_PER_USER'),
       cidTtl: config.getOrThrow<number>('CID_TTL_SECONDS'),
+      tokenTtl: config.getOrThrow<number>('STORE_TOKEN_TTL_SECONDS'),
       rate: config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
       burst: config.getOrThrow<number>('RATE_LIMIT_BURST'),
       strikes: config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
     };
     this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
-    this.publishScript = defineLuaCommand(
+    this.claimScript = defineLuaCommand(
       redis,
-      'chatPublish',
-      readLuaFile(__dirname, 'publish.lua'),
+      'chatClaim',
+      readLuaFile(__dirname, 'claim.lua'),
+    );
+    this.appendScript = defineLuaCommand(
+      redis,
+      'chatAppend',
+      readLuaFile(__dirname, 'append.lua'),
     );
     redis.on('ready', () => this.connections++);
   }
 
-  publishMessage(room: string, draft: Draft): Promise<Outcome> {
+  /**
+   * Stores a room message. Steps, in this order: (a) the sender's slot claims the cid and charges the
+   * rate (`claim.lua`); (b) the room's slot appends it to the room's stream and publishes it on the
+   * room's channel; (c) only when the sender has followers, the sender's slot appends the follow copy to
+   * the said stream and publishes it. A sequence cut short after (a) stored nothing, or only (b): a
+   * retry with the same cid finds the claim and reruns (b) and (c) with the same token, and each step
+   * that already ran answers its first id without storing again. Without a cid a cut-short store is
+   * lost (its sender got an error) or lacks only its follow copy.
+   */
+  async publishMessage(room: string, draft: Draft): Promise<Outcome> {
     const ts = Date.now();
+    const claim = await this.claim('message', room, draft);
+    if (claim.status !== 'claimed') return claim;
     const body = fields({ room, from: draft.from, text: draft.text, ts });
-    const keys = [
-      ChatKeys.roomHistory(room),
-      ChatKeys.saidHistory(draft.from),
-      ChatKeys.followers(draft.from),
-    ];
-    return this.stamp(
-      'message',
-      BusPattern.Message,
-      draft,
-      keys,
+    const stored = await this.append({
+      ...this.stepOf(claim),
+      keys: [
+        PubsubKeys.roomDone(room, claim.token),
+        PubsubKeys.roomSeq(room),
+        PubsubKeys.roomHistory(room),
+      ],
       body,
-      '',
-      this.limits.roomHistory,
-      room,
-      ts,
-    );
+      extra: '',
+      maxLength: this.limits.roomHistory,
+      channel: BusChannels.room(room),
+      kind: BusPattern.Message,
+      stream: `room:${room}`,
+      persist: true,
+    });
+    if (stored.status !== 'ok') return stored;
+    if (claim.followers > 0)
+      await this.append({
+        ...this.stepOf(claim),
+        deadline: 0,
+        keys: [
+          PubsubKeys.userDone(draft.from, `said:${claim.token}`),
+          PubsubKeys.saidSeq(draft.from),
+          PubsubKeys.said(draft.from),
+        ],
+        body,
+        extra: '',
+        maxLength: this.limits.roomHistory,
+        channel: BusChannels.said(draft.from),
+        kind: BusPattern.Said,
+        stream: `said:${draft.from}`,
+        persist: false,
+      });
+    return this.outcome(claim, stored.id, ts);
   }
 
-  publishDm(to: string, draft: Draft, origin: string): Promise<Outcome> {
+  /**
+   * Stores a DM: (a) the sender's slot claims the cid and charges the rate, then appends the sender's
+   * inbox copy (indexed by conversation) and publishes it on the sender's channel; (b) the recipient's
+   * slot appends and publishes the recipient's copy. Each copy has its inbox's own id; the reply carries
+   * the sender's. A sequence cut short is completed by a retry with the same cid, as for `publishMessage`.
+   * Whether the recipient is online (`sent.delivered`) is the caller's to tell.
+   */
+  async publishDm(to: string, draft: Draft, origin: string): Promise<Outcome> {
     const ts = Date.now();
+    const claim = await this.claim('dm', to, draft);
+    if (claim.status !== 'claimed') return claim;
     const body = fields({ from: draft.from, to, text: draft.text, ts });
-    const keys = [
-      ChatKeys.dmHistory(to),
-      ChatKeys.dmHistory(draft.from),
-      ChatKeys.online,
-      ChatKeys.dmWith(to, draft.from),
-      ChatKeys.dmWith(draft.from, to),
-      ChatKeys.dmIndexedSince,
-    ];
-    return this.stamp(
-      'dm',
-      BusPattern.Dm,
-      draft,
-      keys,
+    const copy = (owner: string, other: string, extra: string): Append => ({
+      ...this.stepOf(claim),
+      keys: [
+        PubsubKeys.userDone(owner, `dm:${claim.token}`),
+        PubsubKeys.inboxSeq(owner),
+        PubsubKeys.inbox(owner),
+        PubsubKeys.dmWith(owner, other),
+      ],
       body,
-      `,${fields({ origin })}`,
-      this.limits.dmHistory,
-      to,
-      ts,
+      extra,
+      maxLength: this.limits.dmHistory,
+      channel: BusChannels.user(owner),
+      kind: BusPattern.Dm,
+      stream: 'dm',
+      persist: false,
+    });
+    const own = await this.append(
+      copy(draft.from, to, `,${fields({ user: draft.from, origin })}`),
     );
+    if (own.status !== 'ok') return own;
+    const theirs = await this.append({
+      ...copy(to, draft.from, `,${fields({ user: to })}`),
+      deadline: 0,
+    });
+    if (theirs.status !== 'ok') return theirs;
+    return this.outcome(claim, own.id, ts);
   }
 
   async publishPresence(event: PresenceEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Presence, JSON.stringify(event));
+    await this.spublish(
+      BusChannels.room(event.room),
+      BusPattern.Presence,
+      event,
+    );
   }
 
   async publishFollow(event: FollowEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Follow, JSON.stringify(event));
+    await this.spublish(BusChannels.user(event.user), BusPattern.Follow, event);
   }
 
   async publishCanary(event: CanaryEvent): Promise<void> {
     await this.redis.publish(BusPattern.Canary, JSON.stringify(event));
   }
 
-  /** The id of the last message stored anywhere (all zeros when none), to notice a gap when the bus is quiet. */
-  async lastId(): Promise<string> {
-    return ((await this.redis.get(ChatKeys.seq)) ?? '0').padStart(16, '0');
+  /**
+   * Listens to a sharded channel (`BusChannels`) from now on; resolves once its subscription is active,
+   * so that history read after it and live events together miss nothing.
+   */
+  watch(channel: string): Promise<void> {
+    return shardedSubscriptions.subscribe(channel);
+  }
+
+  /** `listener` runs each time a channel's subscription becomes active (first subscribe, reconnect, failover). */
+  onChannelReady(listener: (channel: string) => void): void {
+    shardedSubscriptions.onChannelReady(listener);
   }
 
   /** Measures Redis's clock against ours (called now and then, by the instance heartbeat). */
@@ -160,52 +241,129 @@ export class ChatBus {
       (before + after) / 2;
   }
 
-  private async stamp(
-    kind: 'message' | 'dm',
-    channel: BusPattern,
-    draft: Draft,
-    [first, second, probe, ...dmIndexes]: string[],
-    body: string,
-    extra: string,
-    maxLength: number,
-    target: string,
-    ts: number,
-  ): Promise<Outcome> {
-    const { from, cid } = draft;
-    const keys = [
-      ChatKeys.seq,
-      ChatKeys.cid(from, cid ?? ''),
-      ChatKeys.rate(from),
-      ChatKeys.strikes(from),
-      first,
-      second,
-      probe,
-      ...dmIndexes,
-    ];
-    const deadline = Math.round(
-      Date.now() + this.clockOffsetMs + this.timeoutMs - 50,
-    );
-    const { cidTtl, rate, burst, strikes } = this.limits;
-    const args = [
-      kind,
+  private async spublish(
+    channel: string,
+    kind: BusPattern,
+    event: object,
+  ): Promise<void> {
+    await this.redis.call(
+      'SPUBLISH',
       channel,
-      body,
-      extra,
-      maxLength,
-      cid ? cidTtl : 0,
-      rate,
-      burst,
-      strikes,
-      deadline,
-      target,
-    ];
+      `{"k":"${kind}",${fields(event)}}`,
+    );
+  }
+
+  private async claim(
+    kind: 'message' | 'dm',
+    target: string,
+    { from, cid }: Draft,
+  ): Promise<Claimed | Exclude<Outcome, { status: 'ok' }>> {
+    const deadline = this.deadline();
+    const { cidTtl, rate, burst, strikes } = this.limits;
+    const token = randomBytes(9).toString('base64url');
+    const reply = await this.run(() =>
+      this.claimScript(
+        [
+          PubsubKeys.cid(from, cid ?? ''),
+          PubsubKeys.rate(from),
+          PubsubKeys.strikes(from),
+          PubsubKeys.followers(from),
+        ],
+        [
+          token,
+          cid ? cidTtl : 0,
+          rate,
+          burst,
+          strikes,
+          deadline,
+          target,
+          kind,
+        ],
+      ),
+    );
+    if ('status' in reply) return reply;
+    switch (reply[0]) {
+      case 'ok':
+        return {
+          status: 'claimed',
+          token,
+          followers: reply[1],
+          deadline,
+          ttl: cid ? cidTtl : this.limits.tokenTtl,
+        };
+      case 'dup': {
+        const [first, original, firstKind] = reply[1].split(' ');
+        if (original !== target || firstKind !== kind)
+          return {
+            status: 'conflict',
+            target: original,
+            kind: firstKind === 'dm' ? 'dm' : 'message',
+          };
+        return {
+          status: 'claimed',
+          token: first,
+          followers: reply[2],
+          deadline,
+          ttl: cidTtl,
+          repeat: true,
+        };
+      }
+      case 'rate':
+        return { status: 'rate', cutOff: reply[1] === 1 };
+      default:
+        return { status: 'late' };
+    }
+  }
+
+  private stepOf(
+    claim: Claimed,
+  ): Pick<Append, 'token' | 'deadline' | 'tokenTtl'> {
+    return {
+      token: claim.token,
+      deadline: claim.deadline,
+      tokenTtl: claim.ttl,
+    };
+  }
+
+  private async append(
+    step: Append,
+  ): Promise<
+    { status: 'ok'; id: string; repeat: boolean } | { status: 'late' | 'unknown' }
+  > {
+    const reply = await this.run(() =>
+      this.appendScript(step.keys, [
+        step.tokenTtl,
+        step.deadline,
+        step.body,
+        step.extra,
+        step.maxLength,
+        step.channel,
+        step.kind,
+        step.stream,
+        step.persist ? '1' : '0',
+      ]),
+    );
+    if ('status' in reply) return reply;
+    if (reply[0] === 'late') return { status: 'late' };
+    return { status: 'ok', id: reply[1], repeat: reply[0] === 'dup' };
+  }
+
+  private outcome(claim: Claimed, id: string, ts: number): Outcome {
+    return claim.repeat ? { status: 'dup', id } : { status: 'ok', id, ts };
+  }
+
+  private deadline(): number {
+    return Math.round(Date.now() + this.clockOffsetMs + this.timeoutMs - 50);
+  }
+
+  /* A script's reply, or 'unknown' when it may have reached Redis without an answer. */
+  private async run<T>(script: () => Promise<T>): Promise<T | { status: 'unknown' }> {
     const sent = {
       ready: this.redis.status === 'ready',
       connections: this.connections,
     };
-    let reply: ScriptReply;
     try {
-      reply = await this.publishScript(keys, args);
+      return await script();
     } catch (err) {
       // Only a script that surely never reached Redis (queued while it was away, then dropped) failed for sure.
       const reached =
@@ -215,25 +373,17 @@ export class ChatBus {
       if (reached && !(err instanceof ReplyError)) return { status: 'unknown' };
       throw err;
     }
-    switch (reply[0]) {
-      case 'ok':
-        return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
-      case 'dup': {
-        const [id, original, delivered, kind] = reply[1].split(' ');
-        return {
-          status: 'dup',
-          id,
-          target: original,
-          ...((kind === 'message' || kind === 'dm') && { kind }),
-          delivered: delivered === '1',
-        };
-      }
-      case 'rate':
-        return { status: 'rate', cutOff: reply[1] === 1 };
-      default:
-        return { status: 'late' };
-    }
   }
+}
+
+/** A claimed store: its token, how long its steps remember it, and whether a first attempt claimed it. */
+interface Claimed {
+  status: 'claimed';
+  token: string;
+  followers: number;
+  deadline: number;
+  ttl: number;
+  repeat?: boolean;
 }
 
 /** An object's JSON without its braces, to be completed by `publish.lua`. */

@@ -3,12 +3,13 @@ import Redis from 'ioredis';
 
 import { ChatMessage, DirectMessage } from '@app/protocol';
 import {
-  ChatKeys,
   defineLuaCommand,
   LuaCommand,
   readLuaFile,
   REDIS,
 } from '@app/redis';
+
+import { PubsubKeys } from './pubsub-keys';
 
 export type Stored = ChatMessage | DirectMessage;
 
@@ -17,17 +18,27 @@ export interface Page<T extends Stored> {
   more: boolean;
 }
 
-/** What a stream holds after an id, and whether it still holds everything after it. */
-export interface Since<T extends Stored> {
-  messages: T[];
-  complete: boolean;
+/**
+ * A stream as the server names it: `room:<room>`, `dm:<user>` (the user's inbox; clients call it `dm`),
+ * `said:<user>`. Each has its own ids, and its history and counter in its own slot.
+ */
+export function streamKeys(stream: string): { history: string; seq: string } {
+  const colon = stream.indexOf(':');
+  const kind = stream.slice(0, colon);
+  const name = stream.slice(colon + 1);
+  if (kind === 'room')
+    return { history: PubsubKeys.roomHistory(name), seq: PubsubKeys.roomSeq(name) };
+  if (kind === 'dm')
+    return { history: PubsubKeys.inbox(name), seq: PubsubKeys.inboxSeq(name) };
+  if (kind === 'said')
+    return { history: PubsubKeys.said(name), seq: PubsubKeys.saidSeq(name) };
+  throw new Error(`Unknown stream "${stream}"`);
 }
 
-/** Whose messages: rooms, users whose DMs, and users followed (their messages in any room). */
-export interface Scope {
-  rooms: string[];
-  users: string[];
-  followed: string[];
+/** A stream's state against a cursor: its last id (all zeros when none) and whether all after the cursor is still there. */
+export interface StreamHead {
+  head: string;
+  complete: boolean;
 }
 
 /** The DMs to a user that no session of theirs was sent: how many, and the ids to read them between. */
@@ -39,14 +50,11 @@ export interface Unread {
 
 type Entry = [id: string, fields: string[]];
 
-/** How far back `dmPage` scans a user's DMs stored before conversations were indexed (see `dmPage`). */
-const LEGACY_DM_SCAN_ENTRIES = 1000;
-
 const entryId = (messageId: string): string => `${BigInt(messageId)}-0`;
 const parse = <T extends Stored>(entries: Entry[]): T[] =>
   entries.map(([, fields]) => JSON.parse(fields[1]) as T);
 
-/** Reads the message streams that `publish.lua` writes: room history, DM conversations, resume and gap fills. */
+/** Reads the message streams that the store steps write: history pages, resume replays and gap fills, one stream at a time. */
 @Injectable()
 export class HistoryService {
   private readonly unreadScript: LuaCommand<[string, number, string]>;
@@ -71,14 +79,12 @@ export class HistoryService {
     limit: number,
     before?: string,
   ): Promise<Page<ChatMessage>> {
-    return this.page<ChatMessage>(ChatKeys.roomHistory(room), limit, before);
+    return this.page<ChatMessage>(PubsubKeys.roomHistory(room), limit, before);
   }
 
   /**
-   * The DM conversation of `user` with `other`, oldest first, read through the conversation's index of
-   * ids (`publish.lua`), so a page costs about `limit` entries whatever else the user's stream holds.
-   * DMs stored before the index existed (below `dmIndexedSince`) are found by a scan of at most
-   * LEGACY_DM_SCAN_ENTRIES entries of the user's stream, once the index has run out.
+   * The DM conversation of `user` with `other` (the user's inbox copies), oldest first, read through the
+   * conversation's index of ids, so a page costs about `limit` entries whatever else the inbox holds.
    */
   async dmPage(
     user: string,
@@ -87,146 +93,106 @@ export class HistoryService {
     before?: string,
   ): Promise<Page<DirectMessage>> {
     const end = before ? `(${entryId(before)}` : '+';
-    const [index, indexedSince] = await Promise.all([
-      this.redis.xrevrange(
-        ChatKeys.dmWith(user, other),
-        end,
-        '-',
-        'COUNT',
-        limit + 1,
-      ),
-      this.redis.get(ChatKeys.dmIndexedSince),
-    ]);
+    const index = await this.redis.xrevrange(
+      PubsubKeys.dmWith(user, other),
+      end,
+      '-',
+      'COUNT',
+      limit + 1,
+    );
     const found = await this.byIds<DirectMessage>(
-      ChatKeys.dmHistory(user),
+      PubsubKeys.inbox(user),
       index.slice(0, limit).map(([id]) => id),
     );
-    if (index.length > limit) return { messages: found, more: true };
-    const older = await this.legacyDms(
-      user,
-      other,
-      limit - found.length,
-      lowest(found[0]?.id ?? before, indexedSince ?? undefined),
-    );
-    return {
-      messages: [...older.messages, ...found],
-      more: older.more,
-    };
+    return { messages: found, more: index.length > limit };
   }
 
   /**
-   * Everything after `after` up to `upTo` in the streams, merged in id order without duplicates, read
-   * `pageSize` entries of a stream at a time as the caller consumes them: never a whole stream at once.
+   * The stream's messages after `after` up to `upTo`, in id order, read `pageSize` entries at a time as
+   * the caller consumes them: never a whole stream at once.
    */
   async *replay(
-    keys: string[],
+    stream: string,
     after: string,
     upTo: string,
     pageSize: number,
   ): AsyncGenerator<Stored> {
+    const key = streamKeys(stream).history;
     const end = entryId(upTo);
-    const cursors = keys.map((key) => ({
-      key,
-      from: `(${entryId(after)}`,
-      buffer: [] as Stored[],
-      done: false,
-    }));
-    const fill = async (cursor: (typeof cursors)[number]): Promise<void> => {
+    let from = `(${entryId(after)}`;
+    for (;;) {
       const entries = (await this.redis.xrange(
-        cursor.key,
-        cursor.from,
+        key,
+        from,
         end,
         'COUNT',
         pageSize,
       )) as Entry[];
-      cursor.buffer = parse(entries);
-      cursor.done = entries.length < pageSize;
-      if (entries.length > 0)
-        cursor.from = `(${entries[entries.length - 1][0]}`;
-    };
-    await Promise.all(cursors.map(fill));
-    let last = '';
-    for (;;) {
-      let next: (typeof cursors)[number] | undefined;
-      for (const cursor of cursors) {
-        if (cursor.buffer.length === 0) continue;
-        if (!next || cursor.buffer[0].id < next.buffer[0].id) next = cursor;
-      }
-      if (!next) return;
-      const message = next.buffer.shift() as Stored;
-      if (next.buffer.length === 0 && !next.done) await fill(next);
-      if (message.id <= last) continue;
-      last = message.id;
-      yield message;
+      yield* parse(entries);
+      if (entries.length < pageSize) return;
+      from = `(${entries[entries.length - 1][0]}`;
     }
   }
 
   /**
-   * Whether the streams still hold everything after `since`: false when one was trimmed past it, or when
-   * `since` is older than the data Redis holds (`floor`).
+   * Each stream's last id, and whether it still holds everything after the cursor: false when the
+   * cursor is above the stream's counter (Redis lost acknowledged writes, a failover), when the
+   * cursor's own entry is gone while older ones remain (lost, not trimmed), or when the stream was
+   * trimmed or deleted past it (retention).
    */
-  async complete(keys: string[], since: string, floor = '0'): Promise<boolean> {
-    if (since < floor) return false;
-    if (keys.length === 0) return true;
+  async heads(cursors: Map<string, string>): Promise<Map<string, StreamHead>> {
+    const streams = [...cursors.keys()];
     const pipeline = this.redis.pipeline();
-    keys.forEach((key) => pipeline.xinfo('STREAM', key));
+    streams.forEach((stream) => {
+      const { history, seq } = streamKeys(stream);
+      const cursor = entryId(cursors.get(stream) ?? '0');
+      pipeline
+        .get(seq)
+        .xinfo('STREAM', history)
+        .xrange(history, cursor, cursor)
+        .xrevrange(history, `(${cursor}`, '-', 'COUNT', 1);
+    });
     const replies = (await pipeline.exec()) ?? [];
-    return replies.every(
-      ([error, info]) => error || !lostAfter(info as unknown[], BigInt(since)),
-    );
-  }
-
-  /**
-   * Everything after `since` in each stream, merged in id order without duplicates; `complete` is false
-   * when a stream was trimmed past `since`, or when `since` is older than the data Redis holds (`floor`).
-   */
-  async since(
-    keys: string[],
-    since: string,
-    floor = '0',
-  ): Promise<Since<Stored>> {
-    if (keys.length === 0) return { messages: [], complete: since >= floor };
-    const pipeline = this.redis.pipeline();
-    keys.forEach((key) =>
-      pipeline.xrange(key, `(${entryId(since)}`, '+').xinfo('STREAM', key),
-    );
-    const replies = (await pipeline.exec()) ?? [];
-    const byId = new Map<string, Stored>();
-    let complete = since >= floor;
-    for (let i = 0; i < replies.length; i += 2) {
-      const [rangeError, entries] = replies[i];
-      if (rangeError) throw rangeError;
-      parse(entries as Entry[]).forEach((message) =>
-        byId.set(message.id, message),
+    const heads = new Map<string, StreamHead>();
+    streams.forEach((stream, i) => {
+      const [[seqError, seq], [, info], [, own], [, older]] = replies.slice(
+        i * 4,
+        i * 4 + 4,
       );
-      const [infoError, info] = replies[i + 1];
-      if (!infoError && lostAfter(info as unknown[], BigInt(since)))
-        complete = false;
-    }
-    return {
-      messages: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
-      complete,
-    };
+      if (seqError) throw seqError;
+      const cursor = cursors.get(stream) ?? '0';
+      const head = String(seq ?? '0').padStart(16, '0');
+      const gone =
+        BigInt(cursor) > 0n &&
+        (own as Entry[] | null)?.length === 0 &&
+        ((older as Entry[] | null)?.length ?? 0) > 0;
+      const complete =
+        cursor <= head &&
+        !gone &&
+        !(info && lostAfter(info as unknown[], BigInt(cursor)));
+      heads.set(stream, { head, complete });
+    });
+    return heads;
   }
 
-  /** `since` over the histories that concern these rooms, users (their DMs) and followed users. */
-  after(scope: Scope, since: string, floor?: string): Promise<Since<Stored>> {
-    return this.since(HistoryService.keysOf(scope), since, floor);
-  }
-
-  /** The streams that hold what these rooms, users (their DMs) and followed users concern. */
-  static keysOf(scope: Scope): string[] {
-    return [
-      ...scope.rooms.map(ChatKeys.roomHistory),
-      ...scope.users.map(ChatKeys.dmHistory),
-      ...scope.followed.map(ChatKeys.saidHistory),
-    ];
+  /** Each stream's last id (all zeros when none). */
+  async counters(streams: string[]): Promise<Map<string, string>> {
+    if (streams.length === 0) return new Map();
+    const values = await this.redis.mget(
+      streams.map((stream) => streamKeys(stream).seq),
+    );
+    return new Map(
+      streams.map((stream, i) => [
+        stream,
+        String(values[i] ?? '0').padStart(16, '0'),
+      ]),
+    );
   }
 
   /** The DMs to `user` stored after the user's DM-seen mark: none of the user's sessions was sent them. */
   async unreadDms(user: string, pageSize: number): Promise<Unread> {
     const [after, count, upTo] = await this.unreadScript(
-      [ChatKeys.dmSeen(user), ChatKeys.dmHistory(user)],
+      [PubsubKeys.dmSeen(user), PubsubKeys.inbox(user)],
       [`${JSON.stringify({ to: user }).slice(1, -1)},"text":`, pageSize],
     );
     return { count, after, upTo };
@@ -239,9 +205,8 @@ export class HistoryService {
     pageSize: number,
   ): AsyncGenerator<DirectMessage> {
     if (unread.count === 0) return;
-    const keys = [ChatKeys.dmHistory(user)];
     for await (const dm of this.replay(
-      keys,
+      `dm:${user}`,
       unread.after,
       unread.upTo,
       pageSize,
@@ -249,9 +214,9 @@ export class HistoryService {
       if ((dm as DirectMessage).to === user) yield dm as DirectMessage;
   }
 
-  /** Every DM up to `id` was sent to a session of `user` (the mark only rises). */
+  /** Every DM of the user's inbox up to `id` was sent to a session of `user` (the mark only rises). */
   async markDmsSeen(user: string, id: string): Promise<void> {
-    await this.seenScript([ChatKeys.dmSeen(user)], [BigInt(id).toString()]);
+    await this.seenScript([PubsubKeys.dmSeen(user)], [BigInt(id).toString()]);
   }
 
   /** The messages of `key` with these entry ids, oldest first (ids whose entry was trimmed are skipped). */
@@ -271,41 +236,19 @@ export class HistoryService {
     return messages.reverse();
   }
 
-  /* The conversation's DMs below `end` that predate the index, from one bounded read of the user's stream. */
-  private async legacyDms(
-    user: string,
-    other: string,
-    limit: number,
-    end: string | undefined,
-  ): Promise<Page<DirectMessage>> {
-    if (limit <= 0) return { messages: [], more: true };
-    const between = (dm: DirectMessage): boolean =>
-      (dm.from === user && dm.to === other) ||
-      (dm.from === other && dm.to === user);
-    const page = await this.page<DirectMessage>(
-      ChatKeys.dmHistory(user),
-      LEGACY_DM_SCAN_ENTRIES,
-      end,
-    );
-    const found = page.messages.filter(between);
-    if (found.length > limit)
-      return { messages: found.slice(-limit), more: true };
-    return { messages: found, more: page.more && found.length > 0 };
-  }
-
   /** True when the room has stored messages (or had, until its expiry). */
   async hasRoom(room: string): Promise<boolean> {
-    return (await this.redis.exists(ChatKeys.roomHistory(room))) === 1;
+    return (await this.redis.exists(PubsubKeys.roomHistory(room))) === 1;
   }
 
-  /** Lets the room's history expire in `seconds` (nobody is in the room). */
+  /** Lets the room's history expire in `seconds` (nobody is in the room); its counter stays, so ids keep rising. */
   async expireRoom(room: string, seconds: number): Promise<void> {
-    await this.redis.expire(ChatKeys.roomHistory(room), seconds);
+    await this.redis.expire(PubsubKeys.roomHistory(room), seconds);
   }
 
   /** Keeps the room's history (someone is in the room again). */
   async keepRoom(room: string): Promise<void> {
-    await this.redis.persist(ChatKeys.roomHistory(room));
+    await this.redis.persist(PubsubKeys.roomHistory(room));
   }
 
   private async page<T extends Stored>(
@@ -324,12 +267,6 @@ export class HistoryService {
     const messages = parse<T>(entries.slice(0, limit)).reverse();
     return { messages, more: entries.length > limit };
   }
-}
-
-/** The lower of two message ids, either of which may be missing (no bound). */
-function lowest(a?: string, b?: string): string | undefined {
-  if (a === undefined || b === undefined) return a ?? b;
-  return BigInt(a) < BigInt(b) ? a : b;
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
- * Channels of the chat bus; every instance subscribes to all of them through the Redis transport.
- * They are written as JSON objects because Nest's Redis server JSON-parses every channel name it
- * receives: a plain name would throw (and be caught) once per event on every instance.
+ * The kinds of bus events: each is the `"k"` of an event's body and the `@EventPattern` it is routed to.
+ * Canary keeps its own plain pub/sub channel (written as a JSON object because Nest's Redis server
+ * JSON-parses every channel name it receives).
  */
 export enum BusPattern {
   Canary = '{"chat":"canary"}',
-  Dm = '{"chat":"dm"}',
-  Follow = '{"chat":"follow"}',
-  Message = '{"chat":"message"}',
-  Presence = '{"chat":"presence"}',
+  Dm = 'dm',
+  Follow = 'follow',
+  Message = 'message',
+  Presence = 'presence',
+  Said = 'said',
 }

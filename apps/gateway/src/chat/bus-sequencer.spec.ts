@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 
 import { BusSequencer, Sequenced } from './bus-sequencer';
 
-const msg = (id: string, prev?: string): Sequenced => ({
+const msg = (id: string, prev?: string, stream = 'room:r'): Sequenced => ({
+  stream,
   id,
   prev,
   room: 'r',
@@ -19,13 +20,18 @@ const make = (stored: Sequenced[], complete = true) => {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const sut = new BusSequencer({
-    fill: async (after) => {
+    fill: async (stream, after, upTo) => {
       fills++;
       await gate;
-      return { messages: stored.filter((m) => m.id > after), complete };
+      return {
+        messages: stored.filter(
+          (m) => m.stream === stream && m.id > after && m.id <= upTo,
+        ),
+        complete,
+      };
     },
-    deliver: (m) => delivered.push(m.id),
-    missing: (after, upTo) => missing.push(`${after}-${upTo}`),
+    deliver: (m) => delivered.push(`${m.stream}/${m.id}`),
+    missing: (stream, reason) => missing.push(`${stream} ${reason}`),
   });
   return { sut, delivered, missing, release, fills: () => fills };
 };
@@ -38,18 +44,41 @@ describe(BusSequencer.name, () => {
     sut.accept(msg('1'));
     sut.accept(msg('2', '1'));
     sut.accept(msg('2', '1'));
-    assert.deepEqual(delivered, ['1', '2']);
+    assert.deepEqual(delivered, ['room:r/1', 'room:r/2']);
   });
 
-  it('fills a gap from history before newer events, which wait for it', async () => {
+  it('keeps each stream apart: ids of different streams are never compared', () => {
+    const { sut, delivered, fills } = make([]);
+    sut.accept(msg('5', '4', 'room:r'));
+    sut.accept(msg('2', '1', 'dm:bob'));
+    sut.accept(msg('6', '5', 'room:r'));
+    sut.accept(msg('3', '2', 'dm:bob'));
+    assert.deepEqual(delivered, [
+      'room:r/5',
+      'dm:bob/2',
+      'room:r/6',
+      'dm:bob/3',
+    ]);
+    assert.equal(fills(), 0);
+  });
+
+  it('fills a gap from the stream history before newer events, which wait for it', async () => {
     const { sut, delivered, release } = make([msg('2'), msg('3'), msg('4')]);
     sut.accept(msg('1'));
     sut.accept(msg('4', '3'));
     sut.accept(msg('5', '4'));
-    assert.deepEqual(delivered, ['1']);
+    sut.accept(msg('7', '6', 'dm:bob'));
+    assert.deepEqual(delivered, ['room:r/1', 'dm:bob/7']);
     release();
     await settle();
-    assert.deepEqual(delivered, ['1', '2', '3', '4', '5']);
+    assert.deepEqual(delivered, [
+      'room:r/1',
+      'dm:bob/7',
+      'room:r/2',
+      'room:r/3',
+      'room:r/4',
+      'room:r/5',
+    ]);
   });
 
   it('says messages may be missing when history cannot fill the gap, and goes on', async () => {
@@ -58,27 +87,33 @@ describe(BusSequencer.name, () => {
     sut.accept(msg('4', '3'));
     release();
     await settle();
-    assert.deepEqual(delivered, ['1', '3', '4']);
-    assert.deepEqual(missing, ['1-3']);
+    assert.deepEqual(delivered, ['room:r/1', 'room:r/3', 'room:r/4']);
+    assert.deepEqual(missing, ['room:r gap']);
   });
 
-  it('fills a gap on a quiet bus only when the last stored id stays ahead', async () => {
-    const { sut, delivered, release, fills } = make([msg('1'), msg('2')]);
-    sut.checkQuiet('0');
-    sut.accept(msg('1', '0'));
-    sut.checkQuiet('2');
-    assert.equal(fills(), 0, 'maybe still in flight');
-    sut.checkQuiet('2');
+  it('says messages are missing when the stream went back (acknowledged writes lost), then goes on', () => {
+    const { sut, delivered, missing, fills } = make([]);
+    sut.accept(msg('5', '4'));
+    sut.accept(msg('9', '3'));
+    sut.accept(msg('10', '9'));
+    assert.deepEqual(delivered, ['room:r/5', 'room:r/9', 'room:r/10']);
+    assert.deepEqual(missing, ['room:r rewound']);
+    assert.equal(fills(), 0);
+  });
+
+  it('fills what was stored while a channel was down once it is subscribed again', async () => {
+    const { sut, delivered, release } = make([msg('2'), msg('3')]);
+    sut.ready('room:r', '1');
+    sut.ready('room:r', '3');
     release();
     await settle();
-    assert.deepEqual(delivered, ['1', '2']);
+    assert.deepEqual(delivered, ['room:r/2', 'room:r/3']);
   });
 
-  it('accepts a restarted counter (Redis lost its data) without filling', () => {
-    const { sut, delivered, fills } = make([]);
+  it('tells the readers when a resubscribed stream is behind what they were given', () => {
+    const { sut, missing } = make([]);
     sut.accept(msg('5', '4'));
-    sut.accept(msg('6', '0000'));
-    assert.deepEqual(delivered, ['5', '6']);
-    assert.equal(fills(), 0);
+    sut.ready('room:r', '3');
+    assert.deepEqual(missing, ['room:r rewound']);
   });
 });

@@ -1,84 +1,118 @@
 import { ChatMessage, DirectMessage } from '@app/protocol';
 
-/** A stored message as the sequencer sees it: `prev` only on live bus events, `origin` only on live DMs. */
+/**
+ * A stored message as the sequencer sees it. `stream` is the server's name of its stream (`room:<room>`,
+ * `dm:<user>`, `said:<user>`); `prev` comes only on live bus events, `origin` only on a sender's live DM copy.
+ */
 export type Sequenced = (ChatMessage | DirectMessage) & {
+  stream: string;
   prev?: string;
   origin?: string;
 };
 
 export interface SequencerPorts {
-  /** Stored messages after `after` that concern this instance, in id order; `complete` false if some are gone. */
-  fill(after: string): Promise<{ messages: Sequenced[]; complete: boolean }>;
+  /** The stream's stored messages after `after` up to `upTo`, in id order; `complete` false if some are gone. */
+  fill(
+    stream: string,
+    after: string,
+    upTo: string,
+  ): Promise<{ messages: Sequenced[]; complete: boolean }>;
   deliver(message: Sequenced): void;
-  /** A gap could not be filled (completely): tell the sessions that messages may be missing. */
-  missing(after: string, upTo: string): void;
+  /** The stream lost messages: a gap history could not fill, or the stream went back (acknowledged writes lost). */
+  missing(stream: string, reason: 'gap' | 'rewound'): void;
 }
 
 const FILL_ATTEMPTS = 3;
 const FILL_RETRY_MS = 500;
 
+interface StreamState {
+  last: string;
+  filling: boolean;
+  waiting: Sequenced[];
+}
+
 /**
- * Puts this instance's stream of stored messages in order. Every bus event names the message stored
- * before it (`prev`); when that is not the last one delivered here, the bus dropped some (a pub/sub
- * reconnect, a subscriber Redis cut off), and they are read back from history before newer ones are
- * delivered. Events that arrive during the fill wait, then pass in order; repeats are dropped by id.
+ * Puts each stream this instance receives in order; streams are independent (their ids are never
+ * compared). Every bus event names the message stored before it in its stream (`prev`): above the last
+ * id delivered here, the bus dropped some (a pub/sub reconnect, a failover), and they are read back from
+ * that stream's history before newer ones are delivered; below it, the stream went back (a master died
+ * with acknowledged writes not yet replicated), and its readers are told, then delivery goes on from the
+ * new id. Events that arrive during a fill wait, then pass in order; repeats are dropped by id.
  */
 export class BusSequencer {
-  private lastId = '';
-  private filling = false;
-  private readonly waiting: Sequenced[] = [];
-  private quietSeen = '';
+  private readonly streams = new Map<string, StreamState>();
 
   constructor(private readonly ports: SequencerPorts) {}
 
   accept(event: Sequenced): void {
-    if (this.filling) {
-      this.waiting.push(event);
+    const state = this.state(event.stream);
+    if (state.filling) {
+      state.waiting.push(event);
       return;
     }
-    if (this.lastId && event.id <= this.lastId) return;
-    // A `prev` below the last id: the counter restarted (Redis lost its data); nothing to fill.
-    if (this.lastId && event.prev !== undefined && event.prev > this.lastId) {
-      this.waiting.push(event);
-      void this.fill(event.prev);
+    if (state.last && event.id <= state.last) return;
+    if (state.last && event.prev !== undefined && event.prev > state.last) {
+      state.waiting.push(event);
+      void this.fill(event.stream, state, event.prev);
       return;
     }
-    this.pass(event);
+    if (state.last && event.prev !== undefined && event.prev < state.last)
+      this.ports.missing(event.stream, 'rewound');
+    this.pass(state, event);
   }
 
   /**
-   * For a quiet bus, where no later event reveals a gap: `latest` is the last id stored anywhere. When it
-   * is ahead of this instance twice in a row (so not merely in flight), the gap is filled.
+   * The stream's channel is (again) subscribed and `head` is its last stored id: what was stored while
+   * the subscription was down is filled; a first subscription only sets where the stream starts here
+   * (what came before is history, which a session's resume reads).
    */
-  checkQuiet(latest: string): void {
-    // The first check sets where this instance starts: everything stored before it came up is history.
-    if (!this.lastId) this.lastId = latest;
-    if (this.filling || latest <= this.lastId) {
-      this.quietSeen = '';
+  ready(stream: string, head: string): void {
+    const state = this.state(stream);
+    if (state.filling) return;
+    if (!state.last || state.last === head) {
+      state.last ||= head;
       return;
     }
-    if (this.quietSeen !== latest) {
-      this.quietSeen = latest;
+    if (head > state.last) {
+      void this.fill(stream, state, head);
       return;
     }
-    this.quietSeen = '';
-    void this.fill(latest);
+    this.ports.missing(stream, 'rewound');
+    state.last = head;
   }
 
-  private pass(event: Sequenced): void {
-    this.lastId = event.id;
+  /** Forgets a stream this instance no longer receives (its last reader left). */
+  forget(stream: string): void {
+    if (!this.streams.get(stream)?.filling) this.streams.delete(stream);
+  }
+
+  private state(stream: string): StreamState {
+    let state = this.streams.get(stream);
+    if (!state) {
+      state = { last: '', filling: false, waiting: [] };
+      this.streams.set(stream, state);
+    }
+    return state;
+  }
+
+  private pass(state: StreamState, event: Sequenced): void {
+    state.last = event.id;
     this.ports.deliver(event);
   }
 
-  private async fill(upTo: string): Promise<void> {
-    this.filling = true;
-    const after = this.lastId;
+  private async fill(
+    stream: string,
+    state: StreamState,
+    upTo: string,
+  ): Promise<void> {
+    state.filling = true;
+    const after = state.last;
     let complete = false;
     for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
       try {
-        const found = await this.ports.fill(after);
+        const found = await this.ports.fill(stream, after, upTo);
         found.messages.forEach(
-          (message) => message.id > this.lastId && this.pass(message),
+          (message) => message.id > state.last && this.pass(state, message),
         );
         complete = found.complete;
         break;
@@ -87,11 +121,11 @@ export class BusSequencer {
           await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
       }
     }
-    if (!complete) this.ports.missing(after, upTo);
+    if (!complete) this.ports.missing(stream, 'gap');
     // Filled or given up on: either way the gap is behind us, so it is not filled again.
-    if (this.lastId < upTo) this.lastId = upTo;
-    this.filling = false;
-    const waiting = this.waiting.splice(0);
+    if (state.last < upTo) state.last = upTo;
+    state.filling = false;
+    const waiting = state.waiting.splice(0);
     waiting.forEach((event) => this.accept(event));
   }
 }

@@ -1,7 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 
 import { ErrorCode } from '@app/protocol';
-import { HistoryService, StampedEvent } from '@app/pubsub';
+import {
+  BusChannels,
+  ChatBus,
+  DmEvent,
+  FollowEvent,
+  HistoryService,
+  MessageEvent,
+  Stored,
+} from '@app/pubsub';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -9,45 +18,129 @@ import { BusSequencer, Sequenced } from './bus-sequencer';
 import { errorFrame } from './frames';
 import { SessionRegistry } from './session-registry.service';
 
-/** Hands stored messages from the bus to local sessions, in order and gap-free (see `BusSequencer`). */
+/** Hands stored messages from the bus to local sessions, each stream in order and gap-free (see `BusSequencer`). */
 @Injectable()
 export class ChatDelivery {
   private readonly logger = new Logger(ChatDelivery.name);
   private readonly sequencer: BusSequencer;
+  private readonly pageSize: number;
+  /** At most this many entries are read back to fill one gap: more than a stream keeps cannot be there. */
+  private readonly fillMax: number;
 
   constructor(
+    private readonly bus: ChatBus,
+    config: ConfigService,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
     private readonly registry: SessionRegistry,
   ) {
+    this.pageSize = config.getOrThrow<number>('REPLAY_PAGE_SIZE');
+    this.fillMax = Math.max(
+      config.getOrThrow<number>('HISTORY_MAX_PER_ROOM'),
+      config.getOrThrow<number>('HISTORY_MAX_DMS_PER_USER'),
+    );
     this.sequencer = new BusSequencer({
-      fill: (after) => this.history.after(this.registry.audience(), after),
+      fill: (stream, after, upTo) => this.fill(stream, after, upTo),
       deliver: (message) => this.deliver(message),
-      missing: (after, upTo) => this.missing(after, upTo),
+      missing: (stream, reason) => this.missing(stream, reason),
     });
+    bus.onChannelReady((channel) => void this.channelReady(channel));
   }
 
-  stamped(event: StampedEvent): void {
+  /** A room message (`room:<room>`) or a follow copy (`said:<user>`) from the bus. */
+  message(event: MessageEvent): void {
     this.sequencer.accept(event);
   }
 
-  /** Called with the last id stored anywhere, now and then, to notice a gap while the bus is quiet. */
-  checkQuiet(latest: string): void {
-    this.sequencer.checkQuiet(latest);
+  /** One inbox's copy of a DM from the bus: its stream is its owner's (`dm:<user>`). */
+  dm({ user, ...event }: DmEvent): void {
+    this.sequencer.accept({ ...event, stream: `dm:${user}` });
   }
 
-  private deliver({ prev: _prev, origin, ...message }: Sequenced): void {
-    if ('room' in message)
-      this.metrics.delivered('message', this.registry.deliverMessage(message));
-    else this.metrics.delivered('dm', this.registry.deliverDm(message, origin));
+  /** A local user follows someone (or stopped): the follow copies' channel is listened to before they are indexed. */
+  async follow({ user, target, following }: FollowEvent): Promise<void> {
+    if (following && this.registry.hasUser(user))
+      await this.bus.watch(BusChannels.said(target));
+    this.registry.follow(user, target, following);
   }
 
-  private missing(after: string, upTo: string): void {
+  /**
+   * A channel's subscription became active (first subscribe, or again after a reconnect / failover):
+   * its stream's last stored id tells whether a gap must be filled.
+   */
+  async channelReady(channel: string): Promise<void> {
+    const stream = streamOfChannel(channel);
+    if (!stream) return;
+    try {
+      const heads = await this.history.counters([stream]);
+      this.sequencer.ready(stream, heads.get(stream) ?? '0'.repeat(16));
+    } catch (err) {
+      this.logger.warn(
+        `Could not read where ${stream} stands after its channel was subscribed: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  private async fill(
+    stream: string,
+    after: string,
+    upTo: string,
+  ): Promise<{ messages: Sequenced[]; complete: boolean }> {
+    const messages: Sequenced[] = [];
+    const replay = this.history.replay(stream, after, upTo, this.pageSize);
+    for await (const message of replay) {
+      messages.push({ ...(message as Stored), stream });
+      if (messages.length >= this.fillMax) break;
+    }
+    const heads = await this.history.heads(new Map([[stream, after]]));
+    const complete =
+      (heads.get(stream)?.complete ?? false) &&
+      messages[messages.length - 1]?.id === upTo;
+    return { messages, complete };
+  }
+
+  private deliver({ prev: _prev, origin, stream, ...message }: Sequenced): void {
+    if (stream.startsWith('dm:'))
+      this.metrics.delivered(
+        'dm',
+        this.registry.deliverDm(message as Stored & { to: string }, stream.slice(3), origin),
+      );
+    else if (stream.startsWith('said:'))
+      this.metrics.delivered(
+        'message',
+        this.registry.deliverSaid(message as Stored & { room: string }),
+      );
+    else
+      this.metrics.delivered(
+        'message',
+        this.registry.deliverMessage(message as Stored & { room: string }),
+      );
+  }
+
+  private missing(stream: string, reason: 'gap' | 'rewound'): void {
     this.logger.warn(
-      `Messages after ${after} up to ${upTo} could not be read back from history after a bus gap`,
+      reason === 'gap'
+        ? `Messages of ${stream} could not be read back from history after a bus gap`
+        : `${stream} went back: the chat store lost messages it had acknowledged (a failover)`,
     );
     const text =
-      'Some messages may be missing: the server lost contact with the chat bus and could not recover them all';
-    this.registry.broadcast(errorFrame(ErrorCode.MessagesMissing, text));
+      reason === 'gap'
+        ? `Some messages of ${clientStream(stream)} may be missing: the server lost contact with the chat bus and could not recover them all`
+        : `Some messages of ${clientStream(stream)} were lost by the chat store (a failover): they will not be replayed`;
+    this.registry.toReaders(stream, errorFrame(ErrorCode.MessagesMissing, text));
   }
+}
+
+/** The stream a bus channel carries (`BusChannels`), or undefined for other channels. */
+export function streamOfChannel(channel: string): string | undefined {
+  const found = /^bus:\{(r|u):(.+)\}(:said)?$/.exec(channel);
+  if (!found) return undefined;
+  const [, tag, name, said] = found;
+  if (tag === 'r') return said ? undefined : `room:${name}`;
+  return said ? `said:${name}` : `dm:${name}`;
+}
+
+/** The stream's name as clients know it: `dm` for the user's own inbox. */
+function clientStream(stream: string): string {
+  return stream.startsWith('dm:') ? 'dm' : stream;
 }

@@ -16,7 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
 
-/** Receives every instance's chat events from the Redis transport and hands them to local delivery. */
+/** Receives the chat events of the channels this instance listens to from the Redis transport and hands them to local delivery. */
 @Controller()
 export class ChatEventsController {
   constructor(
@@ -29,13 +29,19 @@ export class ChatEventsController {
   @EventPattern(BusPattern.Message)
   onMessage(@Payload() event: MessageEvent): void {
     this.metrics.busLag(BusPattern.Message, Date.now() - event.ts);
-    this.delivery.stamped(event);
+    this.delivery.message(event);
+  }
+
+  @EventPattern(BusPattern.Said)
+  onSaid(@Payload() event: MessageEvent): void {
+    this.metrics.busLag(BusPattern.Said, Date.now() - event.ts);
+    this.delivery.message(event);
   }
 
   @EventPattern(BusPattern.Dm)
   onDm(@Payload() event: DmEvent): void {
     this.metrics.busLag(BusPattern.Dm, Date.now() - event.ts);
-    this.delivery.stamped(event);
+    this.delivery.dm(event);
   }
 
   @EventPattern(BusPattern.Presence)
@@ -44,8 +50,8 @@ export class ChatEventsController {
   }
 
   @EventPattern(BusPattern.Follow)
-  onFollow(@Payload() event: FollowEvent): void {
-    this.registry.follow(event.user, event.target, event.following);
+  onFollow(@Payload() event: FollowEvent): Promise<void> {
+    return this.delivery.follow(event);
   }
 
   @EventPattern(BusPattern.Canary)

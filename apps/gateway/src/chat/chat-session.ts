@@ -24,16 +24,18 @@ export interface SessionLink {
   close(code: number, reason: string): void;
 }
 
-/** A stored message going out as a replay: its frame, its id, and whether it is a DM. */
+/** A stored message going out as a replay: its frame, its stream and id, and whether it is a DM. */
 export interface Replayed {
   frame: OutFrame;
+  stream: string;
   id: string;
   dm?: boolean;
 }
 
-/** A live frame held back while the session may still resume or is replaying: its message id and room, if any. */
+/** A live frame held back while the session may still resume or is replaying: its stream, message id and room, if any. */
 interface Held {
   frame: OutFrame;
+  stream?: string;
   id?: string;
   room?: string;
   dm?: boolean;
@@ -50,7 +52,8 @@ const UNLIMITED = {
  * One connected client of this instance. Frames are handled one after another through `queue`; once the
  * session is closed, frames still waiting there are dropped (never run), so its exit never waits behind them.
  *
- * Delivery keeps one rule: a session gets message ids in rising order, each once. Until the client's
+ * Delivery keeps one rule: a session gets each stream's ids (`room:<room>`, `dm:<user>`, `said:<user>`)
+ * in rising order, each once; streams are independent, their ids never compared. Until the client's
  * first frame has been handled, live frames are held, because a first `resume` replays older messages
  * that must come before them (`release`). The DMs that arrived while the user was away are held too:
  * without a resume they come first, outside the id order; a resume replays them in order instead.
@@ -63,7 +66,8 @@ const UNLIMITED = {
 export class ChatSession {
   room = LOBBY;
   queue: Promise<void> = Promise.resolve();
-  private lastId = '';
+  /** The last id sent of each stream. */
+  private readonly lastIds = new Map<string, string>();
   private closed = false;
   private held: Held[] | undefined = [];
   private heldBytes = 0;
@@ -110,22 +114,30 @@ export class ChatSession {
     this.link.close(code, reason);
   }
 
-  /** A bus frame; `id` is its message id (none for presence), `room` the room of an ordinary message. */
-  deliver(frame: OutFrame, id?: string, room?: string, dm = false): void {
+  /**
+   * A bus frame; `stream` and `id` name its stored message (none for presence), `room` is the room of
+   * an ordinary message.
+   */
+  deliver(
+    frame: OutFrame,
+    stream?: string,
+    id?: string,
+    room?: string,
+    dm = false,
+  ): void {
     if (this.held) {
-      this.hold({ frame, id, room, dm });
+      this.hold({ frame, stream, id, room, dm });
       return;
     }
-    if (id !== undefined) {
-      if (id <= this.lastId || this.shown.delete(id)) return;
-      this.lastId = id;
+    if (stream !== undefined && id !== undefined) {
+      if (!this.advance(stream, id) || (dm && this.shown.delete(id))) return;
     }
     this.link.send(frame, dm && id ? this.written(id) : undefined);
   }
 
   /** A DM from the bus (see `deliver`). */
-  deliverDm(frame: OutFrame, id: string): void {
-    this.deliver(frame, id, undefined, true);
+  deliverDm(frame: OutFrame, stream: string, id: string): void {
+    this.deliver(frame, stream, id, undefined, true);
   }
 
   /** The DMs stored while the user was away (oldest first), read when the session is released without a resume. */
@@ -135,7 +147,7 @@ export class ChatSession {
 
   /**
    * Stops holding, once. Without `replay`, the unread DMs go out first, then the held frames. With
-   * `replay` (a resume's stored messages, in id order, unread DMs included), held frames that the replay
+   * `replay` (a resume's stored messages, each stream in id order, unread DMs included), held frames that the replay
    * covers, or that belong to a room the session has left, are dropped; the rest follow the replay.
    * Returns how many replayed frames went out; a failure of the replay is thrown after the held frames.
    */
@@ -195,17 +207,16 @@ export class ChatSession {
     const held = this.held ?? [];
     this.held = undefined;
     this.heldBytes = 0;
-    for (const { frame, id, room, dm } of held) {
+    for (const { frame, stream, id, room, dm } of held) {
       if (resumed && room !== undefined && room !== this.room) continue;
-      this.deliver(frame, id, undefined, dm);
+      this.deliver(frame, stream, id, undefined, dm);
     }
   }
 
   /* In order (a resume): as `deliver` would. Unread DMs: outside the order, remembered in `shown`. */
   private async replayOne(item: Replayed, inOrder: boolean): Promise<boolean> {
     if (inOrder) {
-      if (item.id <= this.lastId) return true;
-      this.lastId = item.id;
+      if (!this.advance(item.stream, item.id)) return true;
     } else this.shown.add(item.id);
     const onWritten = item.dm ? this.written(item.id) : undefined;
     return this.link.sendPaced(item.frame, onWritten, this.replayStop.signal);
@@ -223,6 +234,14 @@ export class ChatSession {
       CLOSE_TRY_AGAIN_LATER,
       'Too far behind reading: reconnect and resume',
     );
+  }
+
+  /* False for an id of the stream already sent (or older): each stream goes out in rising order, once. */
+  private advance(stream: string, id: string): boolean {
+    const last = this.lastIds.get(stream);
+    if (last !== undefined && id <= last) return false;
+    this.lastIds.set(stream, id);
+    return true;
   }
 
   private written(id: string): () => void {

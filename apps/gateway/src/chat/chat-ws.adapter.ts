@@ -6,7 +6,12 @@ import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims, UpgradeAuth } from '@app/auth';
-import { ClientEvent, CLOSE_POLICY, ErrorCode } from '@app/protocol';
+import {
+  ClientEvent,
+  CLOSE_POLICY,
+  ErrorCode,
+  PROTOCOL,
+} from '@app/protocol';
 
 import { isOriginAllowed } from '../http/origin';
 
@@ -94,6 +99,8 @@ export class ChatWsAdapter extends WsAdapter {
     const server = super.create(port, {
       ...options,
       maxPayload: this.options.maxFrameBytes,
+      handleProtocols: (offered: Set<string>) =>
+        offered.has(PROTOCOL) ? PROTOCOL : false,
       verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) =>
         this.verify(info.req, done),
     }) as WsServer;
@@ -287,6 +294,12 @@ export class ChatWsAdapter extends WsAdapter {
     ) {
       return done(false, 403, 'Origin not allowed: add it to ALLOWED_ORIGINS');
     }
+    if (!offersProtocol(req.headers['sec-websocket-protocol']))
+      return done(
+        false,
+        426,
+        `This server speaks chat protocol v2 (WebSocket subprotocol ${PROTOCOL}) and your client does not: update the client`,
+      );
     if (
       this.pendingUpgrades >= this.options.maxPendingUpgrades ||
       !this.upgrades.take()
@@ -348,4 +361,9 @@ export class ChatWsAdapter extends WsAdapter {
     if (req.socket.destroyed) return release();
     req.socket.once('close', release);
   }
+}
+
+/* Whether the upgrade offers our protocol version among its comma-separated subprotocols. */
+function offersProtocol(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((name) => name.trim() === PROTOCOL);
 }

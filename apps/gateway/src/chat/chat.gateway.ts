@@ -256,7 +256,7 @@ export class ChatGateway
     @body(FrameSchemas.resume) data: ResumeData,
   ): Promise<WsResponse<Resumed>> {
     return this.chat
-      .resume(session, data.since, data.room)
+      .resume(session, data.cursors, data.room)
       .then(reply(ServerEvent.Resumed, data.ref));
   }
 

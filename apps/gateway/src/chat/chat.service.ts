@@ -4,7 +4,9 @@ import { ConfigService } from '@nestjs/config';
 import { UsersService } from '@app/auth';
 import {
   CLOSE_POLICY,
+  Cursors,
   DirectMessage,
+  DM_STREAM,
   ErrorCode,
   HistoryPage,
   Joined,
@@ -17,6 +19,7 @@ import {
   WhoList,
 } from '@app/protocol';
 import {
+  BusChannels,
   ChatBus,
   Draft,
   HistoryService,
@@ -26,7 +29,7 @@ import {
   Stored,
   SubscriptionsService,
 } from '@app/pubsub';
-import { isRedisOutOfMemory, RedisEpoch, STORE_FULL_MESSAGE } from '@app/redis';
+import { isRedisOutOfMemory, STORE_FULL_MESSAGE } from '@app/redis';
 import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
@@ -63,7 +66,6 @@ export class ChatService {
   constructor(
     private readonly bus: ChatBus,
     config: ConfigService,
-    private readonly epoch: RedisEpoch,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
     private readonly reads: ReadLeases,
@@ -92,21 +94,32 @@ export class ChatService {
   }
 
   /**
-   * Enters the lobby, sends `welcome`, and holds the DMs that no session of the user was sent, to be read
-   * page by page when the session is released without a resume (see `ChatSession`).
+   * Enters the lobby, sends `welcome` (with where each stream the session reads stands: the client's
+   * first cursors), and holds the DMs that no session of the user was sent, to be read page by page when
+   * the session is released without a resume (see `ChatSession`). The session's channels are listened
+   * to before anything is read, so what is stored later comes live.
    */
   async open(session: ChatSession): Promise<void> {
-    const move = await this.rooms.open(session, LOBBY);
-    const known = this.registry.hasUser(session.username);
-    this.registry.add(session);
-    if (!known)
-      this.registry.setFollowing(
-        session.username,
-        await this.subscriptions.following(session.username),
-      );
-    await this.announce(session.username, move, '', LOBBY);
     const user = session.username;
-    const unread = await this.history.unreadDms(user, this.pageSize);
+    const following = await this.subscriptions.following(user);
+    await Promise.all([
+      this.bus.watch(BusChannels.user(user)),
+      this.bus.watch(BusChannels.room(LOBBY)),
+      ...following.map((target) => this.bus.watch(BusChannels.said(target))),
+    ]);
+    const move = await this.rooms.open(session, LOBBY);
+    const known = this.registry.hasUser(user);
+    this.registry.add(session);
+    if (!known) this.registry.setFollowing(user, following);
+    await this.announce(user, move, '', LOBBY);
+    const [unread, heads] = await Promise.all([
+      this.history.unreadDms(user, this.pageSize),
+      this.history.counters([
+        `room:${LOBBY}`,
+        `dm:${user}`,
+        ...following.map((target) => `said:${target}`),
+      ]),
+    ]);
     session.send(
       serverFrame(ServerEvent.Welcome, {
         username: user,
@@ -114,6 +127,7 @@ export class ChatService {
         room: LOBBY,
         unreadDms: unread.count,
         instances: this.rooms.instanceUrls(),
+        cursors: toClientCursors(heads, user),
       }),
     );
     if (unread.count === 0) return;
@@ -196,16 +210,19 @@ export class ChatService {
         'You cannot send a DM to yourself',
       );
     const draft: Draft = { from: session.username, text, cid };
-    const outcome = await this.publish(
-      session,
-      () => this.bus.publishDm(target, draft, session.id),
-      { kind: 'dm', target, cid },
-    );
+    const [outcome, online] = await Promise.all([
+      this.publish(session, () => this.bus.publishDm(target, draft, session.id), {
+        kind: 'dm',
+        target,
+        cid,
+      }),
+      this.rooms.isOnline(target).catch(() => false),
+    ]);
     if (outcome.status === 'ok') this.metrics.published('dm');
     return {
       id: outcome.id,
       to: target,
-      delivered: outcome.delivered,
+      delivered: online,
       ...(cid && { cid }),
     };
   }
@@ -213,13 +230,24 @@ export class ChatService {
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const from = session.room;
     if (room !== from) await this.admitToRoom(session.username, room);
+    await this.bus.watch(BusChannels.room(room));
     const move = await this.rooms.move(session, from, room);
     this.registry.moveTo(session, room);
     if (move.userJoined && move.users === 1 && room !== LOBBY)
       await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
     if (move.emptied) await this.roomEmptied(from);
-    return { room, users: move.users, members: await this.rooms.who(room) };
+    const stream = `room:${room}`;
+    const [members, heads] = await Promise.all([
+      this.rooms.who(room),
+      this.history.counters([stream]),
+    ]);
+    return {
+      room,
+      users: move.users,
+      members,
+      cursor: heads.get(stream) ?? ZERO_ID,
+    };
   }
 
   /**
@@ -277,12 +305,15 @@ export class ChatService {
         ErrorCode.FollowLimit,
         `You follow ${cap} users already (MAX_FOLLOWS_PER_USER=${cap}): unsubscribe from one first`,
       );
+    await this.bus.watch(BusChannels.said(target));
     await this.bus.publishFollow({
       user: session.username,
       target,
       following: true,
     });
-    return { user: target };
+    const stream = `said:${target}`;
+    const heads = await this.history.counters([stream]);
+    return { user: target, cursor: heads.get(stream) ?? ZERO_ID };
   }
 
   async unsubscribe(
@@ -319,12 +350,15 @@ export class ChatService {
   }
 
   /**
-   * Moves the session to `room`, then replays every stored frame it would have received after `since`,
-   * before the live frames held since it connected (see `ChatSession.release`).
+   * Moves the session to `room`, then replays every stream it reads (`room:<room>`, `dm`, `said:<user>`
+   * for each user followed) after the client's cursor for it, one stream after another, each in id
+   * order, before the live frames held since it connected (see `ChatSession.release`). A stream without
+   * a cursor is not replayed, except `dm`, which then replays the DMs no session of the user was sent.
+   * Each replay reaches up to the stream's last id when the resume started; newer ones come live.
    */
   async resume(
     session: ChatSession,
-    since: string,
+    cursors: Cursors,
     room = session.room,
   ): Promise<Reply<Resumed>> {
     if (!session.holding)
@@ -335,36 +369,80 @@ export class ChatService {
     const user = session.username;
     try {
       if (room !== session.room) await this.join(session, room);
-      const keys = HistoryService.keysOf({
-        rooms: [session.room],
-        users: [user],
-        followed: await this.subscriptions.following(user),
-      });
-      const [upTo, complete] = await Promise.all([
-        this.bus.lastId(),
-        this.history.complete(keys, since, this.epoch.current?.floor),
-      ]);
-      const replay = this.history.replay(keys, since, upTo, this.pageSize);
+      const after = await this.cursorsToReplay(session, cursors);
+      const heads = await this.history.heads(after);
+      const missing = [...heads]
+        .filter(([, head]) => !head.complete)
+        .map(([stream]) => toClientStream(stream, user));
       const count = await session
-        .release(this.frames(session, this.reads.leased(user, replay)))
+        .release(
+          this.frames(
+            session,
+            this.reads.leased(user, this.replayAll(after, heads)),
+          ),
+        )
         .catch(this.busy);
-      return { since, count, complete };
+      return { count, complete: missing.length === 0, missing };
     } finally {
       await session.release();
+    }
+  }
+
+  /* The streams the session reads that have a cursor, by the server's names (`dm:<user>`); `dm` defaults to the DM-seen mark. */
+  private async cursorsToReplay(
+    session: ChatSession,
+    cursors: Cursors,
+  ): Promise<Map<string, string>> {
+    const user = session.username;
+    const after = new Map<string, string>();
+    const room = `room:${session.room}`;
+    if (cursors[room] !== undefined) after.set(room, cursors[room]);
+    for (const target of await this.subscriptions.following(user)) {
+      const said = `said:${target}`;
+      if (cursors[said] !== undefined) after.set(said, cursors[said]);
+    }
+    const dm =
+      cursors[DM_STREAM] ??
+      (await this.history.unreadDms(user, this.pageSize)).after.padStart(
+        16,
+        '0',
+      );
+    after.set(`dm:${user}`, dm);
+    return after;
+  }
+
+  private async *replayAll(
+    after: Map<string, string>,
+    heads: Map<string, { head: string }>,
+  ): AsyncGenerator<Stored & { stream: string }> {
+    for (const [stream, cursor] of after) {
+      const upTo = heads.get(stream)?.head ?? ZERO_ID;
+      if (upTo <= cursor) continue;
+      for await (const message of this.history.replay(
+        stream,
+        cursor,
+        upTo,
+        this.pageSize,
+      ))
+        yield { ...message, stream };
     }
   }
 
   /** Stored messages as the frames the session would have received live. */
   private async *frames(
     session: ChatSession,
-    messages: AsyncIterable<Stored>,
+    messages: AsyncIterable<Stored & { stream?: string }>,
   ): AsyncGenerator<Replayed> {
-    for await (const message of messages)
-      yield {
-        id: message.id,
-        frame: this.replayFrame(session, message),
-        dm: !('room' in message),
-      };
+    for await (const { stream, ...message } of messages) {
+      const frame = this.replayFrame(session, message, stream);
+      if (frame)
+        yield {
+          id: message.id,
+          stream: stream ?? `dm:${session.username}`,
+          frame,
+          dm: !('room' in message),
+        };
+    }
   }
 
   /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
@@ -381,17 +459,20 @@ export class ChatService {
     );
   };
 
+  /* A follow copy of a message said in the session's room is not shown: the room's stream has it. */
   private replayFrame(
     session: ChatSession,
     message: DirectMessage | { room: string; id: string },
-  ): string {
+    stream?: string,
+  ): string | undefined {
     if (!('room' in message)) return serverFrame(ServerEvent.Dm, message);
-    return serverFrame(
-      ServerEvent.Message,
-      message.room === session.room
-        ? message
-        : { ...message, via: 'subscription' },
-    );
+    if (!stream?.startsWith('said:'))
+      return serverFrame(ServerEvent.Message, message);
+    if (message.room === session.room) return undefined;
+    return serverFrame(ServerEvent.Message, {
+      ...message,
+      via: 'subscription',
+    });
   }
 
   /*
@@ -402,7 +483,7 @@ export class ChatService {
     session: ChatSession,
     attempt: () => Promise<Outcome>,
     message: { kind: 'message' | 'dm'; target: string; cid?: string },
-  ): Promise<Outcome & { status: 'ok' | 'dup' }> {
+  ): Promise<Extract<Outcome, { status: 'ok' | 'dup' }>> {
     let outcome: Outcome;
     try {
       outcome = await attempt();
@@ -441,11 +522,7 @@ export class ChatService {
         'The chat store answered too late, so the message was not stored: send it again',
       );
     }
-    if (
-      outcome.status === 'dup' &&
-      (outcome.target !== message.target ||
-        (outcome.kind ?? message.kind) !== message.kind)
-    ) {
+    if (outcome.status === 'conflict') {
       const first =
         outcome.kind === 'dm'
           ? `a DM to ${outcome.target}`
@@ -478,4 +555,17 @@ export class ChatService {
     if (to && from !== to && move.userJoined)
       await this.bus.publishPresence({ room: to, user, action: 'join' });
   }
+}
+
+const ZERO_ID = '0'.repeat(16);
+
+/** The stream's name as the client knows it: `dm` for the user's own inbox (`dm:<user>`). */
+function toClientStream(stream: string, user: string): string {
+  return stream === `dm:${user}` ? DM_STREAM : stream;
+}
+
+function toClientCursors(heads: Map<string, string>, user: string): Cursors {
+  const cursors: Cursors = {};
+  heads.forEach((id, stream) => (cursors[toClientStream(stream, user)] = id));
+  return cursors;
 }

@@ -32,10 +32,20 @@ describe('FrameSchemas', () => {
       cid: 'c1',
     });
     assert.deepEqual(FrameSchemas.history({}), { limit: 50 });
-    assert.deepEqual(FrameSchemas.resume({ since: '42', room: 'Room1' }), {
-      since: '0000000000000042',
-      room: 'room1',
-    });
+    assert.deepEqual(
+      FrameSchemas.resume({
+        cursors: { 'room:Room1': '42', dm: '7', 'said:Bob': '9' },
+        room: 'Room1',
+      }),
+      {
+        cursors: {
+          'room:room1': '0000000000000042',
+          dm: '0000000000000007',
+          'said:Bob': '0000000000000009',
+        },
+        room: 'room1',
+      },
+    );
   });
 
   it('says TOO_LARGE for text over 2000 characters, BAD_REQUEST for every other mistake', () => {
@@ -94,9 +104,19 @@ describe('FrameSchemas', () => {
       /limit must be a whole number from 1 to 200/,
     );
     rejects(
-      () => FrameSchemas.resume({}),
+      () => FrameSchemas.resume({ since: '42' }),
       ErrorCode.BadRequest,
-      /since must be a message id/,
+      /cursors must be an object of stream: message id/,
+    );
+    rejects(
+      () => FrameSchemas.resume({ cursors: { lobby: '1' } }),
+      ErrorCode.BadRequest,
+      /unknown stream "lobby": use "room:<room>", "dm" or "said:<user>"/,
+    );
+    rejects(
+      () => FrameSchemas.resume({ cursors: { dm: 'x' } }),
+      ErrorCode.BadRequest,
+      /cursors\["dm"\] must be a message id/,
     );
   });
 });

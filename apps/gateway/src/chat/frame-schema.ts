@@ -1,8 +1,11 @@
 import {
   ErrorCode,
   HISTORY_DEFAULT_LIMIT,
+  Cursors,
+  DM_STREAM,
   HISTORY_MAX_LIMIT,
   MAX_CID_LENGTH,
+  MAX_CURSORS,
   MAX_REF_LENGTH,
   MAX_TEXT_LENGTH,
   NAME_PATTERN,
@@ -107,6 +110,34 @@ const messageId =
     return value.padStart(16, '0');
   };
 
+/** `{stream: id}`: `room:<room>` (the room lowercased, as rooms are), `dm`, `said:<user>`. */
+const cursors: Field<Cursors> = (value) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new FieldError(
+      'cursors must be an object of stream: message id, e.g. {"room:global": "0001764576000000", "dm": "..."}',
+    );
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_CURSORS)
+    throw new FieldError(`cursors may name at most ${MAX_CURSORS} streams`);
+  const out: Cursors = {};
+  for (const [stream, id] of entries) {
+    const colon = stream.indexOf(':');
+    const kind = colon < 0 ? stream : stream.slice(0, colon);
+    const rest = stream.slice(colon + 1);
+    let key: string;
+    if (stream === DM_STREAM) key = stream;
+    else if (kind === 'room' && NAME_PATTERN.test(rest))
+      key = `room:${rest.toLowerCase()}`;
+    else if (kind === 'said' && NAME_PATTERN.test(rest)) key = stream;
+    else
+      throw new FieldError(
+        `cursors names an unknown stream ${JSON.stringify(stream)}: use "room:<room>", "dm" or "said:<user>"`,
+      );
+    out[key] = messageId(`cursors[${JSON.stringify(stream)}]`)(id);
+  }
+  return out;
+};
+
 const limit: Field<number> = (value) => {
   if (value === undefined) return HISTORY_DEFAULT_LIMIT;
   if (
@@ -174,7 +205,7 @@ export interface HistoryData extends RefData {
   limit: number;
 }
 export interface ResumeData extends RefData {
-  since: string;
+  cursors: Cursors;
   room?: string;
 }
 
@@ -191,7 +222,7 @@ export const FrameSchemas = {
   ref: schema<RefData>({ ref }),
   resume: schema<ResumeData>({
     ref,
-    since: messageId('since'),
+    cursors,
     room: optional(room),
   }),
   send: schema<SendData>({ ref, text, cid }),

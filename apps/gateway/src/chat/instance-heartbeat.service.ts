@@ -15,7 +15,6 @@ import { RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
-import { ChatDelivery } from './chat-delivery.service';
 import { ChatService } from './chat.service';
 import { SessionRegistry } from './session-registry.service';
 
@@ -40,7 +39,6 @@ export class InstanceHeartbeat
     private readonly bus: ChatBus,
     private readonly chat: ChatService,
     private readonly config: ConfigService,
-    private readonly delivery: ChatDelivery,
     private readonly epoch: RedisEpoch,
     private readonly jwtSecret: JwtSecret,
     private readonly metrics: MetricsService,
@@ -106,7 +104,6 @@ export class InstanceHeartbeat
         if (emptied) await this.chat.roomEmptied(room);
       }
       await this.bus.syncClock();
-      this.delivery.checkQuiet(await this.bus.lastId());
     } catch (err) {
       this.resyncNeeded = true;
       this.metrics.redisError();

@@ -48,13 +48,9 @@ export class SessionRegistry {
     return this.byUser.has(user);
   }
 
-  /** Local rooms and users, and the users they follow: whose history a gap fill must read. */
-  audience(): { rooms: string[]; users: string[]; followed: string[] } {
-    return {
-      rooms: [...this.byRoom.keys()],
-      users: [...this.byUser.keys()],
-      followed: [...this.followersOf.keys()],
-    };
+  /** The users that local users follow (whose said streams this instance reads). */
+  followed(): string[] {
+    return [...this.followersOf.keys()];
   }
 
   /** Whom `user` follows, as far as this instance's delivery is concerned (local users only). */
@@ -76,40 +72,66 @@ export class SessionRegistry {
     }
   }
 
-  /** Room members get the message; local followers of its sender elsewhere get one copy marked `via`. Returns the recipients. */
+  /** Room members get a message of the room's stream. Returns the recipients. */
   deliverMessage(message: ChatMessage): number {
     const members = this.byRoom.get(message.room);
-    let count = members?.size ?? 0;
-    if (members) {
-      const ordinary = eventFrame(ServerEvent.Message, message);
-      members.forEach((session) =>
-        session.deliver(ordinary, message.id, message.room),
-      );
-    }
-    let viaFrame: Buffer | undefined;
+    if (!members) return 0;
+    const frame = eventFrame(ServerEvent.Message, message);
+    const stream = `room:${message.room}`;
+    members.forEach((session) =>
+      session.deliver(frame, stream, message.id, message.room),
+    );
+    return members.size;
+  }
+
+  /**
+   * A follow copy (the sender's said stream): local followers of its sender get it marked `via`, except
+   * sessions in its room, which have the ordinary copy. Returns the recipients.
+   */
+  deliverSaid(message: ChatMessage): number {
+    let count = 0;
+    let frame: Buffer | undefined;
+    const stream = `said:${message.from}`;
     for (const follower of this.followersOf.get(message.from) ?? []) {
       for (const session of this.byUser.get(follower) ?? []) {
         if (session.room === message.room) continue;
-        viaFrame ??= eventFrame(ServerEvent.Message, {
+        frame ??= eventFrame(ServerEvent.Message, {
           ...message,
           via: 'subscription',
         });
-        session.deliver(viaFrame, message.id);
+        session.deliver(frame, stream, message.id);
         count++;
       }
     }
     return count;
   }
 
-  /** Every session of the recipient, and the sender's sessions but the one that sent it. Returns the recipients. */
-  deliverDm(dm: DirectMessage, origin?: string): number {
+  /** One inbox's copy of a DM: every session of its owner but the one that sent it. Returns the recipients. */
+  deliverDm(dm: DirectMessage, owner: string, origin?: string): number {
     const frame = eventFrame(ServerEvent.Dm, dm);
-    const recipients = [
-      ...(this.byUser.get(dm.to) ?? []),
-      ...(this.byUser.get(dm.from) ?? []),
-    ].filter((session) => session.id !== origin);
-    recipients.forEach((session) => session.deliverDm(frame, dm.id));
+    const stream = `dm:${owner}`;
+    const recipients = [...(this.byUser.get(owner) ?? [])].filter(
+      (session) => session.id !== origin,
+    );
+    recipients.forEach((session) => session.deliverDm(frame, stream, dm.id));
     return recipients.length;
+  }
+
+  /** The same frame to every local session that reads the stream (`room:`, `dm:`, `said:`). */
+  toReaders(stream: string, frame: OutFrame): void {
+    const colon = stream.indexOf(':');
+    const name = stream.slice(colon + 1);
+    switch (stream.slice(0, colon)) {
+      case 'room':
+        this.byRoom.get(name)?.forEach((session) => session.send(frame));
+        return;
+      case 'dm':
+        this.byUser.get(name)?.forEach((session) => session.send(frame));
+        return;
+      default:
+        for (const follower of this.followersOf.get(name) ?? [])
+          this.byUser.get(follower)?.forEach((session) => session.send(frame));
+    }
   }
 
   deliverPresence(presence: Presence): void {
@@ -119,7 +141,7 @@ export class SessionRegistry {
     members.forEach(
       (session) =>
         session.username !== presence.user &&
-        session.deliver(frame, undefined, presence.room),
+        session.deliver(frame, undefined, undefined, presence.room),
     );
   }
 

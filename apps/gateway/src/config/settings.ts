@@ -333,6 +333,12 @@ export class Settings {
   @IntSetting(1, 2592000, 'a whole number of seconds')
   CID_TTL_SECONDS = 86400;
 
+  @Doc(
+    'how long a store step remembers a message sent without cid, so a re-sent step (a failover) is not stored twice',
+  )
+  @IntSetting(1, 86400, 'a whole number of seconds')
+  STORE_TOKEN_TTL_SECONDS = 60;
+
   @Doc("how long a new session's live frames wait for a first resume")
   @IntSetting(0, 60000, 'a number of milliseconds')
   RESUME_WAIT_MS = 2000;
