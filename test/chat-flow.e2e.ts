@@ -66,12 +66,18 @@ describe('chat across two gateway instances', () => {
     assert.equal(seen.data.id, sent.data.id);
     await a.next((f) => f.event === 'message' && f.data.id === sent.data.id);
 
-    assert.deepEqual((await a.request('join', { room: 'room1' })).data, {
-      ref: 'a-2',
-      room: 'room1',
-      users: 1,
-      members: ['a'],
-    });
+    const joinedA = await a.request('join', { room: 'room1' });
+    assert.deepEqual(
+      { ...joinedA.data, cursor: 'the room stream’s last id' },
+      {
+        ref: 'a-2',
+        room: 'room1',
+        users: 1,
+        members: ['a'],
+        cursor: 'the room stream’s last id',
+      },
+    );
+    assert.match(joinedA.data.cursor, /^\d{16}$/);
     const joinedB = await b.request('join', { room: 'room1' });
     assert.equal(joinedB.data.users, 2);
     assert.deepEqual(joinedB.data.members, ['a', 'b']);
@@ -99,7 +105,7 @@ describe('chat across two gateway instances', () => {
     const subscribed = await a.request('subscribe', { user: 'b' });
     assert.deepEqual(subscribed, {
       event: 'subscribed',
-      data: { ref: subscribed.data.ref, user: 'b' },
+      data: { ref: subscribed.data.ref, user: 'b', cursor: '0000000000000000' },
     });
     await a.request('leave');
     const since = a.frames.length;
@@ -246,9 +252,16 @@ describe('chat across two gateway instances', () => {
     ]);
     const got = await i.next((f) => f.event === 'dm');
     assert.deepEqual(
-      { ...got.data, ts: 0 },
-      { id: sent.data.id, from: 'heidi', to: 'ivan', text: 'secret', ts: 0 },
+      { ...got.data, ts: 0, id: 'in ivan’s inbox' },
+      {
+        id: 'in ivan’s inbox',
+        from: 'heidi',
+        to: 'ivan',
+        text: 'secret',
+        ts: 0,
+      },
     );
+    assert.match(got.data.id, /^\d{16}$/, 'an id of the recipient’s own inbox');
     await hOther.next((f) => f.event === 'dm' && f.data.id === sent.data.id);
     await i.request('dm', { to: 'heidi', text: 'reply' });
     await h.next((f) => f.event === 'dm' && f.data.text === 'reply');

@@ -2,7 +2,14 @@ import { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { WebSocket } from 'ws';
 
-import { LoginResponse } from '@app/protocol';
+import {
+  advanceCursor,
+  Cursors,
+  DM_STREAM,
+  LoginResponse,
+  messageStream,
+  PROTOCOL,
+} from '@app/protocol';
 
 import { CA, GatewayProcess } from './gateway-process';
 
@@ -83,14 +90,18 @@ export async function login(
   return reply.body as LoginResponse;
 }
 
-/** An open socket (its `welcome` not awaited), or the HTTP status its upgrade was refused with. */
+/**
+ * An open socket (its `welcome` not awaited), or the HTTP status its upgrade was refused with; it offers
+ * the protocol version unless `protocols` says otherwise (`[]`: none, as a v1 client did).
+ */
 export function openSocket(
   gateway: GatewayProcess,
   headers: Record<string, string>,
   query = '',
+  protocols: string[] = [PROTOCOL],
 ): Promise<WebSocket | number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl + query, {
+    const ws = new WebSocket(gateway.wsUrl + query, protocols, {
       ca: CA,
       headers,
       handshakeTimeout: 10000,
@@ -120,9 +131,13 @@ export async function upgradeStatus(
   return 'open';
 }
 
-/** A real wss:// client that records every frame, with waits that always time out. */
+/**
+ * A real wss:// client that records every frame, with waits that always time out, and keeps a cursor
+ * per stream (from `welcome`, `joined`, `subscribed` and every message) as chat-cli does.
+ */
 export class ChatClient {
   readonly frames: Frame[] = [];
+  readonly cursors: Cursors = {};
   closed?: { code: number; reason: string };
   /** Called with each frame as it arrives (after it is recorded). */
   onFrame?: (frame: Frame) => void;
@@ -136,6 +151,7 @@ export class ChatClient {
     ws.on('message', (raw) => {
       const frame: Frame = JSON.parse(raw.toString());
       this.frames.push(frame);
+      this.track(frame);
       this.onFrame?.(frame);
       this.wake();
     });
@@ -161,7 +177,7 @@ export class ChatClient {
     username: string,
     token: string,
   ): Promise<ChatClient> {
-    const ws = new WebSocket(gateway.wsUrl, {
+    const ws = new WebSocket(gateway.wsUrl, PROTOCOL, {
       ca: CA,
       headers: { authorization: `Bearer ${token}` },
     });
@@ -258,6 +274,30 @@ export class ChatClient {
     if (this.closed) return;
     this.ws.close();
     await this.waitClosed(3000).catch(() => this.ws.terminate());
+  }
+
+  /** `resume` with this client's cursors (or others), moving to `room` when given. */
+  resume(
+    cursors: Cursors = this.cursors,
+    room?: string,
+    timeoutMs?: number,
+  ): Promise<Frame> {
+    return this.request(
+      'resume',
+      { cursors, ...(room && { room }) },
+      timeoutMs,
+    );
+  }
+
+  private track({ event, data }: Frame): void {
+    if (event === 'welcome') Object.assign(this.cursors, data.cursors);
+    else if (event === 'joined')
+      advanceCursor(this.cursors, `room:${data.room}`, data.cursor);
+    else if (event === 'subscribed' && data.cursor)
+      advanceCursor(this.cursors, `said:${data.user}`, data.cursor);
+    else if (event === 'message')
+      advanceCursor(this.cursors, messageStream(data as never), data.id);
+    else if (event === 'dm') advanceCursor(this.cursors, DM_STREAM, data.id);
   }
 
   private wake(): void {

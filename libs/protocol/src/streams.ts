@@ -10,7 +10,9 @@ export const PROTOCOL = 'securechat.v2';
 export type Cursors = Record<string, string>;
 
 /** The stream a `message` frame belongs to: its room's, or for a follow copy (`via`) its sender's said stream. */
-export function messageStream(message: Pick<ChatMessage, 'room' | 'from' | 'via'>): string {
+export function messageStream(
+  message: Pick<ChatMessage, 'room' | 'from' | 'via'>,
+): string {
   return message.via ? `said:${message.from}` : `room:${message.room}`;
 }
 
@@ -18,7 +20,11 @@ export function messageStream(message: Pick<ChatMessage, 'room' | 'from' | 'via'
 export const DM_STREAM = 'dm';
 
 /** Raises `cursors[stream]` to `id` (never lowers it: ids of one stream rise). */
-export function advanceCursor(cursors: Cursors, stream: string, id: string): void {
+export function advanceCursor(
+  cursors: Cursors,
+  stream: string,
+  id: string,
+): void {
   const last = cursors[stream];
   if (last === undefined || id > last) cursors[stream] = id;
 }

@@ -25,7 +25,10 @@ export class BusDeserializer implements ConsumerDeserializer {
 }
 
 interface ShardedClient {
-  on(event: 'smessage', listener: (channel: string, body: string) => void): void;
+  on(
+    event: 'smessage',
+    listener: (channel: string, body: string) => void,
+  ): void;
   on(event: 'ready', listener: () => void): void;
   status: string;
   ssubscribe(channel: string): Promise<unknown>;

@@ -3,12 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import Redis, { ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
-import {
-  defineLuaCommand,
-  LuaCommand,
-  readLuaFile,
-  REDIS,
-} from '@app/redis';
+import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
 import { BusChannels } from './bus-channels';
 import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
@@ -37,10 +32,7 @@ export type Outcome =
   | { status: 'unknown' };
 
 type ClaimReply =
-  | ['ok', number]
-  | ['dup', string, number]
-  | ['rate', number]
-  | ['late'];
+  ['ok', number] | ['dup', string, number] | ['rate', number] | ['late'];
 type AppendReply = ['ok', string] | ['dup', string] | ['late'];
 
 /** A stored message's last store step, as `append.lua` takes it. */
@@ -269,16 +261,7 @@ export class ChatBus {
           PubsubKeys.strikes(from),
           PubsubKeys.followers(from),
         ],
-        [
-          token,
-          cid ? cidTtl : 0,
-          rate,
-          burst,
-          strikes,
-          deadline,
-          target,
-          kind,
-        ],
+        [token, cid ? cidTtl : 0, rate, burst, strikes, deadline, target, kind],
       ),
     );
     if ('status' in reply) return reply;
@@ -328,7 +311,8 @@ export class ChatBus {
   private async append(
     step: Append,
   ): Promise<
-    { status: 'ok'; id: string; repeat: boolean } | { status: 'late' | 'unknown' }
+    | { status: 'ok'; id: string; repeat: boolean }
+    | { status: 'late' | 'unknown' }
   > {
     const reply = await this.run(() =>
       this.appendScript(step.keys, [
@@ -357,7 +341,9 @@ export class ChatBus {
   }
 
   /* A script's reply, or 'unknown' when it may have reached Redis without an answer. */
-  private async run<T>(script: () => Promise<T>): Promise<T | { status: 'unknown' }> {
+  private async run<T>(
+    script: () => Promise<T>,
+  ): Promise<T | { status: 'unknown' }> {
     const sent = {
       ready: this.redis.status === 'ready',
       connections: this.connections,

@@ -2,12 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
 import { ChatMessage, DirectMessage } from '@app/protocol';
-import {
-  defineLuaCommand,
-  LuaCommand,
-  readLuaFile,
-  REDIS,
-} from '@app/redis';
+import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
 
 import { PubsubKeys } from './pubsub-keys';
 
@@ -27,7 +22,10 @@ export function streamKeys(stream: string): { history: string; seq: string } {
   const kind = stream.slice(0, colon);
   const name = stream.slice(colon + 1);
   if (kind === 'room')
-    return { history: PubsubKeys.roomHistory(name), seq: PubsubKeys.roomSeq(name) };
+    return {
+      history: PubsubKeys.roomHistory(name),
+      seq: PubsubKeys.roomSeq(name),
+    };
   if (kind === 'dm')
     return { history: PubsubKeys.inbox(name), seq: PubsubKeys.inboxSeq(name) };
   if (kind === 'said')

@@ -4,13 +4,9 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import {
-  ChatKeys,
-  defineLuaCommand,
-  LuaCommand,
-  readLuaFile,
-  REDIS,
-} from '@app/redis';
+import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+
+import { PubsubKeys } from './pubsub-keys';
 
 /** The user already has MAX_READS_IN_FLIGHT_PER_USER expensive reads running, and none ended in time. */
 export class ReadsBusyError extends Error {
@@ -53,7 +49,7 @@ export class ReadLeases {
   }
 
   async acquire(user: string): Promise<ReadLease> {
-    const key = ChatKeys.reads(user);
+    const key = PubsubKeys.reads(user);
     const id = randomUUID();
     const take = (): Promise<number> =>
       this.script([key], [id, this.ttlMs, this.limit]);

@@ -1,13 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 
-import {
-  ChatKeys,
-  defineLuaCommand,
-  LuaCommand,
-  readLuaFile,
-  REDIS,
-} from '@app/redis';
+import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+
+import { PubsubKeys } from './pubsub-keys';
 
 /** Subscriptions belong to users, not sessions: they live in Redis until `unsubscribe`. */
 @Injectable()
@@ -35,27 +31,31 @@ export class SubscriptionsService {
   ): Promise<boolean> {
     if (
       !(await this.followScript(
-        [ChatKeys.following(subscriber)],
+        [PubsubKeys.following(subscriber)],
         [target, cap],
       ))
     )
       return false;
-    await this.redis.sadd(ChatKeys.followers(target), subscriber);
+    await this.redis.sadd(PubsubKeys.followers(target), subscriber);
     return true;
   }
 
-  /** False when there was no such subscription. */
+  /**
+   * False when there was no such subscription. Two steps on two users' slots, each safe to repeat: the
+   * target's followers first (its follow copies stop), then the subscriber's set; a pair left half done
+   * is completed by unsubscribing again, and until then the subscriber merely lists the target.
+   */
   async unsubscribe(subscriber: string, target: string): Promise<boolean> {
-    const results = await this.redis
-      .multi()
-      .srem(ChatKeys.followers(target), subscriber)
-      .srem(ChatKeys.following(subscriber), target)
-      .exec();
-    return Number(results?.[0]?.[1]) === 1;
+    const removed = await this.redis.srem(
+      PubsubKeys.followers(target),
+      subscriber,
+    );
+    await this.redis.srem(PubsubKeys.following(subscriber), target);
+    return removed === 1;
   }
 
   /** The users `subscriber` follows. */
   following(subscriber: string): Promise<string[]> {
-    return this.redis.smembers(ChatKeys.following(subscriber));
+    return this.redis.smembers(PubsubKeys.following(subscriber));
   }
 }

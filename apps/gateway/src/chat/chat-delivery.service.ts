@@ -99,11 +99,22 @@ export class ChatDelivery {
     return { messages, complete };
   }
 
-  private deliver({ prev: _prev, origin, stream, ...message }: Sequenced): void {
+  /* The bus event's own fields (`k`, `stream`, `prev`, `origin`) stay off the frame. */
+  private deliver({
+    k: _k,
+    prev: _prev,
+    origin,
+    stream,
+    ...message
+  }: Sequenced & { k?: string }): void {
     if (stream.startsWith('dm:'))
       this.metrics.delivered(
         'dm',
-        this.registry.deliverDm(message as Stored & { to: string }, stream.slice(3), origin),
+        this.registry.deliverDm(
+          message as Stored & { to: string },
+          stream.slice(3),
+          origin,
+        ),
       );
     else if (stream.startsWith('said:'))
       this.metrics.delivered(
@@ -127,7 +138,10 @@ export class ChatDelivery {
       reason === 'gap'
         ? `Some messages of ${clientStream(stream)} may be missing: the server lost contact with the chat bus and could not recover them all`
         : `Some messages of ${clientStream(stream)} were lost by the chat store (a failover): they will not be replayed`;
-    this.registry.toReaders(stream, errorFrame(ErrorCode.MessagesMissing, text));
+    this.registry.toReaders(
+      stream,
+      errorFrame(ErrorCode.MessagesMissing, text),
+    );
   }
 }
 

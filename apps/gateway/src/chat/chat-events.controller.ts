@@ -45,8 +45,8 @@ export class ChatEventsController {
   }
 
   @EventPattern(BusPattern.Presence)
-  onPresence(@Payload() event: PresenceEvent): void {
-    this.registry.deliverPresence(event);
+  onPresence(@Payload() { room, user, action }: PresenceEvent): void {
+    this.registry.deliverPresence({ room, user, action });
   }
 
   @EventPattern(BusPattern.Follow)

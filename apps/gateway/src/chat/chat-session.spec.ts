@@ -26,27 +26,40 @@ async function* from(items: Replayed[]): AsyncGenerator<Replayed> {
 describe(ChatSession.name, () => {
   it('holds live frames until released, then passes them in order and drops repeated ids', async () => {
     const { sut, sent } = make();
-    sut.deliver('a', '0002', 'global');
-    sut.deliver('p', undefined, 'global');
+    sut.deliver('a', 'room:global', '0002', 'global');
+    sut.deliver('p', undefined, undefined, 'global');
     assert.deepEqual(sent, []);
     await sut.release();
-    sut.deliver('a again', '0002', 'global');
-    sut.deliver('b', '0003', 'global');
+    sut.deliver('a again', 'room:global', '0002', 'global');
+    sut.deliver('b', 'room:global', '0003', 'global');
     assert.deepEqual(sent, ['a', 'p', 'b']);
+  });
+
+  it('keeps each stream in order on its own: a lower id of another stream still goes out', async () => {
+    const { sut, sent } = make();
+    await sut.release();
+    sut.deliver('room 9', 'room:global', '0009', 'global');
+    sut.deliverDm('dm 2', 'dm:ann', '0002');
+    sut.deliver('said 5', 'said:bob', '0005');
+    sut.deliverDm('dm 2 again', 'dm:ann', '0002');
+    sut.deliver('room 8', 'room:global', '0008', 'global');
+    assert.deepEqual(sent, ['room 9', 'dm 2', 'said 5']);
   });
 
   it('puts a resume replay before held frames, without repeats, unread DMs or frames of the room it left', async () => {
     const { sut, sent } = make();
-    sut.holdUnread(() => from([{ frame: 'unread dm', id: '0004' }]));
-    sut.deliver('old lobby', '0005', 'global');
-    sut.deliver('covered', '0003', 'r1');
-    sut.deliver('newer', '0007', 'r1');
+    sut.holdUnread(() =>
+      from([{ frame: 'unread dm', stream: 'dm:ann', id: '0004', dm: true }]),
+    );
+    sut.deliver('old lobby', 'room:global', '0005', 'global');
+    sut.deliver('covered', 'room:r1', '0003', 'r1');
+    sut.deliver('newer', 'room:r1', '0007', 'r1');
     sut.room = 'r1';
     const count = await sut.release(
       from([
-        { frame: 'r1 a', id: '0002' },
-        { frame: 'covered', id: '0003' },
-        { frame: 'unread dm', id: '0004' },
+        { frame: 'r1 a', stream: 'room:r1', id: '0002' },
+        { frame: 'covered', stream: 'room:r1', id: '0003' },
+        { frame: 'unread dm', stream: 'dm:ann', id: '0004', dm: true },
       ]),
     );
     assert.deepEqual(sent, ['r1 a', 'covered', 'unread dm', 'newer']);
@@ -57,18 +70,18 @@ describe(ChatSession.name, () => {
 
   it('shows unread DMs first when released without a resume, and never their live copies again', async () => {
     const { sut, sent } = make();
-    sut.deliver('held copy', '0004');
-    sut.deliver('room', '0005', 'global');
+    sut.deliverDm('held copy', 'dm:ann', '0004');
+    sut.deliver('room', 'room:global', '0005', 'global');
     sut.holdUnread(() =>
       from([
-        { frame: 'unread 3', id: '0003' },
-        { frame: 'unread 4', id: '0004' },
-        { frame: 'unread 6', id: '0006' },
+        { frame: 'unread 3', stream: 'dm:ann', id: '0003', dm: true },
+        { frame: 'unread 4', stream: 'dm:ann', id: '0004', dm: true },
+        { frame: 'unread 6', stream: 'dm:ann', id: '0006', dm: true },
       ]),
     );
     await sut.release();
-    sut.deliver('late copy', '0006');
-    sut.deliver('next', '0008', 'global');
+    sut.deliverDm('late copy', 'dm:ann', '0006');
+    sut.deliver('next', 'room:global', '0008', 'global');
     assert.deepEqual(sent, [
       'unread 3',
       'unread 4',
@@ -106,14 +119,14 @@ describe(ChatSession.name, () => {
     const gate = new Promise<void>((resolve) => (resume = resolve));
     const released = sut.release(
       (async function* () {
-        yield { frame: 'old', id: '0002' };
+        yield { frame: 'old', stream: 'room:global', id: '0002' };
         await gate;
-        yield { frame: 'older live copy', id: '0003' };
+        yield { frame: 'older live copy', stream: 'room:global', id: '0003' };
       })(),
     );
     await new Promise((resolve) => setImmediate(resolve));
-    sut.deliver('live', '0003', 'global');
-    sut.deliver('later', '0004', 'global');
+    sut.deliver('live', 'room:global', '0003', 'global');
+    sut.deliver('later', 'room:global', '0004', 'global');
     assert.deepEqual(sent, ['old']);
     resume();
     assert.equal(await released, 2);
@@ -125,24 +138,26 @@ describe(ChatSession.name, () => {
     await assert.rejects(
       sut.release(
         (async function* () {
-          yield { frame: 'dm 1', id: '0001', dm: true };
-          yield { frame: 'message 2', id: '0002' };
+          yield { frame: 'dm 1', stream: 'dm:ann', id: '0001', dm: true };
+          yield { frame: 'message 2', stream: 'room:global', id: '0002' };
           throw new Error('the store went away');
         })(),
       ),
       /went away/,
     );
-    sut.deliverDm('dm 3', '0003');
+    sut.deliverDm('dm 3', 'dm:ann', '0003');
     assert.deepEqual(seen, ['0001']);
   });
 
   it('reports live DMs once a catch-up finished', async () => {
     const { sut, seen } = make();
-    sut.deliverDm('held dm', '0005');
-    sut.holdUnread(() => from([{ frame: 'dm 4', id: '0004', dm: true }]));
+    sut.deliverDm('held dm', 'dm:ann', '0005');
+    sut.holdUnread(() =>
+      from([{ frame: 'dm 4', stream: 'dm:ann', id: '0004', dm: true }]),
+    );
     await sut.release();
-    sut.deliverDm('dm 6', '0006');
-    sut.deliver('message 7', '0007', 'global');
+    sut.deliverDm('dm 6', 'dm:ann', '0006');
+    sut.deliver('message 7', 'room:global', '0007', 'global');
     assert.deepEqual(seen, ['0004', '0005', '0006']);
   });
 
@@ -159,8 +174,10 @@ describe(ChatSession.name, () => {
       { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
       link,
     );
-    sut.deliver('live', '0009', 'global');
-    const released = sut.release(from([{ frame: 'stuck', id: '0001' }]));
+    sut.deliver('live', 'room:global', '0009', 'global');
+    const released = sut.release(
+      from([{ frame: 'stuck', stream: 'room:global', id: '0001' }]),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     sut.stopReplay();
     assert.equal(await released, 0);
@@ -175,9 +192,9 @@ describe(ChatSession.name, () => {
       { sub: 'ann', iat: 0, exp: Number.MAX_SAFE_INTEGER, jti: 'j' },
       fakeLink(undefined, (code) => closes.push(code), 10),
     );
-    sut.deliver('12345', '0001', 'global');
+    sut.deliver('12345', 'room:global', '0001', 'global');
     assert.deepEqual(closes, []);
-    sut.deliver('678901', '0002', 'global');
+    sut.deliver('678901', 'room:global', '0002', 'global');
     assert.deepEqual(closes, [1013]);
   });
 });

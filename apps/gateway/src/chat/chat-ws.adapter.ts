@@ -6,12 +6,7 @@ import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims, UpgradeAuth } from '@app/auth';
-import {
-  ClientEvent,
-  CLOSE_POLICY,
-  ErrorCode,
-  PROTOCOL,
-} from '@app/protocol';
+import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
 import { isOriginAllowed } from '../http/origin';
 

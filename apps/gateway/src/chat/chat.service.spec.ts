@@ -11,7 +11,6 @@ import {
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
-import { RedisEpoch } from '@app/redis';
 import { Admission, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
@@ -26,7 +25,6 @@ class FakeBus {
   next: Outcome | Error = {
     status: 'ok',
     id: '0000000000000007',
-    delivered: true,
     ts: 1,
   };
   readonly published: unknown[] = [];
@@ -43,6 +41,7 @@ class FakeBus {
   async publishFollow(event: unknown): Promise<void> {
     this.published.push(event);
   }
+  async watch(): Promise<void> {}
 }
 
 class FakeRooms {
@@ -67,6 +66,9 @@ class FakeRooms {
   async who(): Promise<string[]> {
     return ['ann'];
   }
+  async isOnline(): Promise<boolean> {
+    return true;
+  }
 }
 
 class FakeHistory {
@@ -80,6 +82,9 @@ class FakeHistory {
   }
   async keepRoom(room: string): Promise<void> {
     this.calls.push(`keep ${room}`);
+  }
+  async counters(streams: string[]): Promise<Map<string, string>> {
+    return new Map(streams.map((stream) => [stream, '0000000000000001']));
   }
 }
 
@@ -134,7 +139,6 @@ describe(ChatService.name, () => {
     sut = new ChatService(
       bus as unknown as ChatBus,
       config,
-      new RedisEpoch(undefined as never),
       history as unknown as HistoryService,
       new MetricsService(),
       {} as ReadLeases,
@@ -155,13 +159,7 @@ describe(ChatService.name, () => {
       room: 'global',
       cid: 'c1',
     });
-    bus.next = {
-      status: 'dup',
-      id: '0000000000000003',
-      target: 'global',
-      kind: 'message',
-      delivered: true,
-    };
+    bus.next = { status: 'dup', id: '0000000000000003' };
     assert.deepEqual(await sut.send(session(), 'hi', 'c1'), {
       id: '0000000000000003',
       room: 'global',
@@ -170,13 +168,7 @@ describe(ChatService.name, () => {
   });
 
   it('refuses a cid used before for another kind of message or another target, naming the first', async () => {
-    bus.next = {
-      status: 'dup',
-      id: '0000000000000003',
-      target: 'r9',
-      kind: 'message',
-      delivered: true,
-    };
+    bus.next = { status: 'conflict', target: 'r9', kind: 'message' };
     await rejects(
       sut.send(session(), 'hi', 'c1'),
       ErrorCode.BadRequest,
@@ -187,7 +179,7 @@ describe(ChatService.name, () => {
       ErrorCode.BadRequest,
       /for a message to #r9/,
     );
-    bus.next = { ...bus.next, target: 'bob', kind: 'dm' };
+    bus.next = { status: 'conflict', target: 'bob', kind: 'dm' };
     await rejects(
       sut.send(session(), 'hi', 'c1'),
       ErrorCode.BadRequest,
@@ -229,7 +221,10 @@ describe(ChatService.name, () => {
       ErrorCode.NotFound,
       /"nobody" does not exist/,
     );
-    assert.deepEqual(await sut.subscribe(session(), 'bob'), { user: 'Bob' });
+    assert.deepEqual(await sut.subscribe(session(), 'bob'), {
+      user: 'Bob',
+      cursor: '0000000000000001',
+    });
     assert.deepEqual(bus.published, [
       { user: 'ann', target: 'Bob', following: true },
     ]);
@@ -296,7 +291,7 @@ describe(ChatService.name, () => {
     const s = session();
     s.release();
     await rejects(
-      sut.resume(s, '0000000000000001'),
+      sut.resume(s, { dm: '0000000000000001' }),
       ErrorCode.BadRequest,
       /first frame/,
     );

@@ -211,11 +211,15 @@ export class ChatService {
       );
     const draft: Draft = { from: session.username, text, cid };
     const [outcome, online] = await Promise.all([
-      this.publish(session, () => this.bus.publishDm(target, draft, session.id), {
-        kind: 'dm',
-        target,
-        cid,
-      }),
+      this.publish(
+        session,
+        () => this.bus.publishDm(target, draft, session.id),
+        {
+          kind: 'dm',
+          target,
+          cid,
+        },
+      ),
       this.rooms.isOnline(target).catch(() => false),
     ]);
     if (outcome.status === 'ok') this.metrics.published('dm');

@@ -36,7 +36,7 @@ describe(SessionRegistry.name, () => {
   let sut: SessionRegistry;
   beforeEach(() => (sut = new SessionRegistry()));
 
-  it('gives room members the message and local followers elsewhere one copy marked via subscription', () => {
+  it('gives room members the room copy and local followers elsewhere the said copy, marked via subscription', () => {
     const inRoom = new FakeSession('1', 'ann', 'r1');
     const subscriberInRoom = new FakeSession('2', 'sub', 'r1');
     const subscriberElsewhere = new FakeSession('3', 'sub', 'global');
@@ -48,6 +48,7 @@ describe(SessionRegistry.name, () => {
     sut.setFollowing('nobody-here', ['ann']);
 
     sut.deliverMessage(message('ann', 'r1'));
+    sut.deliverSaid(message('ann', 'r1', '5'));
 
     assert.deepEqual(inRoom.received, [
       {
@@ -66,29 +67,28 @@ describe(SessionRegistry.name, () => {
     const follower = new FakeSession('1', 'sub', 'global');
     sut.add(follower);
     sut.follow('sub', 'ann', true);
-    sut.deliverMessage(message('ann', 'r1', '1'));
+    sut.deliverSaid(message('ann', 'r1', '1'));
     sut.follow('sub', 'ann', false);
-    sut.deliverMessage(message('ann', 'r1', '2'));
+    sut.deliverSaid(message('ann', 'r1', '2'));
     sut.follow('sub', 'ann', true);
     sut.remove(follower);
-    assert.deepEqual(sut.audience(), { rooms: [], users: [], followed: [] });
+    assert.deepEqual(sut.followed(), []);
     assert.deepEqual(
       follower.received.map((f) => f.data.id),
       ['1'],
     );
   });
 
-  it('gives a DM to every session of the recipient and to the sender’s other sessions only', () => {
+  it('gives each inbox copy of a DM to its owner’s sessions, but the one that sent it', () => {
     const origin = new FakeSession('s1', 'ann');
     const otherOfSender = new FakeSession('s2', 'ann', 'r9');
     const recipient = new FakeSession('s3', 'bob', 'r1');
     const bystander = new FakeSession('s4', 'eve');
     [origin, otherOfSender, recipient, bystander].forEach((s) => sut.add(s));
 
-    sut.deliverDm(
-      { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 },
-      's1',
-    );
+    const dm = { from: 'ann', to: 'bob', text: 'psst', ts: 1 };
+    sut.deliverDm({ id: '7', ...dm }, 'ann', 's1');
+    sut.deliverDm({ id: '3', ...dm }, 'bob');
 
     assert.equal(origin.received.length, 0);
     assert.deepEqual(otherOfSender.received, [
@@ -97,7 +97,10 @@ describe(SessionRegistry.name, () => {
         data: { id: '7', from: 'ann', to: 'bob', text: 'psst', ts: 1 },
       },
     ]);
-    assert.equal(recipient.received.length, 1);
+    assert.deepEqual(
+      recipient.received.map((f) => f.data.id),
+      ['3'],
+    );
     assert.equal(bystander.received.length, 0);
   });
 

@@ -13,7 +13,7 @@ import { BusPattern } from '@app/pubsub';
 const BUS_EVENT_NAMES = new Map<string, string>(
   Object.values(BusPattern).map((pattern) => [
     pattern,
-    `chat.${(JSON.parse(pattern) as { chat: string }).chat}`,
+    `chat.${pattern.startsWith('{') ? (JSON.parse(pattern) as { chat: string }).chat : pattern}`,
   ]),
 );
 
