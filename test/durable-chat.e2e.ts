@@ -19,6 +19,8 @@ import {
   httpsJson,
   login,
 } from './support/chat-client';
+import { Cursors } from '@app/protocol';
+
 import { GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
@@ -55,24 +57,19 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     gateway: GatewayProcess,
     user: string,
   ): Promise<ChatClient> => pool.connect(gateway, user);
-  /** Connects and resumes at once, as a client that reconnects does. */
+  /** Connects and resumes at once with the cursors of the session it replaces, as a client that reconnects does. */
   const reconnect = async (
     gateway: GatewayProcess,
     user: string,
-    since: string,
+    cursors: Cursors,
     room: string,
   ): Promise<{ client: ChatClient; ref: string }> => {
     const client = await connect(gateway, user);
-    const ref = client.emit('resume', { since, room });
-    await client.next(
-      (f) => f.event === 'resumed' && f.data.ref === ref,
-      8000,
-      'resumed',
-    );
-    return { client, ref };
+    const resumed = await client.resume(cursors, room, 8000);
+    assert.equal(resumed.event, 'resumed', JSON.stringify(resumed));
+    return { client, ref: resumed.data.ref };
   };
-  const lastSeen = (client: ChatClient): string =>
-    deliveredIds(client.frames).at(-1) ?? '0';
+  const lastSeen = (client: ChatClient): Cursors => ({ ...client.cursors });
   const waitLeft = (
     watcher: ChatClient,
     user: string,
@@ -113,7 +110,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('replays exactly the 58 frames a dropped client missed, in id order, on the other instance', async () => {
+  it('replays exactly the 58 frames a dropped client missed, each stream in id order, on the other instance', async () => {
     const sam = await connect(west, 'sam');
     const dora = await connect(east, 'dora');
     const star = await connect(west, 'star');
@@ -127,13 +124,14 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const [first] = await sendAll(sam, 1, () => 'before the drop');
     await xena.next((f) => f.event === 'message' && f.data.id === first);
     const since = lastSeen(xena);
-    assert.equal(since, first);
+    assert.equal(since['room:durable'], first);
 
     const mark = sam.frames.length;
     await xena.close();
     await waitLeft(sam, 'xena', 'durable', mark);
 
     const dms: string[] = [];
+    const dmTexts: string[] = [];
     const [room, said] = await Promise.all([
       sendAll(sam, 50, (i) => `room ${i}`),
       sendAll(star, 5, (i) => `star ${i}`),
@@ -149,13 +147,13 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
             'xena has no session online',
           );
           dms.push(sent.data.id);
+          dmTexts.push(`dm ${i}`);
         }
       })(),
       sendAll(noise, 5, (i) => `noise ${i}`),
       noise.request('dm', { to: 'dora', text: 'not for xena' }),
     ]);
-    const expected = sortedIds([...room, ...said, ...dms]);
-    assert.equal(expected.length, 58);
+    assert.equal(room.length + said.length + dms.length, 58);
 
     const { client, ref } = await reconnect(west, 'xena', since, 'durable');
     const { replay, resumed } = replayOf(client, ref);
@@ -164,30 +162,45 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       [],
       'only the missed frames come between welcome and resumed',
     );
+    const stream = (event: string, match: (f: Frame) => boolean): Frame[] =>
+      replay.filter((f) => f.event === event && match(f));
     assert.deepEqual(
-      deliveredIds(replay),
-      expected,
-      'exactly the missed frames, each once, in id order',
+      stream('message', (f) => f.data.room === 'durable').map((f) => f.data.id),
+      room,
+      'the room, each once, in id order',
     );
-    assert.deepEqual(resumed.data, { ref, since, count: 58, complete: true });
+    assert.deepEqual(
+      stream('message', (f) => f.data.via === 'subscription').map(
+        (f) => f.data.text,
+      ),
+      said.map((_, i) => `star ${i}`),
+      'the followed user, each once, in order',
+    );
+    assert.deepEqual(
+      stream('dm', () => true).map((f) => f.data.text),
+      dmTexts,
+      'the DMs (ids of xena’s own inbox), each once, in order',
+    );
+    assert.equal(replay.length, 58);
+    assert.deepEqual(resumed.data, {
+      ref,
+      count: 58,
+      complete: true,
+      missing: [],
+    });
     for (const frame of replay) {
-      if (said.includes(frame.data.id))
+      if (frame.data.via)
         assert.deepEqual(
-          [frame.event, frame.data.via, frame.data.room],
-          ['message', 'subscription', 'stage'],
+          [frame.event, frame.data.from, frame.data.room],
+          ['message', 'star', 'stage'],
         );
-      if (room.includes(frame.data.id))
-        assert.deepEqual(
-          [frame.event, frame.data.via, frame.data.room],
-          ['message', undefined, 'durable'],
-        );
-      if (dms.includes(frame.data.id))
-        assert.deepEqual([frame.event, frame.data.to], ['dm', 'xena']);
+      if (frame.event === 'dm')
+        assert.deepEqual([frame.data.from, frame.data.to], ['dora', 'xena']);
     }
     await sleep(500);
-    assert.deepEqual(
-      deliveredIds(client.frames),
-      expected,
+    assert.equal(
+      deliveredIds(client.frames).length,
+      58,
       'nothing more after resumed',
     );
     assert.equal(
@@ -234,7 +247,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       sending = false;
       await Promise.all(loops);
     }
-    const since = lastSeen(yuri);
+    const since = lastSeen(yuri)['room:busy'];
     assert.deepEqual(
       roomIds(yuri, 'busy'),
       sortedIds(sent.filter((id) => id <= since)),
@@ -247,7 +260,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     );
   });
 
-  it('answers complete:false when retention no longer reaches back to `since`', async () => {
+  it('answers complete:false, naming the stream, when retention no longer reaches back to its cursor', async () => {
     const short = await GatewayProcess.start(redis.url, {
       ...ENV,
       HISTORY_MAX_PER_ROOM: '10',
@@ -262,9 +275,15 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       await rita.close();
       const sent = await sendAll(tom, 150, (i) => `gone ${i}`);
 
-      const { client, ref } = await reconnect(west, 'rita', first, 'brief');
+      const { client, ref } = await reconnect(
+        west,
+        'rita',
+        { 'room:brief': first },
+        'brief',
+      );
       const { replay, resumed } = replayOf(client, ref);
       assert.equal(resumed.data.complete, false);
+      assert.deepEqual(resumed.data.missing, ['room:brief']);
       const ids = deliveredIds(replay);
       assert.ok(
         ids.length >= 10 && ids.length < 150,
@@ -306,9 +325,9 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       const dm = await device.next((f) => f.event === 'dm');
       assert.equal(device.frames[1], dm, 'right after welcome');
       assert.deepEqual(
-        { ...dm.data, ts: 0 },
+        { ...dm.data, ts: 0, id: 0 },
         {
-          id: away.data.id,
+          id: 0,
           from: 'pat',
           to: 'olive',
           text: 'while you were away',
@@ -322,12 +341,14 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     });
     assert.equal(live.data.delivered, true);
     for (const device of devices)
-      await device.next((f) => f.event === 'dm' && f.data.id === live.data.id);
+      await device.next(
+        (f) => f.event === 'dm' && f.data.text === 'now you are here',
+      );
     await sleep(500);
     for (const device of devices)
       assert.deepEqual(
-        deliveredIds(device.frames),
-        [away.data.id, live.data.id],
+        device.all((f) => f.event === 'dm').map((f) => f.data.text),
+        ['while you were away', 'now you are here'],
         'each DM once per device',
       );
     assert.equal(
@@ -391,9 +412,10 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     await wes.next((f) => f.event === 'message' && f.data.id === other.data.id);
     await sleep(300);
     assert.deepEqual(roomIds(wes, 'idem'), [first.data.id, other.data.id]);
-    assert.deepEqual(deliveredIds(wes.frames.filter((f) => f.event === 'dm')), [
-      dm.data.id,
-    ]);
+    assert.deepEqual(
+      wes.all((f) => f.event === 'dm').map((f) => f.data.text),
+      ['one dm'],
+    );
     const stored = await fullHistory(wes, { room: 'idem' });
     assert.deepEqual(
       stored.map((m) => [m.id, m.from, m.text]),
@@ -404,8 +426,14 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     );
     const conversation = await fullHistory(wes, { with: 'uma' });
     assert.deepEqual(
-      conversation.map((m) => m.id),
+      conversation.map((m) => m.text),
+      ['one dm'],
+    );
+    const own = await fullHistory(uma, { with: 'wes' });
+    assert.deepEqual(
+      own.map((m) => m.id),
       [dm.data.id],
+      'the sender’s id is that of its own inbox copy',
     );
   });
 
@@ -417,6 +445,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       room: 'pages',
       users: 1,
       members: ['hal'],
+      cursor: '0000000000000000',
     });
     const ids = await sendAll(hal, 7, (i) => `page ${i}`);
     const ivy = await connect(west, 'ivy');
@@ -426,6 +455,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
       room: 'pages',
       users: 2,
       members: ['hal', 'ivy'],
+      cursor: ids[6],
     });
 
     const page1 = await ivy.request('history', { limit: 3 });
@@ -474,15 +504,13 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     const talk = await ivy.request('history', { with: 'hal' });
     assert.equal(talk.data.with, 'hal');
     assert.deepEqual(
-      talk.data.messages.map((m: { id: string; text: string }) => [
-        m.id,
-        m.text,
-      ]),
-      [
-        [h1.data.id, 'h1'],
-        [i1.data.id, 'i1'],
-        [h2.data.id, 'h2'],
-      ],
+      talk.data.messages.map((m: { text: string }) => m.text),
+      ['h1', 'i1', 'h2'],
+    );
+    assert.equal(
+      talk.data.messages[1].id,
+      i1.data.id,
+      'ivy’s own DM has the id of her inbox copy',
     );
     assert.equal(talk.data.more, false);
     const lastTwo = await hal.request('history', { with: 'ivy', limit: 2 });
@@ -491,8 +519,9 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
         lastTwo.data.messages.map((m: { id: string }) => m.id),
         lastTwo.data.more,
       ],
-      [[i1.data.id, h2.data.id], true],
+      [[lastTwo.data.messages[0].id, h2.data.id], true],
     );
+    assert.equal(lastTwo.data.messages[0].text, 'i1');
     assert.deepEqual(
       (await ivy.request('history', { with: 'jon' })).data.messages,
       [],
@@ -532,9 +561,9 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     );
     await lee.close();
     const leeAgain = await connect(east, 'lee');
-    const [said] = await sendAll(kay, 1, () => 'after the restart');
+    await sendAll(kay, 1, () => 'after the restart');
     const copy = await leeAgain.next(
-      (f) => f.event === 'message' && f.data.id === said,
+      (f) => f.event === 'message' && f.data.text === 'after the restart',
     );
     assert.equal(copy.data.via, 'subscription', 'the subscription survived');
     const stored = (await fullHistory(kay, { room: 'keep' })).map((m) => m.id);
