@@ -4,8 +4,8 @@ import Redis from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { BusPattern } from '@app/pubsub';
-import { ChatKeys, defineLuaCommand } from '@app/redis';
+import { BusChannels, BusPattern, PubsubKeys } from '@app/pubsub';
+import { defineLuaCommand } from '@app/redis';
 
 import { ChatClient, ClientPool, login } from './support/chat-client';
 import { GatewayProcess, ROOT } from './support/gateway-process';
@@ -17,34 +17,39 @@ const TEXT = 'x'.repeat(2000);
 const p99 = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1];
 
-type Publish = (
+type Append = (
   keys: string[],
   args: Array<string | number>,
-) => Promise<unknown>;
+) => Promise<[string, string]>;
 
 /**
- * Stores and publishes messages through `publish.lua` itself, pipelined, far faster than sending them
- * over a socket. Returns their ids, oldest first.
+ * Stores and publishes messages through the store step `append.lua` itself, pipelined, far faster than
+ * sending them over a socket. Returns the ids `stream` gave them, oldest first.
  */
 async function seed(
   redis: Redis,
   count: number,
-  message: (ts: number) => { keys: string[]; args: Array<string | number> },
+  copies: (ts: number, n: number) => Step[],
 ): Promise<string[]> {
-  const publish = defineLuaCommand<[string, string]>(
+  const append = defineLuaCommand<[string, string]>(
     redis,
-    'seedPublish',
+    'seedAppend',
     readFileSync(
-      join(ROOT, 'dist', 'libs', 'pubsub', 'src', 'publish.lua'),
+      join(ROOT, 'dist', 'libs', 'pubsub', 'src', 'append.lua'),
       'utf8',
     ),
-  ) as Publish;
+  ) as Append;
   const ids: string[] = [];
   for (let start = 0; start < count; start += 500) {
-    const batch = Array.from({ length: Math.min(500, count - start) }, () => {
-      const { keys, args } = message(Date.now());
-      return publish(keys, args) as Promise<[string, string]>;
-    });
+    const batch = Array.from(
+      { length: Math.min(500, count - start) },
+      async (_, i) => {
+        let last: [string, string] = ['', ''];
+        for (const { keys, args } of copies(Date.now(), start + i))
+          last = await append(keys, args);
+        return last;
+      },
+    );
     for (const [status, id] of await Promise.all(batch)) {
       assert.equal(status, 'ok');
       ids.push(id);
@@ -53,61 +58,84 @@ async function seed(
   return ids;
 }
 
-/** publish.lua's KEYS 1-4 and ARGV 5-11 with no rate limit, no cid and no deadline. */
-const sender = (from: string): string[] => [
-  ChatKeys.seq,
-  ChatKeys.cid(from, ''),
-  ChatKeys.rate(from),
-  ChatKeys.strikes(from),
-];
-const unlimited = (target: string) => [10000, 0, 1e6, 1e6, 1000, 0, target];
+interface Step {
+  keys: string[];
+  args: Array<string | number>;
+}
+
 const fields = (value: object): string => JSON.stringify(value).slice(1, -1);
+let seeded = 0;
+
+/** One copy as `append.lua` takes it: no deadline, a fresh token. */
+const copy = (
+  keys: [seq: string, history: string, index?: string],
+  done: string,
+  body: string,
+  extra: string,
+  channel: string,
+  kind: BusPattern,
+  stream: string,
+): Step => ({
+  keys: [done, ...keys].filter((key): key is string => key !== undefined),
+  args: [60, 0, body, extra, 10000, channel, kind, stream, '1'],
+});
 
 const seedRoom = (
   redis: Redis,
   room: string,
   count: number,
 ): Promise<string[]> =>
-  seed(redis, count, (ts) => ({
-    keys: [
-      ...sender('seeder'),
-      ChatKeys.roomHistory(room),
-      ChatKeys.saidHistory('seeder'),
-      ChatKeys.followers('seeder'),
-    ],
-    args: [
-      'message',
-      BusPattern.Message,
+  seed(redis, count, (ts) => [
+    copy(
+      [PubsubKeys.roomSeq(room), PubsubKeys.roomHistory(room)],
+      PubsubKeys.roomDone(room, `seed${++seeded}`),
       fields({ room, from: 'seeder', text: TEXT, ts }),
       '',
-      ...unlimited(room),
-    ],
-  }));
+      BusChannels.room(room),
+      BusPattern.Message,
+      `room:${room}`,
+    ),
+  ]);
 
+/** DMs as the store steps write them: the sender's inbox copy, then the recipient's (whose ids are returned). */
 const seedDms = (
   redis: Redis,
   from: string,
   to: string,
   count: number,
 ): Promise<string[]> =>
-  seed(redis, count, (ts) => ({
-    keys: [
-      ...sender(from),
-      ChatKeys.dmHistory(to),
-      ChatKeys.dmHistory(from),
-      ChatKeys.online,
-      ChatKeys.dmWith(to, from),
-      ChatKeys.dmWith(from, to),
-      ChatKeys.dmIndexedSince,
-    ],
-    args: [
-      'dm',
-      BusPattern.Dm,
-      fields({ from, to, text: TEXT, ts }),
-      `,${fields({ origin: 'seed' })}`,
-      ...unlimited(to),
-    ],
-  }));
+  seed(redis, count, (ts) => {
+    const body = fields({ from, to, text: TEXT, ts });
+    const token = `seed${++seeded}`;
+    return [
+      copy(
+        [
+          PubsubKeys.inboxSeq(from),
+          PubsubKeys.inbox(from),
+          PubsubKeys.dmWith(from, to),
+        ],
+        PubsubKeys.userDone(from, token),
+        body,
+        `,${fields({ user: from, origin: 'seed' })}`,
+        BusChannels.user(from),
+        BusPattern.Dm,
+        'dm',
+      ),
+      copy(
+        [
+          PubsubKeys.inboxSeq(to),
+          PubsubKeys.inbox(to),
+          PubsubKeys.dmWith(to, from),
+        ],
+        PubsubKeys.userDone(to, token),
+        body,
+        `,${fields({ user: to })}`,
+        BusChannels.user(to),
+        BusPattern.Dm,
+        'dm',
+      ),
+    ];
+  });
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
@@ -151,10 +179,10 @@ describe('bounded reads: paged, paced replays and unread DMs', () => {
   it('replays a 3 MB resume gap to a reading client whole, uncut, before the live frames', async () => {
     const reader = await pool.connect(gateway, 'gapreader');
     const talker = await pool.connect(gateway, 'gaptalker');
+    await talker.request('join', { room: 'gap' });
     const since = (await talker.request('send', { text: 'before' })).data.id;
     const ids = await seedRoom(redis, 'gap', 1500);
-    await talker.request('join', { room: 'gap' });
-    const resuming = reader.request('resume', { since, room: 'gap' }, 30000);
+    const resuming = reader.resume({ 'room:gap': since }, 'gap', 30000);
     const live = await talker.request('send', { text: 'live meanwhile' });
     const resumed = await resuming;
     assert.equal(resumed.event, 'resumed', JSON.stringify(resumed));
@@ -200,7 +228,8 @@ describe('bounded reads: paged, paced replays and unread DMs', () => {
     const open = await pool.connect(gateway, 'awayto');
     await open.request('who');
     const sent = await sender.request('dm', { to: 'awayto', text: 'hello' });
-    await open.next((f) => f.event === 'dm' && f.data.id === sent.data.id);
+    assert.equal(sent.event, 'sent');
+    await open.next((f) => f.event === 'dm' && f.data.text === 'hello');
     const later = await waitFor(
       async () => {
         const client = await pool.connect(gateway, 'awayto');
@@ -243,7 +272,10 @@ describe('bounded reads: paged, paced replays and unread DMs', () => {
     );
     try {
       for (const client of readers) {
-        client.emit('resume', { since: '0', room: 'big' });
+        client.emit('resume', {
+          cursors: { 'room:big': '0' },
+          room: 'big',
+        });
         (
           client.ws as unknown as { _socket: { pause(): void } }
         )._socket.pause();
@@ -263,13 +295,13 @@ describe('bounded reads: paged, paced replays and unread DMs', () => {
       assert.ok(grown < 16 * 2 ** 20, `Redis grew by ${grown} bytes`);
       assert.ok(p99(times) < 200, `p99 ${p99(times)} ms`);
       for (const user of ['idle1', 'idle2', 'idle3'])
-        assert.equal(await redis.zcard(`chat:reads:${user}`), 2);
+        assert.equal(await redis.zcard(PubsubKeys.reads(user)), 2);
     } finally {
       clearInterval(sampling);
       readers.forEach((client) => client.ws.terminate());
     }
     await waitFor(
-      async () => (await redis.exists('chat:reads:idle1')) === 0,
+      async () => (await redis.exists(PubsubKeys.reads('idle1'))) === 0,
       10000,
       'the reads of closed sockets to be released',
     );

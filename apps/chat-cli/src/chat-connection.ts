@@ -12,6 +12,7 @@ import {
   ServerEvent,
   ServerFrame,
   Welcome,
+  PROTOCOL,
   WS_PATH,
 } from '@app/protocol';
 
@@ -229,7 +230,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private openSocket(endpoint: Endpoint, token: string): Promise<Welcome> {
     const where = address(endpoint);
     const timeoutMs = this.settings.welcomeTimeoutMs ?? 10_000;
-    const socket = new WebSocket(`wss://${where}${WS_PATH}`, {
+    const socket = new WebSocket(`wss://${where}${WS_PATH}`, PROTOCOL, {
       ...this.settings.tls,
       headers: { authorization: `Bearer ${token}` },
       handshakeTimeout: timeoutMs,
@@ -261,7 +262,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
               )
             : new ConnectError(
                 'protocol',
-                `${where} refused the chat connection: HTTP ${res.statusCode}`,
+                res.statusCode === 426
+                  ? `${where} speaks a chat protocol this chat-cli does not (HTTP 426): update chat-cli`
+                  : `${where} refused the chat connection: HTTP ${res.statusCode}`,
                 ConnectError.retryAfter(res.headers['retry-after']),
               ),
         ),

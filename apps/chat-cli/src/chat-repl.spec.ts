@@ -105,6 +105,7 @@ const established = (
     room: 'global',
     unreadDms,
     instances: [],
+    cursors: { 'room:global': '0000000000000001', dm: '0000000000000000' },
   },
   ...(login && { login: { token: 't', username: 'a', created: true } }),
 });
@@ -414,7 +415,7 @@ describe(ChatRepl.name, () => {
   });
 
   describe('after a reconnect', () => {
-    it('resumes from the newest message shown, shows what it missed once, then says how many', () => {
+    it('resumes each stream from the newest message shown of it, shows what it missed once, then says how many', () => {
       const { io, connection } = setup();
       io.type('/join room1');
       connection.reply('joined', { room: 'room1', users: 1, members: ['a'] });
@@ -437,7 +438,11 @@ describe(ChatRepl.name, () => {
       assert.equal(io.out.at(-1), 'reconnected to localhost:8081 (#room1)');
       assert.deepEqual(connection.last(), {
         event: 'resume',
-        data: { since: id(41), room: 'room1', ref: '5' },
+        data: {
+          cursors: { 'room:global': id(1), 'room:room1': id(41), dm: id(0) },
+          room: 'room1',
+          ref: '5',
+        },
       });
       connection.server({
         event: 'message',
@@ -448,7 +453,7 @@ describe(ChatRepl.name, () => {
         data: message(id(42), 'missed', 'b', 'room1'),
       });
       connection.server({ event: 'dm', data: dm(id(43), 'missed dm') });
-      connection.reply('resumed', { since: id(41), count: 3, complete: true });
+      connection.reply('resumed', { count: 3, complete: true, missing: [] });
       assert.deepEqual(io.out.slice(-3), [
         '[12:00:01] #room1 <b> missed',
         '[12:00:01] DM <b -> a> missed dm',
@@ -469,7 +474,7 @@ describe(ChatRepl.name, () => {
       );
       connection.restore();
       assert.equal(connection.last().event, 'resume');
-      connection.reply('resumed', { since: id(1), count: 0, complete: true });
+      connection.reply('resumed', { count: 0, complete: true, missing: [] });
       assert.deepEqual(connection.last().data, {
         text: 'in flight',
         cid: inFlight.data.cid,
@@ -488,10 +493,14 @@ describe(ChatRepl.name, () => {
       const { io, connection } = setup({ earlier: [message(id(1), 'x')] });
       connection.drop();
       connection.restore();
-      connection.reply('resumed', { since: id(1), count: 4, complete: false });
+      connection.reply('resumed', {
+        count: 4,
+        complete: false,
+        missing: ['room:global'],
+      });
       assert.equal(
         io.err.at(-1),
-        'warning: caught up on 4 messages, but older ones from while you were away are no longer kept by the server',
+        'warning: caught up on 4 messages, but some from while you were away (room:global) are no longer kept by the server or were lost',
       );
     });
 
@@ -534,16 +543,25 @@ describe(ChatRepl.name, () => {
       assert.equal(connection.last().data.text, 'queued');
     });
 
-    it('re-joins directly when nothing was shown yet to resume from', () => {
+    it('resumes from the cursors of its welcome and join when nothing was shown yet', () => {
       const { io, connection } = setup();
       io.type('/join room1');
-      connection.reply('joined', { room: 'room1', users: 1, members: ['a'] });
+      connection.reply('joined', {
+        room: 'room1',
+        users: 1,
+        members: ['a'],
+        cursor: id(7),
+      });
       connection.reply('history', { room: 'room1', messages: [], more: false });
       connection.drop();
       connection.restore();
       assert.deepEqual(connection.last(), {
-        event: 'join',
-        data: { room: 'room1', ref: '5' },
+        event: 'resume',
+        data: {
+          cursors: { 'room:global': id(1), 'room:room1': id(7), dm: id(0) },
+          room: 'room1',
+          ref: '5',
+        },
       });
     });
 
@@ -559,7 +577,7 @@ describe(ChatRepl.name, () => {
           .map((f) => f.data.ref),
         ['3', '4'],
       );
-      connection.reply('resumed', { since: id(1), count: 0, complete: true });
+      connection.reply('resumed', { count: 0, complete: true, missing: [] });
       assert.equal(connection.sent.length, 4);
     });
   });

@@ -8,9 +8,11 @@ import {
   CommandParser,
   CommandRequest,
   DirectMessage,
+  DM_STREAM,
   Frame,
   Joined,
   LOBBY,
+  messageStream,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -131,6 +133,7 @@ export class ChatRepl {
       : 'existing account';
     this.info(`logged in as ${this.username} (${account})`);
     this.room = established.welcome.room || LOBBY;
+    this.shown.noteCursors(established.welcome.cursors ?? {});
     this.info(`connected to ${address(established.endpoint)} (#${this.room})`);
     if (this.console.terminal)
       this.info('type /help for the commands, /quit to leave');
@@ -245,7 +248,7 @@ export class ChatRepl {
   }
 
   private showMessage(m: ChatMessage): void {
-    if (!this.shown.firstSight(m.id)) return;
+    if (!this.shown.firstSight(messageStream(m), m.id)) return;
     this.outbox.echoed(m.id);
     if (m.via === undefined && m.room === this.room)
       this.shown.noteIn(`#${m.room}`, m.id);
@@ -253,7 +256,7 @@ export class ChatRepl {
   }
 
   private showDm(d: DirectMessage): void {
-    if (!this.shown.firstSight(d.id)) return;
+    if (!this.shown.firstSight(DM_STREAM, d.id)) return;
     this.shown.noteIn(`@${d.from === this.username ? d.to : d.from}`, d.id);
     this.console.print(this.renderer.dm(d));
   }
@@ -270,6 +273,11 @@ export class ChatRepl {
       case ServerEvent.Who:
         return this.console.print(this.renderer.who(reply.data));
       case ServerEvent.Subscribed:
+        if (reply.data.cursor)
+          this.shown.noteCursors(
+            { [`said:${reply.data.user}`]: reply.data.cursor },
+            true,
+          );
         return this.console.print(this.renderer.subscribed(reply.data.user));
       case ServerEvent.Unsubscribed:
         return this.console.print(this.renderer.unsubscribed(reply.data.user));
@@ -281,6 +289,8 @@ export class ChatRepl {
   /** In a room (after /join, /leave or a re-join): says so unless `quiet`, then shows its latest messages. */
   private joined(joined: Joined, announce: boolean): void {
     this.enter(joined.room);
+    if (joined.cursor)
+      this.shown.noteCursors({ [`room:${joined.room}`]: joined.cursor }, true);
     if (announce) {
       this.console.print(this.renderer.joined(joined));
       if (Array.isArray(joined.members))
@@ -340,6 +350,7 @@ export class ChatRepl {
     );
     this.announceUnread(established.welcome);
     this.resume.start();
+    this.shown.noteCursors(established.welcome.cursors ?? {});
   }
 
   private announceUnread(welcome: Welcome): void {

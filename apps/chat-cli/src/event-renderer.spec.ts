@@ -70,11 +70,11 @@ describe(EventRenderer.name, () => {
 
   it('renders joins with a singular or plural user count', () => {
     assert.equal(
-      sut.joined({ room: 'room1', users: 1, members: [] }),
+      sut.joined({ room: 'room1', users: 1, members: [], cursor: '0' }),
       'joined #room1 (1 user)',
     );
     assert.equal(
-      sut.joined({ room: 'room1', users: 2, members: [] }),
+      sut.joined({ room: 'room1', users: 2, members: [], cursor: '0' }),
       'joined #room1 (2 users)',
     );
   });

@@ -85,13 +85,15 @@ export class HistoryView {
   }
 
   private showEarlier(page: HistoryPage): void {
-    const thread = `#${page.room ?? this.room()}`;
+    const room = page.room ?? this.room();
+    const thread = `#${room}`;
+    const stream = `room:${room}`;
     page.messages.forEach((m) => this.shown.noteIn(thread, m.id));
-    const unseen = page.messages.filter((m) => !this.shown.has(m.id));
+    const unseen = page.messages.filter((m) => !this.shown.has(stream, m.id));
     if (unseen.length === 0) return;
     this.print(this.renderer.earlierHeader());
     for (const m of unseen) {
-      this.shown.firstSight(m.id);
+      this.shown.firstSight(stream, m.id);
       this.print(this.renderer.earlier(this.line(m)));
     }
   }

@@ -1,6 +1,7 @@
 import {
   ClientEvent,
   CommandRequest,
+  DM_STREAM,
   ErrorCode,
   Sent,
   ServerEvent,
@@ -86,12 +87,13 @@ export class Outbox {
   /** A DM is not echoed to the session that sent it, so its reply prints it; a room message waits for its copy. */
   private sent(command: PostRequest, sent: Sent): void {
     if (command.event === ClientEvent.Send) {
-      if (!this.shown.has(sent.id)) this.echoes.add(sent.id);
+      if (!this.shown.has(`room:${sent.room}`, sent.id))
+        this.echoes.add(sent.id);
       return;
     }
     const to = sent.to ?? command.data.to;
     this.shown.noteIn(`@${to}`, sent.id);
-    if (this.shown.firstSight(sent.id, false)) {
+    if (this.shown.firstSight(DM_STREAM, sent.id, false)) {
       this.print(
         this.renderer.dm({
           from: this.username,

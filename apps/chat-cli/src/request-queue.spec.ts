@@ -102,7 +102,7 @@ describe(RequestQueue.name, () => {
     );
     sut.settle({
       event: 'resumed',
-      data: { ref: '2', since: '1', count: 0, complete: true },
+      data: { ref: '2', count: 0, complete: true, missing: [] },
     } as ServerFrame);
     assert.deepEqual(transport.frames.at(-1), {
       event: 'send',

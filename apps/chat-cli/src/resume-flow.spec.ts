@@ -15,7 +15,7 @@ describe(ResumeFlow.name, () => {
     const printed: string[] = [];
     const state = { room, rejoined: [] as Joined[] };
     const shown = new ShownMessages();
-    if (shownId) shown.firstSight(shownId);
+    if (shownId) shown.firstSight('room:ops', shownId);
     const earlier = {
       event: 'history',
       line: '/history',
@@ -39,20 +39,30 @@ describe(ResumeFlow.name, () => {
     return { sut, queued, printed, state, earlier };
   };
 
-  it('resumes from the newest message shown, in the room the client is in', () => {
+  it('resumes each stream from the newest message shown of it, in the room the client is in', () => {
     const { sut, queued, printed } = setUp('ops', '0000000000000042');
     sut.start();
     assert.equal(queued[0].event, 'resume');
     assert.deepEqual(queued[0].payload(), {
-      since: '0000000000000042',
+      cursors: { 'room:ops': '0000000000000042' },
       room: 'ops',
     });
     queued[0].settle({
       event: ServerEvent.Resumed,
-      data: { since: '0000000000000042', count: 3, complete: true },
+      data: { count: 3, complete: true, missing: [] },
     });
     assert.equal(queued.length, 1);
     assert.match(printed.join('\n'), /3/);
+  });
+
+  it('names the streams the server could not replay whole', () => {
+    const { sut, queued, printed } = setUp('ops', '0000000000000042');
+    sut.start();
+    queued[0].settle({
+      event: ServerEvent.Resumed,
+      data: { count: 1, complete: false, missing: ['room:ops'] },
+    });
+    assert.match(printed.join('\n'), /\(room:ops\) are no longer kept/);
   });
 
   it('re-joins the room when the server cannot resume, and shows the lobby history when there is no room', () => {
@@ -67,10 +77,10 @@ describe(ResumeFlow.name, () => {
     assert.deepEqual(queued[0].payload(), { room: 'ops' });
     queued[0].settle({
       event: ServerEvent.Joined,
-      data: { room: 'ops', users: 2, members: ['ann', 'bob'] },
+      data: { room: 'ops', users: 2, members: ['ann', 'bob'], cursor: '1' },
     });
     assert.deepEqual(state.rejoined, [
-      { room: 'ops', users: 2, members: ['ann', 'bob'] },
+      { room: 'ops', users: 2, members: ['ann', 'bob'], cursor: '1' },
     ]);
 
     const lobby = setUp(LOBBY);

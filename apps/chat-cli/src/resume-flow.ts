@@ -25,9 +25,10 @@ export interface ResumeRoom {
 }
 
 /**
- * What the client does first on a new connection: resume from the newest message shown, so that nothing
- * said meanwhile is lost or shown twice; when there is nothing to resume from, or the server cannot,
- * it re-joins its room and shows the room's latest messages instead.
+ * What the client does first on a new connection: resume each stream it reads from its cursor (the
+ * newest message shown of it), so that nothing said meanwhile is lost or shown twice; when there is
+ * nothing to resume from, or the server cannot, it re-joins its room and shows the room's latest
+ * messages instead.
  */
 export class ResumeFlow {
   constructor(
@@ -41,13 +42,13 @@ export class ResumeFlow {
 
   /** Puts the resume (or the re-join) at the head of the queue, before anything typed meanwhile. */
   start(): void {
-    const since = this.shown.since;
-    if (since === undefined) return this.rejoin();
+    const cursors = this.shown.cursors;
+    if (cursors === undefined) return this.rejoin();
     this.queue.addFirst({
       event: ClientEvent.Resume,
       line: 'resume',
       origin: 'reconnect',
-      payload: () => ({ since, room: this.room.current() }),
+      payload: () => ({ cursors, room: this.room.current() }),
       settle: (reply) => this.resumed(reply),
     });
   }
@@ -73,7 +74,7 @@ export class ResumeFlow {
       return this.print(this.renderer.caughtUp(resumed.count));
     this.print(
       this.renderer.warning(
-        `caught up on ${this.renderer.count(resumed.count, 'message')}, but older ones from while you were away are no longer kept by the server`,
+        `caught up on ${this.renderer.count(resumed.count, 'message')}, but some from while you were away (${(resumed.missing ?? []).join(', ') || 'some streams'}) are no longer kept by the server or were lost`,
       ),
       'err',
     );

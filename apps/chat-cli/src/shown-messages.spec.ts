@@ -6,33 +6,44 @@ import { ShownMessages } from './shown-messages';
 describe(ShownMessages.name, () => {
   const id = (n: number): string => String(n).padStart(16, '0');
 
-  it('says yes only the first time an id is offered', () => {
+  it('says yes only the first time an id of a stream is offered; equal ids of other streams are other messages', () => {
     const sut = new ShownMessages();
-    assert.equal(sut.firstSight(id(1)), true);
-    assert.equal(sut.firstSight(id(1)), false);
-    assert.equal(sut.has(id(1)), true);
-    assert.equal(sut.has(id(2)), false);
+    assert.equal(sut.firstSight('room:a', id(1)), true);
+    assert.equal(sut.firstSight('room:a', id(1)), false);
+    assert.equal(sut.firstSight('dm', id(1)), true);
+    assert.equal(sut.has('room:a', id(1)), true);
+    assert.equal(sut.has('room:a', id(2)), false);
   });
 
-  it('resumes from the newest live id, whatever order ids arrive in', () => {
+  it('keeps a cursor per stream at its newest live id, whatever order ids arrive in', () => {
     const sut = new ShownMessages();
-    assert.equal(sut.since, undefined);
-    sut.firstSight(id(9));
-    sut.firstSight(id(10));
-    sut.firstSight(id(8));
-    assert.equal(sut.since, id(10));
+    assert.equal(sut.cursors, undefined);
+    sut.firstSight('room:a', id(9));
+    sut.firstSight('room:a', id(10));
+    sut.firstSight('room:a', id(8));
+    sut.firstSight('dm', id(3));
+    assert.deepEqual(sut.cursors, { 'room:a': id(10), dm: id(3) });
   });
 
-  it('does not move the resume point for ids read from a reply', () => {
+  it('does not move a cursor for ids read from a reply', () => {
     const sut = new ShownMessages();
-    sut.firstSight(id(5));
-    sut.firstSight(id(12), false);
-    assert.equal(sut.since, id(5));
+    sut.firstSight('dm', id(5));
+    sut.firstSight('dm', id(12), false);
+    assert.deepEqual(sut.cursors, { dm: id(5) });
     assert.equal(
-      sut.firstSight(id(12)),
+      sut.firstSight('dm', id(12)),
       false,
       'a replayed copy of the reply is still a repeat',
     );
+  });
+
+  it('takes the server’s cursors for new streams, and raises a known one only on entering a room', () => {
+    const sut = new ShownMessages();
+    sut.firstSight('room:a', id(5));
+    sut.noteCursors({ 'room:a': id(9), dm: id(2) });
+    assert.deepEqual(sut.cursors, { 'room:a': id(5), dm: id(2) });
+    sut.noteCursors({ 'room:a': id(9) }, true);
+    assert.deepEqual(sut.cursors, { 'room:a': id(9), dm: id(2) });
   });
 
   it('keeps the oldest id shown per room or conversation, until the thread starts afresh', () => {
@@ -49,8 +60,8 @@ describe(ShownMessages.name, () => {
 
   it('remembers a bounded number of ids', () => {
     const sut = new ShownMessages();
-    for (let n = 1; n <= 5001; n++) sut.firstSight(id(n));
-    assert.equal(sut.has(id(1)), false);
-    assert.equal(sut.has(id(5001)), true);
+    for (let n = 1; n <= 5001; n++) sut.firstSight('room:a', id(n));
+    assert.equal(sut.has('room:a', id(1)), false);
+    assert.equal(sut.has('room:a', id(5001)), true);
   });
 });

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
 import { TestRedis } from '../../../test/support/redis-server';
+import { PubsubKeys } from './pubsub-keys';
 import { ReadLeases, ReadsBusyError } from './read-leases.service';
 
 describe(ReadLeases.name, () => {
@@ -54,9 +55,9 @@ describe(ReadLeases.name, () => {
     await dead.acquire('dee');
     await dead.acquire('dee');
     // The dead gateway renews nothing: drop its leases' renewal by expiring them in Redis time.
-    const members = await redis.zrange('chat:reads:dee', '0', '-1');
+    const members = await redis.zrange(PubsubKeys.reads('dee'), '0', '-1');
     for (const member of members)
-      await redis.zadd('chat:reads:dee', '1', member);
+      await redis.zadd(PubsubKeys.reads('dee'), '1', member);
     const lease = await make(0).acquire('dee');
     await lease.release();
   });

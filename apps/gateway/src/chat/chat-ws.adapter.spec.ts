@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { PROTOCOL } from '@app/protocol';
+
 import {
   ChatWsAdapter,
   ChatWsOptions,
@@ -14,9 +16,13 @@ type Verdict = [
   Record<string, string> | undefined,
 ];
 
-const request = (): UpgradeRequest =>
+const request = (protocols = `other, ${PROTOCOL}`): UpgradeRequest =>
   ({
-    headers: { authorization: 'Bearer t', host: 'localhost' },
+    headers: {
+      authorization: 'Bearer t',
+      host: 'localhost',
+      'sec-websocket-protocol': protocols,
+    },
     url: '/ws',
     socket: {
       remoteAddress: '127.0.0.1',
@@ -45,9 +51,9 @@ describe(ChatWsAdapter.name, () => {
       rateLimited: () => undefined,
       ...options,
     });
-    const verify = (): Promise<Verdict> =>
+    const verify = (protocols?: string): Promise<Verdict> =>
       new Promise((resolve) =>
-        sut['verify'](request(), (...verdict: unknown[]) =>
+        sut['verify'](request(protocols), (...verdict: unknown[]) =>
           resolve(verdict as Verdict),
         ),
       );
@@ -70,6 +76,17 @@ describe(ChatWsAdapter.name, () => {
     const third = verify();
     finishChecks();
     assert.equal((await third)[1], 101);
+  });
+
+  it('answers 426 to a client that does not offer protocol v2, saying to update it', async () => {
+    const { verify } = make({});
+    const [ok, status, message] = await verify('');
+    assert.deepEqual([ok, status], [false, 426]);
+    assert.match(
+      message ?? '',
+      /speaks chat protocol v2 \(WebSocket subprotocol securechat\.v2\).*update the client/,
+    );
+    assert.equal((await verify('securechat.v1'))[1], 426);
   });
 
   it('answers 503 with Retry-After beyond UPGRADES_PER_SECOND', async () => {
