@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
+import { PROTOCOL } from '@app/protocol';
+
 import {
   ChatClient,
   ClientPool,
@@ -102,7 +104,7 @@ describe('limits: rate, slow consumers, dead connections, expensive frames, drai
   it('cuts off a client that stops answering pings; its user leaves the room', async (t) => {
     const watcher = await connect(gateway, 'pinger');
     const { token } = await login(gateway, 'mute');
-    const mute = new WebSocket(gateway.wsUrl, {
+    const mute = new WebSocket(gateway.wsUrl, PROTOCOL, {
       ca: CA,
       headers: { authorization: `Bearer ${token}` },
       autoPong: false,
@@ -272,7 +274,7 @@ describe('connection caps across the cluster', () => {
       'the third session to be refused',
     );
     const refused = await new Promise<string>((resolve, reject) => {
-      const ws = new WebSocket(west.wsUrl, {
+      const ws = new WebSocket(west.wsUrl, PROTOCOL, {
         ca: CA,
         headers: { authorization: `Bearer ${token}` },
         handshakeTimeout: 5000,

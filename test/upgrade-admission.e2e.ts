@@ -3,6 +3,8 @@ import { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
+import { PROTOCOL } from '@app/protocol';
+
 import { ChatClient, login } from './support/chat-client';
 import { CA, GatewayProcess } from './support/gateway-process';
 import { sleep } from './support/ports';
@@ -20,7 +22,7 @@ function upgrade(
   token: string,
 ): Promise<UpgradeOutcome> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl, {
+    const ws = new WebSocket(gateway.wsUrl, PROTOCOL, {
       ca: CA,
       headers: { authorization: `Bearer ${token}` },
       handshakeTimeout: 10000,

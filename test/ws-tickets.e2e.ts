@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 
+import { PROTOCOL } from '@app/protocol';
+
 import { httpsJson, login, upgradeStatus } from './support/chat-client';
 import { CA, GatewayProcess } from './support/gateway-process';
 import { sleep } from './support/ports';
@@ -16,7 +18,7 @@ interface Upgrade {
 /** Opens `/ws` + query without headers, as a browser would: the refusal's status and body, or the first frame. */
 function upgrade(gateway: GatewayProcess, query: string): Promise<Upgrade> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(gateway.wsUrl + query, {
+    const ws = new WebSocket(gateway.wsUrl + query, PROTOCOL, {
       ca: CA,
       handshakeTimeout: 5000,
     });

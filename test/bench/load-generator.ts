@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { ConnectionOptions, createSecureContext } from 'node:tls';
 import { ClientOptions, RawData, WebSocket } from 'ws';
 
+import { PROTOCOL } from '@app/protocol';
+
 import { CA } from '../support/gateway-process';
 import { LatencyRecorder, percentiles } from './latency-recorder';
 import {
@@ -105,7 +107,7 @@ function connect(user: User, onOpen?: () => void): Promise<WebSocket> {
     skipUTF8Validation: true,
     handshakeTimeout: CONNECT_TIMEOUT_MS,
   };
-  const ws = new WebSocket(`wss://127.0.0.1:${user.port}/ws`, options);
+  const ws = new WebSocket(`wss://127.0.0.1:${user.port}/ws`, PROTOCOL, options);
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: Error): void => {

@@ -1,6 +1,13 @@
 import { WebSocket } from 'ws';
 
-import { DEFAULT_RESTART_WINDOW_MS, reconnectDelay } from '@app/protocol';
+import {
+  advanceCursor,
+  Cursors,
+  DEFAULT_RESTART_WINDOW_MS,
+  DM_STREAM,
+  PROTOCOL,
+  reconnectDelay,
+} from '@app/protocol';
 
 import { CA } from '../support/gateway-process';
 
@@ -12,6 +19,7 @@ interface Pending {
 }
 
 export interface Acked {
+  /** The message's id in its room; for a DM its cid (each inbox copy has its own inbox's id). */
   id: string;
   kind: 'room' | 'dm';
   /** The room, or the DM's recipient. */
@@ -27,8 +35,8 @@ export interface StormClientEvents {
 }
 
 /**
- * A client that reconnects like chat-cli: bearer token header (never the password), `resume` with the last
- * id seen, `cid` on every send and a retry with the same cid on TIMEOUT or a lost connection, a random
+ * A client that reconnects like chat-cli: bearer token header (never the password), `resume` with a cursor
+ * per stream (its room, its DMs), `cid` on every send and a retry with the same cid on TIMEOUT or a lost connection, a random
  * delay within the `reconnect` window after 1012, and full-jitter backoff (at least `Retry-After`) otherwise.
  */
 export class StormClient {
@@ -39,11 +47,13 @@ export class StormClient {
   readonly outages: number[] = [];
   readonly roomIds: string[] = [];
   readonly dmIds: string[] = [];
+  /** The cids of the DMs received, in the order of `dmIds`. */
+  readonly dmCids: string[] = [];
   readonly acked: Acked[] = [];
   errors = 0;
   /** Resumes refused because they reached the gateway after RESUME_WAIT_MS (a slow client): the gap is not replayed. */
   lateResumes = 0;
-  private lastId?: string;
+  private readonly cursors: Cursors = {};
   private joined = false;
   private ws?: WebSocket;
   private attempts = 0;
@@ -73,7 +83,7 @@ export class StormClient {
 
   private open(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, {
+    const ws = new WebSocket(this.url, PROTOCOL, {
       ca: CA,
       headers: { authorization: `Bearer ${this.token}` },
       handshakeTimeout: 10000,
@@ -142,17 +152,21 @@ export class StormClient {
     const { event, data } = frame;
     if (event === 'welcome') {
       this.instance = data.instance;
+      for (const [stream, id] of Object.entries(data.cursors as Cursors))
+        this.cursors[stream] ??= id;
       this.ws?.send(
         JSON.stringify(
           this.joined
             ? {
                 event: 'resume',
-                // Unlike chat-cli (which rejoins when it saw nothing yet), resume from the start: nothing sent while away is missed.
-                data: { since: this.lastId ?? '0', room: this.room, ref: 'r' },
+                data: { cursors: this.cursors, room: this.room, ref: 'r' },
               }
             : { event: 'join', data: { room: this.room, ref: 'r' } },
         ),
       );
+    } else if (event === 'joined' && data.ref === 'r') {
+      advanceCursor(this.cursors, `room:${data.room}`, data.cursor);
+      this.handle({ event: 'resumed', data });
     } else if (
       (event === 'resumed' || event === 'joined') &&
       data.ref === 'r'
@@ -172,7 +186,7 @@ export class StormClient {
       if (!item) return;
       this.pending.delete(data.cid);
       this.acked.push({
-        id: data.id,
+        id: item.event === 'dm' ? data.cid : data.id,
         kind: item.event === 'dm' ? 'dm' : 'room',
         stream: item.data.to ?? data.room,
       });
@@ -191,11 +205,17 @@ export class StormClient {
   }
 
   private received(event: string, data: Record<string, any>): void {
-    if (this.lastId === undefined || data.id > this.lastId)
-      this.lastId = data.id;
+    const stream =
+      event === 'dm'
+        ? DM_STREAM
+        : data.via
+          ? `said:${data.from}`
+          : `room:${data.room}`;
+    advanceCursor(this.cursors, stream, data.id);
     if (event === 'message' && (data.room !== this.room || data.via)) return;
     if (event === 'dm' && data.to !== this.username) return;
     (event === 'dm' ? this.dmIds : this.roomIds).push(data.id);
+    if (event === 'dm') this.dmCids.push(String(data.text).split(' ')[0]);
     const sentAt = Number(String(data.text).split(' ')[1]);
     if (Number.isFinite(sentAt))
       this.events.delivered(Date.now() - sentAt, this);

@@ -84,8 +84,9 @@ export class Ledger {
       this.compare(
         result,
         `${where} DMs`,
-        client.dmIds,
+        client.dmCids,
         streams.get(`dm:${client.username}`),
+        client.dmIds,
       );
     }
     return result;
@@ -96,12 +97,13 @@ export class Ledger {
     where: string,
     received: string[],
     owed: string[] = [],
+    ids = received,
   ): void {
     const seen = new Set<string>();
-    received.forEach((id, i) => {
-      if (seen.has(id)) result.doubled++;
-      else if (i > 0 && id <= received[i - 1]) result.outOfOrder++;
-      seen.add(id);
+    received.forEach((key, i) => {
+      if (seen.has(key)) result.doubled++;
+      else if (i > 0 && ids[i] <= ids[i - 1]) result.outOfOrder++;
+      seen.add(key);
     });
     result.owed += owed.length;
     const lost = owed.filter((id) => !seen.has(id));

@@ -5,9 +5,12 @@ import {
   ClientPayloads,
   CommandParser,
   CommandRequest,
+  Cursors,
+  DM_STREAM,
   ErrorCode,
   HistoryPage,
   LOBBY,
+  messageStream,
   Ref,
   RoomCount,
   ServerEvent,
@@ -59,8 +62,8 @@ export class ChatPage {
   private token = '';
   private username = '';
   private room = LOBBY;
-  /** The newest message id seen: where `resume` picks up after a reconnect. */
-  private lastId = '';
+  /** The newest message id seen of each stream (`room:<room>`, `dm`, `said:<user>`): where `resume` picks up after a reconnect. */
+  private cursors: Cursors = {};
   private historySupported = true;
   private resumeSupported = true;
   private seq = 0;
@@ -114,7 +117,7 @@ export class ChatPage {
     this.token = token;
     this.username = username;
     this.room = LOBBY;
-    this.lastId = '';
+    this.cursors = {};
     this.welcomedBefore = false;
     this.shown.clear();
     this.oldest.clear();
@@ -298,6 +301,7 @@ export class ChatPage {
           frame.data.action,
         );
       case ServerEvent.Joined:
+        this.advance(`room:${frame.data.room}`, frame.data.cursor);
         return this.joined(
           frame.data.room,
           frame.data.users,
@@ -330,13 +334,14 @@ export class ChatPage {
           );
         else
           this.view.notice(
-            'Back online, but some messages could not be recovered',
+            `Back online, but some messages could not be recovered (${frame.data.missing.join(', ')})`,
             'problem',
           );
         return this.ask(ClientEvent.Who, {});
       case ServerEvent.Sent:
         return this.sent(frame.data.id, asked);
       case ServerEvent.Subscribed:
+        this.advance(`said:${frame.data.user}`, frame.data.cursor);
         return this.view.notice(
           `Subscribed to ${frame.data.user}: their messages from every room show here`,
         );
@@ -366,7 +371,11 @@ export class ChatPage {
       this.view.notice(
         `${welcome.unreadDms} direct ${welcome.unreadDms === 1 ? 'message' : 'messages'} arrived while you were away`,
       );
-    this.catchUp(welcome.room);
+    const resuming = Object.keys(this.cursors).length > 0;
+    // A stream this page already reads keeps its cursor: the welcome's would skip what came while away.
+    for (const [stream, id] of Object.entries(welcome.cursors ?? {}))
+      this.cursors[stream] ??= id;
+    this.catchUp(welcome.room, resuming);
     // Frames are handled in order, so these go to the room the catch-up above returns to.
     this.outbox.unanswered.forEach((post) => this.post(post));
     this.ask(ClientEvent.Rooms, {});
@@ -377,10 +386,10 @@ export class ChatPage {
   }
 
   /** After a reconnect, `resume` where the server has it, else re-join the room; on first connect, load the room. */
-  private catchUp(welcomeRoom: string): void {
-    if (this.lastId && this.resumeSupported) {
+  private catchUp(welcomeRoom: string, resuming = false): void {
+    if (resuming && this.resumeSupported) {
       return this.ask(ClientEvent.Resume, {
-        since: this.lastId,
+        cursors: { ...this.cursors },
         ...(this.room !== LOBBY && { room: this.room }),
       });
     }
@@ -476,13 +485,13 @@ export class ChatPage {
   }
 
   private showMessage(m: ChatMessage): void {
-    if (!this.firstSight(m.via ? 'via' : 'message', m.id)) return;
+    if (!this.firstSight(messageStream(m), m.id)) return;
     this.view.message(m, this.username);
     if (!m.via) this.noteOldest(`#${m.room}`, m.id);
   }
 
   private showDm(d: ShownDm): void {
-    if (!this.firstSight('dm', d.id)) return;
+    if (!this.firstSight(DM_STREAM, d.id)) return;
     this.view.dm(d);
     const mine = d.from === this.username;
     const peer = mine ? d.to : d.from;
@@ -516,13 +525,18 @@ export class ChatPage {
       });
   }
 
-  /** Replays (history, resume) can repeat what is already on screen. */
-  private firstSight(kind: string, id: string): boolean {
-    const key = `${kind}:${id}`;
+  /** Replays (history, resume) can repeat what is already on screen; ids of different streams are never compared. */
+  private firstSight(stream: string, id: string): boolean {
+    const key = `${stream} ${id}`;
     if (this.shown.has(key)) return false;
     this.shown.add(key);
-    if (!this.lastId || idBefore(this.lastId, id)) this.lastId = id;
+    this.advance(stream, id);
     return true;
+  }
+
+  private advance(stream: string, id: string | undefined): void {
+    const last = this.cursors[stream];
+    if (id && (!last || idBefore(last, id))) this.cursors[stream] = id;
   }
 
   /** A server without `history` or `resume` answers UNKNOWN_EVENT: the page does without them. */

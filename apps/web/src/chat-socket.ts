@@ -3,6 +3,7 @@ import {
   CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
   DEFAULT_RESTART_WINDOW_MS,
+  PROTOCOL,
   reconnectDelay,
   ServerEvent,
   ServerFrame,
@@ -97,7 +98,7 @@ export class ChatSocket {
     const url = new URL(WS_PATH, base);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('ticket', ticket);
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, PROTOCOL);
     ws.onopen = () => {
       this.everOpened = true;
       this.attempt = 0;
