@@ -497,7 +497,7 @@ describe('durable chat: history, resume, offline DMs, cid, persistence', () => {
     );
 
     await connect(east, 'jon');
-    const h1 = await hal.request('dm', { to: 'ivy', text: 'h1' });
+    await hal.request('dm', { to: 'ivy', text: 'h1' });
     const i1 = await ivy.request('dm', { to: 'hal', text: 'i1' });
     await hal.request('dm', { to: 'jon', text: 'for jon' });
     const h2 = await hal.request('dm', { to: 'ivy', text: 'h2' });

@@ -107,7 +107,11 @@ function connect(user: User, onOpen?: () => void): Promise<WebSocket> {
     skipUTF8Validation: true,
     handshakeTimeout: CONNECT_TIMEOUT_MS,
   };
-  const ws = new WebSocket(`wss://127.0.0.1:${user.port}/ws`, PROTOCOL, options);
+  const ws = new WebSocket(
+    `wss://127.0.0.1:${user.port}/ws`,
+    PROTOCOL,
+    options,
+  );
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: Error): void => {
