@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { WebSocket } from 'ws';
 
+import { PubsubKeys } from '@app/pubsub';
+
 import {
   ChatClient,
   ClientPool,
@@ -107,7 +109,7 @@ describe('floods end, and a closed socket leaves at once', () => {
     for (let i = 0; i < 10000; i++) {
       const id = String(base + i).padStart(16, '0');
       write.xadd(
-        'chat:history:dm:digger',
+        PubsubKeys.inbox('digger'),
         `${base + i}-0`,
         'm',
         JSON.stringify({
@@ -120,7 +122,7 @@ describe('floods end, and a closed socket leaves at once', () => {
       );
     }
     // All of them seen: this test is about history requests, not the catch-up at login.
-    write.set('chat:dm-seen:digger', String(base + 10000));
+    write.set(PubsubKeys.dmSeen('digger'), String(base + 10000));
     await write.exec();
     store.disconnect();
 

@@ -67,7 +67,7 @@ describe('three gateways behind haproxy', () => {
     const during = await talker.request('send', { text: 'during', cid: 'd' });
     leaver = await open('leaver', leaverToken);
     assert.notEqual(cluster.slotOf(instanceOf(leaver)), slot);
-    await leaver.request('resume', { since: before.data.id, room: 'deploy' });
+    await leaver.resume({ 'room:deploy': before.data.id }, 'deploy');
     const replayed = await leaver.next(
       (f) => f.event === 'message' && f.data.text === 'during',
     );

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 
+import { PubsubKeys } from '@app/pubsub';
+
 import { ClientPool, httpsJson } from './support/chat-client';
 import { GatewayProcess } from './support/gateway-process';
 import { waitFor } from './support/ports';
@@ -48,14 +50,18 @@ describe('storage budget: compact text, room expiry, follow and room caps', () =
     assert.match(c1.data.message, /found U\+0085/);
     const ok = await ann.request('send', { text: 'two\nlines\tok' });
     assert.equal(ok.event, 'sent');
-    const stored = await store.xrange('chat:history:room:global', '-', '+');
+    const stored = await store.xrange(
+      PubsubKeys.roomHistory('global'),
+      '-',
+      '+',
+    );
     assert.equal(stored.length, 1, 'only the good message is stored');
   });
 
   it("lets a room's history expire once everyone left, and keeps it while someone is in or comes back", async () => {
     const ann = await pool.connect(gateway, 'ann2');
     const bob = await pool.connect(gateway, 'bob2');
-    const key = 'chat:history:room:fleeting';
+    const key = PubsubKeys.roomHistory('fleeting');
     await ann.request('join', { room: 'fleeting' });
     await bob.request('join', { room: 'fleeting' });
     assert.equal((await ann.request('send', { text: 'hi' })).event, 'sent');
@@ -70,7 +76,7 @@ describe('storage budget: compact text, room expiry, follow and room caps', () =
       'the empty room history to expire',
     );
 
-    const kept = 'chat:history:room:kept';
+    const kept = PubsubKeys.roomHistory('kept');
     await ann.request('join', { room: 'kept' });
     await ann.request('send', { text: 'stay' });
     await ann.request('join', { room: 'fleeting' });
@@ -90,7 +96,7 @@ describe('storage budget: compact text, room expiry, follow and room caps', () =
       ['stay'],
     );
     assert.equal(
-      await store.ttl('chat:history:room:global'),
+      await store.ttl(PubsubKeys.roomHistory('global')),
       -1,
       'the lobby never expires',
     );

@@ -26,7 +26,7 @@ export interface RedisSample {
   nonHistoryMiB: number;
   /** Keys and hash entries that belong to open sessions (online users, room members, instance session lists). */
   sessionEntries: number;
-  /** Keys per family (`chat:history`, `chat:cid`, ...) and their bytes (MEMORY USAGE). */
+  /** Keys per family (`chat:{r}:history`, `chat:{u}:cid`, ...) and their bytes (MEMORY USAGE). */
   families: Record<string, { keys: number; bytes: number }>;
 }
 
@@ -127,8 +127,15 @@ async function idleRedis(
     await sleep(200);
   }
   await sleep(Number(SOAK_ENV.CID_TTL_SECONDS) * 1000 + 1000);
-  const history = await redis.keys('chat:history:*');
-  if (history.length) await redis.del(...history);
+  for (const pattern of [
+    'chat:{r:*}:history',
+    'chat:{u:*}:inbox',
+    'chat:{u:*}:said',
+    'chat:{u:*}:with:*',
+  ]) {
+    const history = await redis.keys(pattern);
+    for (const key of history) await redis.del(key);
+  }
   return ledger.check();
 }
 
@@ -158,7 +165,12 @@ async function redisSample(redis: Redis): Promise<RedisSample> {
   const families: RedisSample['families'] = {};
   for (const key of await redis.keys('*')) {
     const bytes = Number(await redis.memory('USAGE', key, 'SAMPLES', 0)) || 0;
-    const family = key.split(':').slice(0, 2).join(':');
+    // A tagged key's family leaves out its room or user: `chat:{u}:inbox`.
+    const family = key
+      .replace(/\{(\w+):[^}]*\}/, '{$1}')
+      .split(':')
+      .slice(0, 3)
+      .join(':');
     families[family] ??= { keys: 0, bytes: 0 };
     families[family].keys++;
     families[family].bytes += bytes;
