@@ -120,7 +120,7 @@ describe('storage budget: compact text, room expiry, follow and room caps', () =
       third.data.message,
       /You follow 2 users already \(MAX_FOLLOWS_PER_USER=2\): unsubscribe from one first/,
     );
-    assert.deepEqual((await store.smembers('chat:subscriptions:fan')).sort(), [
+    assert.deepEqual((await store.smembers(PubsubKeys.following('fan'))).sort(), [
       'star1',
       'star2',
     ]);
