@@ -144,13 +144,6 @@ export class SessionRegistry {
         session.deliver(frame, undefined, undefined, presence.room),
     );
   }
-
-  /** The same frame to every local session (a warning that messages may be missing, say). */
-  broadcast(frame: OutFrame): void {
-    this.byUser.forEach((sessions) =>
-      sessions.forEach((session) => session.send(frame)),
-    );
-  }
 }
 
 function index<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
