@@ -110,6 +110,16 @@ describe(BusSequencer.name, () => {
     assert.deepEqual(delivered, ['room:r/2', 'room:r/3']);
   });
 
+  it('still passes a live event at or below where a first subscription found the stream (stored between the two)', () => {
+    const { sut, delivered, fills } = make([]);
+    sut.ready('room:r', '05');
+    sut.accept(msg('05', '04'));
+    sut.accept(msg('06', '05'));
+    sut.accept(msg('05', '04'));
+    assert.deepEqual(delivered, ['room:r/05', 'room:r/06']);
+    assert.equal(fills(), 0);
+  });
+
   it('tells the readers when a resubscribed stream is behind what they were given', () => {
     const { sut, missing } = make([]);
     sut.accept(msg('5', '4'));

@@ -27,6 +27,12 @@ const FILL_RETRY_MS = 500;
 
 interface StreamState {
   last: string;
+  /**
+   * `last` was read from the stream's counter when its channel was first subscribed, not delivered: a
+   * live event at or below it may have been stored after the subscription yet before the read, so it
+   * still passes (sessions drop what they already have), until one above it comes.
+   */
+  soft: boolean;
   filling: boolean;
   waiting: Sequenced[];
 }
@@ -50,7 +56,10 @@ export class BusSequencer {
       state.waiting.push(event);
       return;
     }
-    if (state.last && event.id <= state.last) return;
+    if (state.last && event.id <= state.last) {
+      if (state.soft) this.ports.deliver(event);
+      return;
+    }
     if (state.last && event.prev !== undefined && event.prev > state.last) {
       state.waiting.push(event);
       void this.fill(event.stream, state, event.prev);
@@ -69,10 +78,12 @@ export class BusSequencer {
   ready(stream: string, head: string): void {
     const state = this.state(stream);
     if (state.filling) return;
-    if (!state.last || state.last === head) {
-      state.last ||= head;
+    if (!state.last) {
+      state.last = head;
+      state.soft = true;
       return;
     }
+    if (state.last === head) return;
     if (head > state.last) {
       void this.fill(stream, state, head);
       return;
@@ -89,7 +100,7 @@ export class BusSequencer {
   private state(stream: string): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
-      state = { last: '', filling: false, waiting: [] };
+      state = { last: '', soft: false, filling: false, waiting: [] };
       this.streams.set(stream, state);
     }
     return state;
@@ -97,6 +108,7 @@ export class BusSequencer {
 
   private pass(state: StreamState, event: Sequenced): void {
     state.last = event.id;
+    state.soft = false;
     this.ports.deliver(event);
   }
 
