@@ -120,10 +120,10 @@ describe('storage budget: compact text, room expiry, follow and room caps', () =
       third.data.message,
       /You follow 2 users already \(MAX_FOLLOWS_PER_USER=2\): unsubscribe from one first/,
     );
-    assert.deepEqual((await store.smembers(PubsubKeys.following('fan'))).sort(), [
-      'star1',
-      'star2',
-    ]);
+    assert.deepEqual(
+      (await store.smembers(PubsubKeys.following('fan'))).sort(),
+      ['star1', 'star2'],
+    );
     assert.equal(
       (await fan.request('subscribe', { user: 'star1' })).event,
       'subscribed',
