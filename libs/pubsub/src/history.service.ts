@@ -140,44 +140,16 @@ export class HistoryService {
    */
   async heads(cursors: Map<string, string>): Promise<Map<string, StreamHead>> {
     const streams = [...cursors.keys()];
-    const pipeline = this.redis.pipeline();
-    streams.forEach((stream) => {
-      const { history, seq } = streamKeys(stream);
-      const cursor = entryId(cursors.get(stream) ?? '0');
-      pipeline
-        .get(seq)
-        .xinfo('STREAM', history)
-        .xrange(history, cursor, cursor)
-        .xrevrange(history, `(${cursor}`, '-', 'COUNT', 1);
-    });
-    const replies = (await pipeline.exec()) ?? [];
-    const heads = new Map<string, StreamHead>();
-    streams.forEach((stream, i) => {
-      const [[seqError, seq], [, info], [, own], [, older]] = replies.slice(
-        i * 4,
-        i * 4 + 4,
-      );
-      if (seqError) throw seqError;
-      const cursor = cursors.get(stream) ?? '0';
-      const head = String(seq ?? '0').padStart(16, '0');
-      const gone =
-        BigInt(cursor) > 0n &&
-        (own as Entry[] | null)?.length === 0 &&
-        ((older as Entry[] | null)?.length ?? 0) > 0;
-      const complete =
-        cursor <= head &&
-        !gone &&
-        !(info && lostAfter(info as unknown[], BigInt(cursor)));
-      heads.set(stream, { head, complete });
-    });
-    return heads;
+    const heads = await Promise.all(
+      streams.map((stream) => this.head(stream, cursors.get(stream) ?? '0')),
+    );
+    return new Map(streams.map((stream, i) => [stream, heads[i]]));
   }
 
-  /** Each stream's last id (all zeros when none). */
+  /** Each stream's last id (all zeros when none); one read per stream, as streams live in different slots. */
   async counters(streams: string[]): Promise<Map<string, string>> {
-    if (streams.length === 0) return new Map();
-    const values = await this.redis.mget(
-      streams.map((stream) => streamKeys(stream).seq),
+    const values = await Promise.all(
+      streams.map((stream) => this.redis.get(streamKeys(stream).seq)),
     );
     return new Map(
       streams.map((stream, i) => [
@@ -185,6 +157,30 @@ export class HistoryService {
         String(values[i] ?? '0').padStart(16, '0'),
       ]),
     );
+  }
+
+  /* One stream's `heads`, in one pipeline on its own slot. */
+  private async head(stream: string, cursor: string): Promise<StreamHead> {
+    const { history, seq } = streamKeys(stream);
+    const entry = entryId(cursor);
+    const [[seqError, last], [, info], [, own], [, older]] = ((await this.redis
+      .pipeline()
+      .get(seq)
+      .xinfo('STREAM', history)
+      .xrange(history, entry, entry)
+      .xrevrange(history, `(${entry}`, '-', 'COUNT', 1)
+      .exec()) ?? []) as Array<[Error | null, unknown]>;
+    if (seqError) throw seqError;
+    const head = String(last ?? '0').padStart(16, '0');
+    const gone =
+      BigInt(cursor) > 0n &&
+      (own as Entry[] | null)?.length === 0 &&
+      ((older as Entry[] | null)?.length ?? 0) > 0;
+    const complete =
+      cursor <= head &&
+      !gone &&
+      !(info && lostAfter(info as unknown[], BigInt(cursor)));
+    return { head, complete };
   }
 
   /** The DMs to `user` stored after the user's DM-seen mark: none of the user's sessions was sent them. */
