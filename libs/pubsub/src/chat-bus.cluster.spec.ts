@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis, { Cluster } from 'ioredis';
 
-import { TestRedisCluster } from '../../../test/support/redis-cluster';
+import { keySlot, TestRedisCluster } from '../../../test/support/redis-cluster';
 import { ChatBus } from './chat-bus.service';
 import { HistoryService } from './history.service';
+import { PubsubKeys } from './pubsub-keys';
 import { ReadLeases } from './read-leases.service';
 import { SubscriptionsService } from './subscriptions.service';
 
@@ -25,6 +26,7 @@ describe(`${ChatBus.name} on a Redis Cluster`, () => {
         const [host, port] = hostPort.split(':');
         return { host, port: Number(port) };
       }),
+      { retryDelayOnFailover: 100, retryDelayOnTryAgain: 100 },
     );
     const redis = client as unknown as Redis;
     const config = new ConfigService({
@@ -102,5 +104,41 @@ describe(`${ChatBus.name} on a Redis Cluster`, () => {
     assert.equal(await reads.run('bob', async () => 'read'), 'read');
     assert.equal(await follows.unsubscribe('fan', 'ann'), true);
     assert.deepEqual(await follows.following('fan'), []);
+  });
+
+  it('stores every acknowledged message once through a failover mid-burst (re-sends and cid retries are no-ops)', async () => {
+    const room = 'burst';
+    const master = await cluster.masterOfSlot(
+      keySlot(PubsubKeys.roomHistory(room)),
+    );
+    const send = (i: number) =>
+      bus.publishMessage(room, {
+        from: `u${i % 7}`,
+        text: `m${i}`,
+        cid: `b${i}`,
+      });
+    const burst = Array.from({ length: 300 }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 5));
+      let outcome = await send(i).catch(() => ({ status: 'error' }));
+      // What a client does on TIMEOUT or INTERNAL: the same cid again, until it is answered.
+      for (let retry = 0; !('id' in outcome) && retry < 50; retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        outcome = await send(i).catch(() => ({ status: 'error' }));
+      }
+      return outcome;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cluster.failover(master.port);
+    const outcomes = await Promise.all(burst);
+    assert.deepEqual(
+      outcomes.filter((o) => !('id' in o)),
+      [],
+      'every send answered with an id in the end',
+    );
+    const stored = (await history.roomPage(room, 1000)).messages;
+    assert.equal(stored.length, 300, 'each message stored once');
+    assert.equal(new Set(stored.map((m) => m.text)).size, 300);
+    const ids = new Set(stored.map((m) => m.id));
+    assert.ok(outcomes.every((o) => ids.has((o as { id: string }).id)));
   });
 });
