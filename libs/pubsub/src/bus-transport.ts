@@ -15,7 +15,7 @@ import { shardedSubscriptions } from './sharded-subscriptions';
 
 /**
  * The bus's one encoding: the channel is the event's pattern and the body is the event's JSON, whether
- * `ChatBus` publishes it directly or `publish.lua` does. Nest's own packet wrapper is not used, so the
+ * `ChatBus` publishes it directly or a store script does. Nest's own packet wrapper is not used, so the
  * Lua script does not have to imitate it.
  */
 export class BusDeserializer implements ConsumerDeserializer {

@@ -372,5 +372,5 @@ interface Claimed {
   repeat?: boolean;
 }
 
-/** An object's JSON without its braces, to be completed by `publish.lua`. */
+/** An object's JSON without its braces, to be completed by `append.lua`. */
 const fields = (value: object): string => JSON.stringify(value).slice(1, -1);

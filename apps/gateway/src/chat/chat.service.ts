@@ -259,7 +259,7 @@ export class ChatService {
    * Membership (rooms) and the stream (pubsub) are two steps: the move that emptied the room came first,
    * then the expiry is set, then membership is read again, and the expiry taken back if someone came
    * in meanwhile. A joiner who finds the room empty takes it back too (`join`), after its own move, and
-   * every message posted takes it back (`publish.lua`). A gateway that dies between the steps leaves the
+   * every message posted takes it back (`append.lua`). A gateway that dies between the steps leaves the
    * history without expiry until the room empties again.
    */
   async roomEmptied(room: string): Promise<void> {

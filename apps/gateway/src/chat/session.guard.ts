@@ -8,7 +8,7 @@ import { ChatSocket } from './chat-ws.adapter';
 /**
  * Runs before every frame's handler: the session must exist and its login must not have expired
  * (`UNAUTHORIZED`, then the filter closes the socket with 4401). The frame rate is judged earlier, as the
- * frame arrives (`FloodGuard` in the adapter); messages are also limited per user, in `publish.lua`.
+ * frame arrives (`FloodGuard` in the adapter); messages are also limited per user, in `claim.lua`.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
