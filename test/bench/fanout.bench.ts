@@ -222,7 +222,11 @@ async function runSystem(
     SERVER_ENV[system],
     controlDir,
     options.profile,
-  );
+  ).catch((err: Error) => {
+    if (system === 'gateway' && redis.clusterNodes)
+      err.message += `\n(with --cluster the gateway gets REDIS_CLUSTER_NODES=${redis.clusterNodes}; a gateway that does not know that setting talks to one node as if it were standalone and fails with MOVED)`;
+    throw err;
+  });
   const stopServers = (): Promise<unknown> =>
     Promise.all(servers.map((s) => s.stop()));
   cleanups.add(stopServers);
