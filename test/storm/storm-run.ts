@@ -1,14 +1,21 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import { percentiles, Percentiles } from '../bench/latency-recorder';
+import { httpsJson } from '../support/chat-client';
 import { sleep } from '../support/ports';
 
 import { StormClient } from './storm-client';
 import { StormCluster } from './storm-cluster';
 import { CrowdOptions, Delivery, StormCrowd, waitUntil } from './storm-crowd';
 import { Ledger, LedgerCheck } from './storm-ledger';
+import { StormObserverProcess } from './storm-observer-process';
+import { ObserverWindow } from './storm-observer-protocol';
 
 export interface StormOptions extends CrowdOptions {
   /** Steady load before, between and after the restarts. */
   steadyMs: number;
+  /** Listening clients in a process of their own (storm-observers.ts), one per room spread over the rooms; 0: none. */
+  observers?: number;
   log?: (line: string) => void;
 }
 
@@ -25,6 +32,10 @@ export interface WindowReport {
   latency: Percentiles;
   /** The latency seen by clients that were not on the stopped instance. */
   othersLatency: Percentiles;
+  /** The crowd's own event-loop delay over the window (ms late on a 10 ms timer): its share of the latencies. */
+  crowdLoopDelay: { p99: number; max: number };
+  /** What the observers that were not on the stopped instance saw, from their own process. */
+  observers?: Omit<ObserverWindow, 'kind'>;
 }
 
 export interface StormReport {
@@ -39,6 +50,37 @@ export interface StormReport {
 
 /** Latency is measured from the signal until all are back, and at least this long (the others' cleanup of a crashed instance included). */
 const AFTERMATH_MS = 10000;
+const LOOP_TIMER_MS = 10;
+const OBSERVER = { username: 'storm-observer', password: 'storm-password' };
+
+/** Logs the observer user in once (before the storm's login count is taken) and connects its clients. */
+async function startObservers(
+  port: number,
+  options: StormOptions,
+): Promise<StormObserverProcess> {
+  const reply = await httpsJson(port, 'POST', '/auth/login', OBSERVER);
+  if (reply.status !== 200)
+    throw new Error(
+      `observer login failed: ${reply.status} ${JSON.stringify(reply.body)}`,
+    );
+  const rooms = Math.ceil(options.clients / options.roomSize);
+  const count = options.observers!;
+  const observers = StormObserverProcess.start();
+  await observers.call(
+    {
+      kind: 'connect',
+      url: `wss://localhost:${port}/ws`,
+      token: reply.body.token,
+      username: OBSERVER.username,
+      rooms: Array.from(
+        { length: count },
+        (_, i) => `room${Math.floor((i * rooms) / count)}`,
+      ),
+    },
+    'ready',
+  );
+  return observers;
+}
 
 /** Three gateways behind haproxy, `clients` chatting, then a rolling restart or a crash; see docs/PERFORMANCE.md. */
 export async function runStorm(
@@ -48,9 +90,14 @@ export async function runStorm(
   const log = options.log ?? (() => undefined);
   const cluster = await StormCluster.start(3);
   let crowd: StormCrowd | undefined;
+  let observers: StormObserverProcess | undefined;
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TIMER_MS });
+  loopDelay.enable();
   try {
     crowd = await StormCrowd.login(cluster.haproxy.port, options);
     await crowd.connectAll();
+    if (options.observers)
+      observers = await startObservers(cluster.haproxy.port, options);
     const { clients } = crowd;
     const loginsBefore = await cluster.logins();
     const pids = cluster.gateways.map((g) => g?.pid);
@@ -74,6 +121,11 @@ export async function runStorm(
           .filter((c) => cluster.slotOf(c.instance) === slot)
           .map((c) => [c, c.outages.length]),
       );
+      await observers?.call(
+        { kind: 'mark', victimPid: cluster.gateways[slot]!.pid! },
+        'marked',
+      );
+      loopDelay.reset();
       const stopped =
         kind === 'rolling' ? cluster.restart(slot) : cluster.crash(slot);
       await waitUntil(
@@ -86,13 +138,32 @@ export async function runStorm(
       const end = Date.now();
       await stopped;
       await sleep(Math.max(0, start + AFTERMATH_MS - Date.now()));
-      windows.push(
-        windowReport(event, start, end, victims, {
+      const late = (ns: number): number =>
+        Math.max(0, ns / 1e6 - LOOP_TIMER_MS);
+      const crowdLoopDelay = {
+        p99: late(loopDelay.percentile(99)),
+        max: late(loopDelay.max),
+      };
+      const seenByObservers = await observers?.call(
+        { kind: 'window', start, until: Math.max(end, start + AFTERMATH_MS) },
+        'window',
+      );
+      windows.push({
+        ...windowReport(event, start, end, victims, {
           deliveries: crowd.deliveries,
           ready: crowd.readyAt.slice(readyBefore),
           refused: crowd.refused - refusedBefore,
         }),
-      );
+        crowdLoopDelay,
+        ...(seenByObservers && {
+          observers: {
+            observers: seenByObservers.observers,
+            victims: seenByObservers.victims,
+            latency: seenByObservers.latency,
+            loopDelay: seenByObservers.loopDelay,
+          },
+        }),
+      });
       log(JSON.stringify(windows.at(-1)));
       if (kind === 'rolling') await cluster.haproxy.waitUp(3);
       await sleep(options.steadyMs);
@@ -119,6 +190,7 @@ export async function runStorm(
         roomSize: options.roomSize,
         clientsPerUser: options.clientsPerUser,
         steadyMs: options.steadyMs,
+        observers: options.observers ?? 0,
       },
       windows,
       overall: percentiles(
@@ -128,6 +200,8 @@ export async function runStorm(
       loginsDuringStorm,
     };
   } finally {
+    loopDelay.disable();
+    await observers?.stop();
     crowd?.close();
     await cluster.stop();
   }
@@ -145,7 +219,7 @@ function windowReport(
   end: number,
   victims: Map<StormClient, number>,
   seen: { deliveries: Delivery[]; ready: number[]; refused: number },
-): WindowReport {
+): Omit<WindowReport, 'crowdLoopDelay'> {
   const until = Math.max(end, start + AFTERMATH_MS);
   const inWindow = seen.deliveries.filter(
     (d) => d.at >= start && d.at <= until,
