@@ -11,6 +11,10 @@ const CALL_TIMEOUT_MS = 90_000;
 export class StormObserverProcess {
   private constructor(private readonly child: ChildProcess) {}
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   static start(): StormObserverProcess {
     return new StormObserverProcess(
       fork(MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),

@@ -11,8 +11,11 @@ export type ObserverCommand =
     }
   /** A window starts: observers now on the instance whose name holds `-<victimPid>-` are its victims. */
   | { kind: 'mark'; victimPid: number }
-  /** The window's deliveries to the observers that were not victims, from `start` to `until` (epoch ms). */
-  | { kind: 'window'; start: number; until: number }
+  /**
+   * The window's deliveries to the observers that were not victims, from `start` to `until` (epoch ms); those
+   * sent by `victimSenders` (the crowd's clients on the stopped instance) are also left out of `fromOthers`.
+   */
+  | { kind: 'window'; start: number; until: number; victimSenders: string[] }
   | { kind: 'stop' };
 
 export interface ObserverWindow {
@@ -21,6 +24,8 @@ export interface ObserverWindow {
   observers: number;
   victims: number;
   latency: Percentiles;
+  /** The same without messages sent by the stopped instance's clients (their resends carry their time away). */
+  fromOthers: Percentiles;
   /** The observer process's own event-loop delay since `mark` (ms over the 10 ms timer): how far it bent `latency`. */
   loopDelay: { p99: number; max: number };
 }

@@ -18,6 +18,7 @@ interface Seen {
   at: number;
   latency: number;
   client: StormClient;
+  sender: string;
 }
 
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TIMER_MS });
@@ -32,8 +33,8 @@ async function handle(cmd: ObserverCommand): Promise<ObserverReply> {
       clients = cmd.rooms.map(
         (room, i) =>
           new StormClient(`o${i}`, cmd.username, room, cmd.url, cmd.token, {
-            delivered: (latency, client) =>
-              seen.push({ at: Date.now(), latency, client }),
+            delivered: (latency, client, sender) =>
+              seen.push({ at: Date.now(), latency, client, sender }),
             ready: () => undefined,
             refused: () => undefined,
           }),
@@ -54,17 +55,21 @@ async function handle(cmd: ObserverCommand): Promise<ObserverReply> {
     case 'window': {
       const late = (ns: number): number =>
         Math.max(0, ns / 1e6 - LOOP_TIMER_MS);
-      const latencies = seen
-        .filter(
-          (s) =>
-            s.at >= cmd.start && s.at <= cmd.until && !victims.has(s.client),
-        )
-        .map((s) => s.latency);
+      const inWindow = seen.filter(
+        (s) => s.at >= cmd.start && s.at <= cmd.until && !victims.has(s.client),
+      );
+      const senders = new Set(cmd.victimSenders);
       return {
         kind: 'window',
         observers: clients.length,
         victims: victims.size,
-        latency: percentiles(Float64Array.from(latencies)),
+        latency: percentiles(Float64Array.from(inWindow, (s) => s.latency)),
+        fromOthers: percentiles(
+          Float64Array.from(
+            inWindow.filter((s) => !senders.has(s.sender)),
+            (s) => s.latency,
+          ),
+        ),
         loopDelay: {
           p99: late(loopDelay.percentile(99)),
           max: late(loopDelay.max),

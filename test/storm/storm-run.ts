@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { percentiles, Percentiles } from '../bench/latency-recorder';
+import { CLOCK_TICKS, cpuTicks, machineTicks } from '../bench/proc-stat';
 import { httpsJson } from '../support/chat-client';
 import { sleep } from '../support/ports';
 
@@ -16,6 +18,8 @@ export interface StormOptions extends CrowdOptions {
   steadyMs: number;
   /** Listening clients in a process of their own (storm-observers.ts), one per room spread over the rooms; 0: none. */
   observers?: number;
+  /** A directory for a .cpuprofile of each surviving gateway over each window (bench hooks, SIGUSR2). */
+  profile?: string;
   log?: (line: string) => void;
 }
 
@@ -32,10 +36,19 @@ export interface WindowReport {
   latency: Percentiles;
   /** The latency seen by clients that were not on the stopped instance. */
   othersLatency: Percentiles;
+  /**
+   * The same for messages whose sender was not on the stopped instance either: a victim's unacknowledged send is
+   * resent after its reconnect and carries its first send time, so it shows the victim's time away, not the others'.
+   */
+  othersFromOthersLatency: Percentiles;
   /** The crowd's own event-loop delay over the window (ms late on a 10 ms timer): its share of the latencies. */
   crowdLoopDelay: { p99: number; max: number };
   /** What the observers that were not on the stopped instance saw, from their own process. */
   observers?: Omit<ObserverWindow, 'kind'>;
+  /** The other gateways' event-loop delay over the window (ms, from their /metrics), one per surviving gateway. */
+  gatewaysLoopDelay: Array<{ p99: number; max: number }>;
+  /** CPU over the window in % of one core: the surviving gateways, the crowd, the observers, and the rest of the machine (Redis, HAProxy, other people's work). */
+  cpu: { gateways: number; crowd: number; observers: number; rest: number };
 }
 
 export interface StormReport {
@@ -52,6 +65,43 @@ export interface StormReport {
 const AFTERMATH_MS = 10000;
 const LOOP_TIMER_MS = 10;
 const OBSERVER = { username: 'storm-observer', password: 'storm-password' };
+const HOOKS = join(__dirname, '..', 'bench', 'server-hooks.js');
+
+interface CpuSample {
+  at: number;
+  busy: number;
+  gateways: number;
+  crowd: number;
+  observers: number;
+}
+
+function cpuSample(gatewayPids: number[], observersPid?: number): CpuSample {
+  const crowd = process.cpuUsage();
+  return {
+    at: Date.now(),
+    busy: machineTicks().busy,
+    gateways: gatewayPids.reduce((sum, pid) => sum + cpuTicks(pid), 0),
+    crowd: ((crowd.user + crowd.system) / 1e6) * CLOCK_TICKS,
+    observers: observersPid ? cpuTicks(observersPid) : 0,
+  };
+}
+
+function cpuShare(before: CpuSample, after: CpuSample): WindowReport['cpu'] {
+  const percent = (ticks: number): number =>
+    Math.round((ticks / CLOCK_TICKS / ((after.at - before.at) / 1000)) * 100);
+  const used = (field: keyof CpuSample): number => after[field] - before[field];
+  return {
+    gateways: percent(used('gateways')),
+    crowd: percent(used('crowd')),
+    observers: percent(used('observers')),
+    rest: percent(
+      Math.max(
+        0,
+        used('busy') - used('gateways') - used('crowd') - used('observers'),
+      ),
+    ),
+  };
+}
 
 /** Logs the observer user in once (before the storm's login count is taken) and connects its clients. */
 async function startObservers(
@@ -88,7 +138,16 @@ export async function runStorm(
   options: StormOptions,
 ): Promise<StormReport> {
   const log = options.log ?? (() => undefined);
-  const cluster = await StormCluster.start(3);
+  const cluster = await StormCluster.start(
+    3,
+    options.profile
+      ? {
+          NODE_OPTIONS:
+            `${process.env.NODE_OPTIONS ?? ''} --require ${HOOKS}`.trim(),
+          BENCH_PROFILE_DIR: options.profile,
+        }
+      : {},
+  );
   let crowd: StormCrowd | undefined;
   let observers: StormObserverProcess | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TIMER_MS });
@@ -125,6 +184,16 @@ export async function runStorm(
         { kind: 'mark', victimPid: cluster.gateways[slot]!.pid! },
         'marked',
       );
+      const survivors = cluster.gateways.flatMap((g, i) =>
+        g && i !== slot ? [g.pid!] : [],
+      );
+      const toggleProfiles = (): void => {
+        if (options.profile)
+          survivors.forEach((pid) => process.kill(pid, 'SIGUSR2'));
+      };
+      await cluster.loopDelays();
+      toggleProfiles();
+      const cpuBefore = cpuSample(survivors, observers?.pid);
       loopDelay.reset();
       const stopped =
         kind === 'rolling' ? cluster.restart(slot) : cluster.crash(slot);
@@ -144,8 +213,18 @@ export async function runStorm(
         p99: late(loopDelay.percentile(99)),
         max: late(loopDelay.max),
       };
+      const cpu = cpuShare(cpuBefore, cpuSample(survivors, observers?.pid));
+      toggleProfiles();
+      const gatewaysLoopDelay = (await cluster.loopDelays()).filter(
+        (d, i) => d && i !== slot,
+      ) as WindowReport['gatewaysLoopDelay'];
       const seenByObservers = await observers?.call(
-        { kind: 'window', start, until: Math.max(end, start + AFTERMATH_MS) },
+        {
+          kind: 'window',
+          start,
+          until: Math.max(end, start + AFTERMATH_MS),
+          victimSenders: [...victims.keys()].map((c) => c.name),
+        },
         'window',
       );
       windows.push({
@@ -155,11 +234,14 @@ export async function runStorm(
           refused: crowd.refused - refusedBefore,
         }),
         crowdLoopDelay,
+        gatewaysLoopDelay,
+        cpu,
         ...(seenByObservers && {
           observers: {
             observers: seenByObservers.observers,
             victims: seenByObservers.victims,
             latency: seenByObservers.latency,
+            fromOthers: seenByObservers.fromOthers,
             loopDelay: seenByObservers.loopDelay,
           },
         }),
@@ -219,8 +301,9 @@ function windowReport(
   end: number,
   victims: Map<StormClient, number>,
   seen: { deliveries: Delivery[]; ready: number[]; refused: number },
-): Omit<WindowReport, 'crowdLoopDelay'> {
+): Omit<WindowReport, 'crowdLoopDelay' | 'gatewaysLoopDelay' | 'cpu'> {
   const until = Math.max(end, start + AFTERMATH_MS);
+  const victimNames = new Set([...victims.keys()].map((c) => c.name));
   const inWindow = seen.deliveries.filter(
     (d) => d.at >= start && d.at <= until,
   );
@@ -249,6 +332,14 @@ function windowReport(
     othersLatency: percentiles(
       Float64Array.from(
         inWindow.filter((d) => !victims.has(d.client)),
+        (d) => d.latency,
+      ),
+    ),
+    othersFromOthersLatency: percentiles(
+      Float64Array.from(
+        inWindow.filter(
+          (d) => !victims.has(d.client) && !victimNames.has(d.sender),
+        ),
         (d) => d.latency,
       ),
     ),
