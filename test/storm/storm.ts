@@ -13,7 +13,7 @@ const USAGE = `npm run storm -- [--scenario rolling|crash|both] [--clients N] [-
   profile:   a .cpuprofile of each other gateway over each window, into DIR (summarise with
              node dist/test/bench/profile-summary.js DIR/*.cpuprofile)
   defaults: --scenario both --clients 1000 --rate 200 --room-size 10 --clients-per-user 4 --steady-seconds 10
-            --observers 60`;
+            --observers 200`;
 
 /** What a storm must show: nothing lost or doubled, everyone back within 30 s, no password logins. */
 export function problems(report: StormReport, othersP99Limit = 200): string[] {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       'room-size': { type: 'string', default: '10' },
       'clients-per-user': { type: 'string', default: '4' },
       'steady-seconds': { type: 'string', default: '10' },
-      observers: { type: 'string', default: '60' },
+      observers: { type: 'string', default: '200' },
       profile: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
