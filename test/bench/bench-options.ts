@@ -12,6 +12,7 @@ export interface BenchOptions {
   members: number;
   senders: number;
   instances: number;
+  instancesPerRoom: number;
   idle: number;
   concurrency: number;
   idleUsers: number;
@@ -21,12 +22,15 @@ export interface BenchOptions {
   json?: string;
   timeLimit: number;
   quick: boolean;
+  cluster: boolean;
 }
 
 interface Option {
   env: string;
   full: string;
   quick?: string;
+  /** The default with --cluster, where it differs. */
+  cluster?: string;
   help: string;
 }
 
@@ -74,7 +78,14 @@ const OPTIONS: Record<string, Option> = {
   instances: {
     env: 'BENCH_INSTANCES',
     full: '2',
-    help: 'server processes per system, sharing one redis-server',
+    cluster: '4',
+    help: 'server processes per system, sharing one redis-server (or the cluster)',
+  },
+  'instances-per-room': {
+    env: 'BENCH_INSTANCES_PER_ROOM',
+    full: '',
+    cluster: '2',
+    help: "instances that serve each room's members (consecutive, shifted by one per room); default all",
   },
   idle: {
     env: 'BENCH_IDLE',
@@ -100,7 +111,7 @@ const OPTIONS: Record<string, Option> = {
   systems: {
     env: 'BENCH_SYSTEMS',
     full: SYSTEMS.join(','),
-    help: 'systems to measure, in order: floor, gateway',
+    help: 'systems to measure, in order: floor, gateway, socketio',
   },
   profile: {
     env: 'BENCH_PROFILE',
@@ -121,12 +132,13 @@ const OPTIONS: Record<string, Option> = {
 };
 
 export const USAGE = [
-  'Usage: npm run bench [-- --quick] [-- --flag value ...]   (every flag also as an environment variable)',
+  'Usage: npm run bench [-- --quick] [-- --cluster] [-- --flag value ...]   (every flag also as an environment variable)',
   '  --quick             a ~1 minute smoke run (the values in brackets)',
+  '  --cluster           BENCH_CLUSTER=1: every system on a private 3-master Redis Cluster (the values after "cluster:")',
   '  --help              this text',
   ...Object.entries(OPTIONS).map(
     ([name, o]) =>
-      `  --${name.padEnd(12)} ${o.env.padEnd(18)} ${o.help}; default ${o.full || '(none)'}${o.quick ? ` [${o.quick}]` : ''}`,
+      `  --${name.padEnd(18)} ${o.env.padEnd(24)} ${o.help}; default ${o.full || '(none)'}${o.quick ? ` [${o.quick}]` : ''}${o.cluster ? ` (cluster: ${o.cluster})` : ''}`,
   ),
 ].join('\n');
 
@@ -148,6 +160,7 @@ export function benchOptions(
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       ...Object.fromEntries(
         Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }]),
@@ -156,11 +169,13 @@ export function benchOptions(
   });
   if (values.help) return 'help';
   const quick = values.quick === true || env.BENCH_QUICK === '1';
+  const cluster = values.cluster === true || env.BENCH_CLUSTER === '1';
   const raw = (name: string): string => {
     const o = OPTIONS[name];
     return (
       ((values as Record<string, unknown>)[name] as string | undefined) ??
       env[o.env] ??
+      (cluster ? o.cluster : undefined) ??
       (quick ? o.quick : undefined) ??
       o.full
     );
@@ -177,6 +192,8 @@ export function benchOptions(
     throw new Error(
       `--systems ${unknown} is unknown: use ${SYSTEMS.join(', ')}`,
     );
+  const instances = Math.max(1, num('instances'));
+  const perRoom = raw('instances-per-room');
   return {
     rates,
     seconds: num('seconds'),
@@ -186,7 +203,13 @@ export function benchOptions(
     rooms: Math.max(1, num('rooms')),
     members: Math.max(1, num('members')),
     senders: Math.max(1, Math.min(num('senders'), num('members'))),
-    instances: Math.max(1, num('instances')),
+    instances,
+    instancesPerRoom: perRoom
+      ? Math.max(
+          1,
+          Math.min(instances, positive('instances-per-room', perRoom)),
+        )
+      : instances,
     idle: num('idle'),
     concurrency: Math.max(1, num('concurrency')),
     idleUsers: Math.max(1, num('idle-users')),
@@ -196,5 +219,6 @@ export function benchOptions(
     json: raw('json') || undefined,
     timeLimit: num('time-limit'),
     quick,
+    cluster,
   };
 }

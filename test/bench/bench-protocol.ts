@@ -1,10 +1,15 @@
+import { WireName } from './bench-wire';
+
 /** What the harness asks of the load generator process (one command at a time, over the fork IPC channel). */
 export type LoadCommand =
   | {
       kind: 'setup';
+      wire: WireName;
       ports: number[];
       rooms: number;
       members: number;
+      /** Room r's members use the instances r, r+1, ... r+instancesPerRoom-1 (mod the number of instances). */
+      instancesPerRoom: number;
       sendersPerRoom: number;
       idleUsers: number;
       textBytes: number;

@@ -24,6 +24,31 @@ export interface IdleRow {
   cpu: StepRow['cpu'];
 }
 
+/** Bus events each instance of one system received over the measured steps (NaN where it has no such metric). */
+export interface BusRow {
+  system: SystemName;
+  /** Sends over the measured steps, all rooms together. */
+  sent: number;
+  perInstance: number[];
+  /** Rooms whose members the instance serves. */
+  roomsPerInstance: number[];
+}
+
+/** Per system and rate over its runs: the medians the targets are judged on, and their ratios to the peers'. */
+export interface Median {
+  system: SystemName;
+  rate: number;
+  runs: number;
+  cpuUsPerDelivery: number;
+  p99Ms: number;
+  worstP99Ms: number;
+  undelivered: number;
+  cpuVsFloor: number;
+  cpuVsSocketio: number;
+  p99VsFloor: number;
+  p99VsSocketio: number;
+}
+
 const DISTURBING_OTHERS_PERCENT = 20;
 const DISTURBING_SEND_LAG_MS = 5;
 
@@ -53,9 +78,101 @@ const medianUs = (rows: StepRow[], system: SystemName, rate: number): number =>
       .map((r) => perDeliveryUs(r, r.cpu.servers)),
   );
 
-/** One row per system, rate and run; `×floor` divides by the floor's median over its runs at the same rate. */
+const medianP99 = (rows: StepRow[], system: SystemName, rate: number): number =>
+  median(
+    rows
+      .filter((r) => r.system === system && r.step.rate === rate)
+      .map((r) => r.step.latency.p99),
+  );
+
+/** One entry per system and rate, in the order of the rows. */
+export function medians(rows: StepRow[]): Median[] {
+  const keys = [...new Set(rows.map((r) => `${r.system} ${r.step.rate}`))];
+  return keys.map((key) => {
+    const [system, rateText] = key.split(' ') as [SystemName, string];
+    const rate = Number(rateText);
+    const runs = rows.filter(
+      (r) => r.system === system && r.step.rate === rate,
+    );
+    const us = medianUs(rows, system, rate);
+    const p99 = medianP99(rows, system, rate);
+    return {
+      system,
+      rate,
+      runs: runs.length,
+      cpuUsPerDelivery: us,
+      p99Ms: p99,
+      worstP99Ms: Math.max(...runs.map((r) => r.step.latency.p99)),
+      undelivered: runs.reduce(
+        (sum, r) => sum + r.step.expected - r.step.received,
+        0,
+      ),
+      cpuVsFloor: us / medianUs(rows, 'floor', rate),
+      cpuVsSocketio: us / medianUs(rows, 'socketio', rate),
+      p99VsFloor: p99 / medianP99(rows, 'floor', rate),
+      p99VsSocketio: p99 / medianP99(rows, 'socketio', rate),
+    };
+  });
+}
+
+/** The medians as a table: CPU per delivery and p99 of each system, and their ratios to the floor's and Socket.IO's. */
+export function mediansTable(rows: StepRow[]): string {
+  return table(
+    [
+      'system',
+      'offered sends/s',
+      'runs',
+      'CPU µs/delivery (median)',
+      '×floor',
+      '×socketio',
+      'p99 ms (median)',
+      '×floor',
+      '×socketio',
+      'worst p99 ms',
+      'undelivered (all runs)',
+    ],
+    medians(rows).map((m) => [
+      m.system,
+      String(m.rate),
+      String(m.runs),
+      fixed(m.cpuUsPerDelivery),
+      fixed(m.cpuVsFloor, 2),
+      fixed(m.cpuVsSocketio, 2),
+      fixed(m.p99Ms),
+      fixed(m.p99VsFloor, 2),
+      fixed(m.p99VsSocketio, 2),
+      fixed(m.worstP99Ms),
+      String(m.undelivered),
+    ]),
+  );
+}
+
+/** One row per instance: bus events received over the steps, and per send made anywhere. */
+export function busTable(rows: BusRow[]): string {
+  return table(
+    [
+      'system',
+      'instance',
+      'rooms served',
+      'bus events received',
+      'per send (all rooms)',
+    ],
+    rows.flatMap((r) =>
+      r.perInstance.map((events, i) => [
+        r.system,
+        String(i + 1),
+        String(r.roomsPerInstance[i]),
+        Number.isFinite(events) ? String(events) : 'n/a',
+        Number.isFinite(events) ? fixed(events / r.sent, 2) : 'n/a',
+      ]),
+    ),
+  );
+}
+
+/** One row per system, rate and run; `×floor` and `×socketio` divide by that system's median at the same rate. */
 export function stepTable(rows: StepRow[]): string {
   const floorUs = (rate: number): number => medianUs(rows, 'floor', rate);
+  const socketioUs = (rate: number): number => medianUs(rows, 'socketio', rate);
   return table(
     [
       'system',
@@ -69,6 +186,7 @@ export function stepTable(rows: StepRow[]): string {
       'max ms',
       'server CPU µs/delivery',
       '×floor',
+      '×socketio',
       'servers CPU %',
       'server loop delay p99 / max ms',
       'server GC ms total / longest',
@@ -92,6 +210,7 @@ export function stepTable(rows: StepRow[]): string {
         fixed(step.latency.max),
         fixed(us),
         fixed(us / floorUs(step.rate), 2),
+        fixed(us / socketioUs(step.rate), 2),
         int((r.cpu.servers / r.wallSeconds) * 100),
         `${fixed(Math.max(...r.pauses.map((p) => p.loopDelayP99Ms)))} / ${fixed(Math.max(...r.pauses.map((p) => p.loopDelayMaxMs)))}`,
         `${int(r.pauses.reduce((sum, p) => sum + p.gc.totalMs, 0))} / ${fixed(Math.max(...r.pauses.map((p) => p.gc.longestMs)))}`,
@@ -128,23 +247,19 @@ export function disturbances(rows: StepRow[]): string {
 }
 
 /**
- * For repeated runs, per system and rate: the median CPU per delivery and its ratio to the floor's median
- * (single runs of the same system vary by about ±10%), every run's p99, and the worst.
+ * For repeated runs, per system and rate: the median CPU per delivery and its ratio to the floor's and Socket.IO's
+ * medians (single runs of the same system vary by about ±10%), every run's p99, its median and the worst.
  */
 export function repeatSummary(rows: StepRow[]): string {
-  const groups = new Map<string, StepRow[]>();
-  for (const row of rows)
-    groups.set(`${row.system} ${row.step.rate}`, [
-      ...(groups.get(`${row.system} ${row.step.rate}`) ?? []),
-      row,
-    ]);
-  return [...groups.entries()]
-    .map(([key, runs]) => {
-      const { system, step } = runs[0];
-      const us = medianUs(rows, system, step.rate);
-      const ratio = us / medianUs(rows, 'floor', step.rate);
-      const p99s = runs.map((r) => r.step.latency.p99);
-      return `- ${key.replace(' ', ' at ')} sends/s: CPU ${fixed(us)} µs/delivery (median, ${fixed(ratio, 2)}× the floor's median); p99 ms by run: ${p99s.map((p) => fixed(p)).join(', ')} (worst ${fixed(Math.max(...p99s))})`;
+  return medians(rows)
+    .map((m) => {
+      const p99s = rows
+        .filter((r) => r.system === m.system && r.step.rate === m.rate)
+        .map((r) => r.step.latency.p99);
+      const socketio = Number.isFinite(m.cpuVsSocketio)
+        ? `, ${fixed(m.cpuVsSocketio, 2)}× Socket.IO's`
+        : '';
+      return `- ${m.system} at ${m.rate} sends/s: CPU ${fixed(m.cpuUsPerDelivery)} µs/delivery (median, ${fixed(m.cpuVsFloor, 2)}× the floor's median${socketio}); p99 ms by run: ${p99s.map((p) => fixed(p)).join(', ')} (median ${fixed(m.p99Ms)}, worst ${fixed(m.worstP99Ms)})`;
     })
     .join('\n');
 }

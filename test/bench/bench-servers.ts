@@ -1,13 +1,21 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { get } from 'node:https';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 
-import { GatewayProcess, ROOT } from '../support/gateway-process';
+import { CA, GatewayProcess, ROOT } from '../support/gateway-process';
 import { sleep, waitFor } from '../support/ports';
+import { BUS_EVENTS_METRIC } from './bench-http';
 import { Pauses } from './bench-protocol';
 
-export type SystemName = 'floor' | 'gateway';
-export const SYSTEMS: SystemName[] = ['floor', 'gateway'];
+export type SystemName = 'floor' | 'gateway' | 'socketio';
+export const SYSTEMS: SystemName[] = ['floor', 'gateway', 'socketio'];
+
+/** The Redis a run uses: a standalone server, or a cluster (`host:port,...`, the gateway's REDIS_CLUSTER_NODES). */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: string;
+}
 
 export interface BenchServer {
   readonly pid: number;
@@ -19,12 +27,21 @@ export interface BenchServer {
 }
 
 const BENCH_DIST = join(ROOT, 'dist', 'test', 'bench');
-const FLOOR_MAIN = join(BENCH_DIST, 'floor-server.js');
 const HOOKS = join(BENCH_DIST, 'server-hooks.js');
-const LISTENING = /Floor listening on [^\s]+:(\d+)/;
+/** The bench's own servers: their main file and the line each prints once it listens. */
+const SCRIPTS = {
+  floor: {
+    main: join(BENCH_DIST, 'floor-server.js'),
+    listening: /Floor listening on [^\s]+:(\d+)/,
+  },
+  socketio: {
+    main: join(BENCH_DIST, 'socketio-server.js'),
+    listening: /Socket\.IO listening on [^\s]+:(\d+)/,
+  },
+};
 
-/** A floor server process (floor-server.ts) on a free port; it exits by itself when our end of its stdin closes. */
-class FloorProcess implements BenchServer {
+/** A floor or Socket.IO server process on a free port; it exits by itself when our end of its stdin closes. */
+class ScriptProcess implements BenchServer {
   private output = '';
   port = 0;
 
@@ -45,33 +62,42 @@ class FloorProcess implements BenchServer {
   }
 
   static async start(
-    redisUrl: string,
+    system: keyof typeof SCRIPTS,
+    redis: RedisTarget,
     env: Record<string, string>,
     control: string,
-  ): Promise<FloorProcess> {
+  ): Promise<ScriptProcess> {
+    const { main, listening } = SCRIPTS[system];
     const child = spawn(
       process.execPath,
-      [FLOOR_MAIN, '--port', '0', '--redis', redisUrl],
+      [
+        main,
+        '--port',
+        '0',
+        ...(redis.clusterNodes
+          ? ['--cluster', redis.clusterNodes]
+          : ['--redis', redis.url]),
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
-    const floor = new FloorProcess(child, control);
+    const server = new ScriptProcess(child, control);
     const match = await waitFor(
       () => {
         if (child.exitCode !== null)
           throw new Error(
-            `floor server exited with ${child.exitCode}:\n${floor.output}`,
+            `${system} server exited with ${child.exitCode}:\n${server.output}`,
           );
-        return LISTENING.exec(floor.output);
+        return listening.exec(server.output);
       },
       15000,
-      'the floor server to listen',
+      `the ${system} server to listen`,
     );
-    floor.port = Number(match[1]);
-    return floor;
+    server.port = Number(match[1]);
+    return server;
   }
 
   async stop(): Promise<void> {
@@ -87,12 +113,12 @@ class FloorProcess implements BenchServer {
 }
 
 /**
- * `count` server processes of one system against `redisUrl`, each with the bench hooks preloaded and listening on
+ * `count` server processes of one system against `redis`, each with the bench hooks preloaded and listening on
  * `<controlDir>/<system>-<i>.sock`; with `profileDir`, each can write `<profileDir>/<system>-<i>.cpuprofile`.
  */
 export async function startServers(
   system: SystemName,
-  redisUrl: string,
+  redis: RedisTarget,
   count: number,
   env: Record<string, string>,
   controlDir: string,
@@ -110,10 +136,13 @@ export async function startServers(
   });
   const start = (i: number): Promise<BenchServer> =>
     system === 'gateway'
-      ? GatewayProcess.start(redisUrl, envOf(i)).then((gateway) =>
-          asBenchServer(gateway, controlOf(i)),
-        )
-      : FloorProcess.start(redisUrl, envOf(i), controlOf(i));
+      ? GatewayProcess.start(redis.url, {
+          ...envOf(i),
+          ...(redis.clusterNodes && {
+            REDIS_CLUSTER_NODES: redis.clusterNodes,
+          }),
+        }).then((gateway) => asBenchServer(gateway, controlOf(i)))
+      : ScriptProcess.start(system, redis, envOf(i), controlOf(i));
   const started = await Promise.allSettled(
     Array.from({ length: count }, (_, i) => start(i)),
   );
@@ -169,3 +198,34 @@ export const pausesSinceLast = (server: BenchServer): Promise<Pauses> =>
 
 export const startProfile = (server: BenchServer): Promise<unknown> =>
   control(server, 'profile');
+
+/**
+ * The server's count of bus events received (the sum of every `chat_bus_events_received_total` series on its
+ * `/metrics`), or NaN when it has no such metric or does not answer.
+ */
+export function busEventsReceived(server: BenchServer): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(
+      { host: '127.0.0.1', port: server.port, path: '/metrics', ca: CA },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          const values = text
+            .split('\n')
+            .filter((line) => /^[a-z_]+(\{|\s)/.test(line))
+            .filter((line) => line.split(/[{\s]/)[0] === BUS_EVENTS_METRIC)
+            .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+          resolve(
+            res.statusCode === 200 && values.length
+              ? values.reduce((sum, v) => sum + v, 0)
+              : NaN,
+          );
+        });
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy());
+    req.on('error', () => resolve(NaN));
+  });
+}

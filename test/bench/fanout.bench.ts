@@ -1,7 +1,8 @@
 /*
- * Open-loop fan-out benchmark: for each system (the bare ws + ioredis floor, then the gateway), two server processes
- * on one private redis-server, R rooms × K members spread over them, real TLS clients in a separate load generator
- * process sending at fixed offered rates. Prints markdown tables to stdout (progress goes to stderr).
+ * Open-loop fan-out benchmark: for each system (the bare ws + ioredis floor, the gateway, Socket.IO with its Redis
+ * adapter), two server processes on one private redis-server (with --cluster: four on a private 3-master Redis
+ * Cluster), R rooms × K members spread over them, real TLS clients in a separate load generator process sending at
+ * fixed offered rates. Prints markdown tables to stdout (progress goes to stderr).
  * Usage: npm run bench [-- --quick] [-- --help]; docs/PERFORMANCE.md explains the columns.
  */
 import {
@@ -17,21 +18,28 @@ import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 
 import { sleep } from '../support/ports';
+import { TestRedisCluster } from '../support/redis-cluster';
 import { TestRedis } from '../support/redis-server';
 import { BenchOptions, benchOptions, USAGE } from './bench-options';
 import { LoadCommand } from './bench-protocol';
 import {
+  BusRow,
+  busTable,
   disturbances,
   idleTable,
   IdleRow,
+  medians,
+  mediansTable,
   repeatSummary,
   stepTable,
   StepRow,
 } from './bench-report';
 import {
   BenchServer,
+  busEventsReceived,
   memoryAfterGc,
   pausesSinceLast,
+  RedisTarget,
   startProfile,
   startServers,
   SystemName,
@@ -46,6 +54,7 @@ import {
 
 const SERVER_ENV: Record<SystemName, Record<string, string>> = {
   floor: {},
+  socketio: {},
   gateway: {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_SECOND: '100000',
@@ -75,14 +84,14 @@ interface Sample {
 
 function sample(
   servers: BenchServer[],
-  redisPid: number,
+  redisPids: number[],
   generatorPid: number,
 ): Sample {
   const harness = process.cpuUsage();
   return {
     at: performance.now(),
     servers: servers.reduce((sum, s) => sum + cpuTicks(s.pid), 0),
-    redis: cpuTicks(redisPid),
+    redis: redisPids.reduce((sum, pid) => sum + cpuTicks(pid), 0),
     generator: cpuTicks(generatorPid),
     harness: ((harness.user + harness.system) / 1e6) * CLOCK_TICKS,
     busy: machineTicks().busy,
@@ -120,12 +129,12 @@ async function measureIdle(
   system: SystemName,
   servers: BenchServer[],
   generator: LoadGeneratorProcess,
-  redisPid: number,
+  redisPids: number[],
   options: BenchOptions,
 ): Promise<IdleRow> {
   await sleep(SETTLE_MS);
   const before = await Promise.all(servers.map(memoryAfterGc));
-  const started = sample(servers, redisPid, generator.pid);
+  const started = sample(servers, redisPids, generator.pid);
   const idle = await generator.call(
     { kind: 'idle', count: options.idle, concurrency: options.concurrency },
     'idle',
@@ -133,7 +142,7 @@ async function measureIdle(
   );
   const { wall, ...cpu } = spent(
     started,
-    sample(servers, redisPid, generator.pid),
+    sample(servers, redisPids, generator.pid),
   );
   await sleep(SETTLE_MS);
   const after = await Promise.all(servers.map(memoryAfterGc));
@@ -161,12 +170,12 @@ async function measureStep(
   system: SystemName,
   servers: BenchServer[],
   generator: LoadGeneratorProcess,
-  redisPid: number,
+  redisPids: number[],
   step: { tag: number; rate: number; run: number },
   options: BenchOptions,
 ): Promise<StepRow> {
   await Promise.all(servers.map(pausesSinceLast));
-  const before = sample(servers, redisPid, generator.pid);
+  const before = sample(servers, redisPids, generator.pid);
   const command: LoadCommand = {
     kind: 'step',
     tag: step.tag,
@@ -181,7 +190,7 @@ async function measureStep(
   );
   const { wall, ...cpu } = spent(
     before,
-    sample(servers, redisPid, generator.pid),
+    sample(servers, redisPids, generator.pid),
   );
   const pauses = await Promise.all(servers.map(pausesSinceLast));
   const row: StepRow = {
@@ -202,18 +211,22 @@ async function measureStep(
 
 async function runSystem(
   system: SystemName,
-  redis: TestRedis,
-  redisPid: number,
+  redis: RedisTarget,
+  redisPids: number[],
   options: BenchOptions,
-): Promise<{ steps: StepRow[]; idle?: IdleRow }> {
+): Promise<{ steps: StepRow[]; idle?: IdleRow; bus: BusRow }> {
   const servers = await startServers(
     system,
-    redis.url,
+    redis,
     options.instances,
     SERVER_ENV[system],
     controlDir,
     options.profile,
-  );
+  ).catch((err: Error) => {
+    if (system === 'gateway' && redis.clusterNodes)
+      err.message += `\n(with --cluster the gateway gets REDIS_CLUSTER_NODES=${redis.clusterNodes}; a gateway that does not know that setting talks to one node as if it were standalone and fails with MOVED)`;
+    throw err;
+  });
   const stopServers = (): Promise<unknown> =>
     Promise.all(servers.map((s) => s.stop()));
   cleanups.add(stopServers);
@@ -231,9 +244,11 @@ async function runSystem(
     const users = options.rooms * options.members + options.idleUsers;
     const setup: LoadCommand = {
       kind: 'setup',
+      wire: system === 'socketio' ? 'socketio' : 'chat',
       ports: servers.map((s) => s.port),
       rooms: options.rooms,
       members: options.members,
+      instancesPerRoom: options.instancesPerRoom,
       sendersPerRoom: options.senders,
       idleUsers: options.idleUsers,
       textBytes: options.textBytes,
@@ -245,7 +260,7 @@ async function runSystem(
     if (options.profile) await Promise.all(servers.map(startProfile));
     const idle =
       options.idle > 0
-        ? await measureIdle(system, servers, generator, redisPid, options)
+        ? await measureIdle(system, servers, generator, redisPids, options)
         : undefined;
     const joined = await generator.call(
       { kind: 'join' },
@@ -271,6 +286,7 @@ async function runSystem(
       );
     }
     const steps: StepRow[] = [];
+    const busBefore = await Promise.all(servers.map(busEventsReceived));
     for (const rate of options.rates) {
       for (let run = 1; run <= options.repeat; run++) {
         steps.push(
@@ -278,14 +294,28 @@ async function runSystem(
             system,
             servers,
             generator,
-            redisPid,
+            redisPids,
             { tag: tag++, rate, run },
             options,
           ),
         );
       }
     }
-    return { steps, idle };
+    const busAfter = await Promise.all(servers.map(busEventsReceived));
+    const bus: BusRow = {
+      system,
+      sent: steps.reduce((sum, r) => sum + r.step.sent, 0),
+      perInstance: busAfter.map((n, i) => n - busBefore[i]),
+      roomsPerInstance: servers.map(
+        (_, i) =>
+          Array.from({ length: options.rooms }, (_r, r) => r).filter(
+            (r) =>
+              (i - r + options.instances * options.rooms) % options.instances <
+              options.instancesPerRoom,
+          ).length,
+      ),
+    };
+    return { steps, idle, bus };
   } catch (err) {
     for (const s of servers) {
       const state = existsSync(`/proc/${s.pid}`)
@@ -304,13 +334,69 @@ async function runSystem(
   }
 }
 
+/** A private standalone redis-server, or with `cluster` a private 3-master cluster; `flushAll` empties every master. */
+async function startRedis(cluster: boolean): Promise<{
+  target: RedisTarget;
+  ports: number[];
+  flushAll: () => Promise<void>;
+}> {
+  if (!cluster) {
+    const redis = await TestRedis.start();
+    cleanups.add(() => redis.stop());
+    return {
+      target: { url: redis.url },
+      ports: [redis.port],
+      flushAll: () => command(redis.port, ['FLUSHALL']).then(() => undefined),
+    };
+  }
+  progress('starting a private Redis Cluster (3 masters + 3 replicas)');
+  const redis = await TestRedisCluster.start();
+  cleanups.add(() => redis.stop());
+  return {
+    target: { url: redis.nodes[0].url, clusterNodes: redis.nodesSetting },
+    ports: redis.nodes.map((node) => node.port),
+    flushAll: async () => {
+      const masters = await redis.masters();
+      await Promise.all(masters.map((m) => command(m.port, ['FLUSHALL'])));
+    },
+  };
+}
+
+/** One command on a fresh connection to the redis-server on `port`. */
+async function command(port: number, args: string[]): Promise<unknown> {
+  const client = new Redis(port, '127.0.0.1', { lazyConnect: true });
+  try {
+    await client.connect();
+    return await client.call(args[0], ...args.slice(1));
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function serverInfo(
+  port: number,
+): Promise<{ pid: number; version: string }> {
+  const info = String(await command(port, ['INFO', 'server']));
+  return {
+    pid: Number(/process_id:(\d+)/.exec(info)?.[1]),
+    version: /redis_version:([^\s]+)/.exec(info)?.[1] ?? '?',
+  };
+}
+
 function header(options: BenchOptions, redisVersion: string): string {
   const load = readFileSync('/proc/loadavg', 'utf8')
     .split(' ')
     .slice(0, 3)
     .join(' ');
+  const where = options.cluster
+    ? 'a private Redis Cluster of 3 masters + 3 replicas'
+    : 'one private redis-server';
+  const spread =
+    options.instancesPerRoom < options.instances
+      ? `, each room on ${options.instancesPerRoom} of them`
+      : '';
   const shape =
-    `${options.instances} instances per system, ${options.rooms} rooms × ${options.members} members ` +
+    `${options.instances} instances per system on ${where}${spread}, ${options.rooms} rooms × ${options.members} members ` +
     `(${options.senders} sender${options.senders > 1 ? 's' : ''} per room), ${options.textBytes}-character texts`;
   const timing = `steps of ${options.seconds} s after ${options.warmup} s warm-up, ${options.repeat} run(s) per rate`;
   return [
@@ -342,20 +428,18 @@ async function main(): Promise<number> {
       options.timeLimit * 1000,
     ).unref();
   }
-  const redis = await TestRedis.start();
-  cleanups.add(() => redis.stop());
-  const client = new Redis(redis.url);
-  cleanups.add(() => client.quit());
-  const info = await client.info('server');
-  const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
-  const redisVersion = /redis_version:([^\s]+)/.exec(info)?.[1] ?? '?';
-  const top = header(options, redisVersion);
+  const { target, ports, flushAll } = await startRedis(options.cluster);
+  const infos = await Promise.all(ports.map((port) => serverInfo(port)));
+  const redisPids = infos.map((info) => info.pid);
+  const top = header(options, infos[0].version);
   const steps: StepRow[] = [];
   const idle: IdleRow[] = [];
+  const bus: BusRow[] = [];
   for (const system of options.systems) {
-    await client.flushall();
-    const result = await runSystem(system, redis, redisPid, options);
+    await flushAll();
+    const result = await runSystem(system, target, redisPids, options);
     steps.push(...result.steps);
+    bus.push(result.bus);
     if (result.idle) idle.push(result.idle);
   }
   const sections = [top, '', stepTable(steps)];
@@ -366,13 +450,29 @@ async function main(): Promise<number> {
       'Disturbed steps (rerun on a quiet machine before quoting them):',
       disturbed,
     );
+  sections.push(
+    '',
+    'Medians per system and rate (ratios against the floor and Socket.IO at the same rate):',
+    '',
+    mediansTable(steps),
+  );
   if (options.repeat > 1)
     sections.push('', 'Over the runs:', repeatSummary(steps));
+  sections.push(
+    '',
+    'Bus events received per instance over the measured steps (n/a: the system has no such metric):',
+    '',
+    busTable(bus),
+  );
   if (idle.length) sections.push('', idleTable(idle));
   if (options.json)
     writeFileSync(
       options.json,
-      JSON.stringify({ header: top, options, steps, idle }, null, 2),
+      JSON.stringify(
+        { header: top, options, medians: medians(steps), steps, bus, idle },
+        null,
+        2,
+      ),
     );
   process.stdout.write(`${sections.join('\n')}\n`);
   return 0;

@@ -5,15 +5,18 @@
  * rooms (no shared membership); `send` stamps a cluster-wide id and publishes in one Lua script (INCR + PUBLISH,
  * so ids rise in the order every instance receives them, as in the gateway) and answers `sent`; every instance
  * parses each published event once, JSON.stringify's the `message` frame once and ws.send's it to each local member.
- * Usage: node dist/test/bench/floor-server.js --port 0 --redis redis://127.0.0.1:6379
+ * With `--cluster host:port,...` it runs on a Redis Cluster the way the cluster design does: each room has its own
+ * counter and sharded channel (`floor:{r:<room>}:seq`, SPUBLISH to `floor:{r:<room>}`, one slot per room), and an
+ * instance SSUBSCRIBEs to a room's channel only while one of its sockets is in that room.
+ * Usage: node dist/test/bench/floor-server.js --port 0 (--redis redis://127.0.0.1:6379 | --cluster host:port,...)
  */
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 
 import {
@@ -24,13 +27,15 @@ import {
   WS_PATH,
 } from '@app/protocol';
 
+import { benchHttp, tokenOf } from './bench-http';
+
 const ROOT = join(__dirname, '..', '..', '..');
 const CHANNEL = 'floor.message';
 const SEQ_KEY = 'floor:msg:seq';
 const ID_LENGTH = 16;
 const STAMP_AND_PUBLISH = `
 local id = string.format('%016d', redis.call('INCR', KEYS[1]))
-redis.call('PUBLISH', ARGV[1], id .. ARGV[2])
+redis.call(ARGV[3], ARGV[1], id .. ARGV[2])
 return id`;
 
 interface Member {
@@ -39,11 +44,12 @@ interface Member {
   room: string;
 }
 
-type FloorRedis = Redis & {
+type FloorRedis = (Redis | Cluster) & {
   stampAndPublish(
     seqKey: string,
     channel: string,
     json: string,
+    command: 'PUBLISH' | 'SPUBLISH',
   ): Promise<string>;
 };
 
@@ -52,18 +58,27 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     redis: { type: 'string' },
+    cluster: { type: 'string' },
   },
 });
 const instance = `floor-${process.pid}`;
 const rooms = new Map<string, Set<Member>>();
-const publisher = new Redis(
-  values.redis ?? 'redis://127.0.0.1:6379',
-) as FloorRedis;
-const subscriber = new Redis(values.redis ?? 'redis://127.0.0.1:6379');
+const clusterNodes = values.cluster?.split(',').map((node) => ({
+  host: node.split(':')[0],
+  port: Number(node.split(':')[1]),
+}));
+const connect = (sharded: boolean): Redis | Cluster =>
+  clusterNodes
+    ? new Cluster(clusterNodes, { shardedSubscribers: sharded })
+    : new Redis(values.redis ?? 'redis://127.0.0.1:6379');
+const publisher = connect(false) as FloorRedis;
+const subscriber = connect(true);
 publisher.defineCommand('stampAndPublish', {
   numberOfKeys: 1,
   lua: STAMP_AND_PUBLISH,
 });
+let busEvents = 0;
+const roomChannel = (room: string): string => `floor:{r:${room}}`;
 
 const frame = (event: ServerEvent, data: object): string =>
   JSON.stringify({ event, data });
@@ -71,15 +86,22 @@ const frame = (event: ServerEvent, data: object): string =>
 function leave(member: Member): void {
   const members = rooms.get(member.room);
   members?.delete(member);
-  if (members?.size === 0) rooms.delete(member.room);
+  if (members?.size !== 0) return;
+  rooms.delete(member.room);
+  if (clusterNodes)
+    void subscriber.sunsubscribe(roomChannel(member.room)).catch(() => 0);
 }
 
 function enter(member: Member, room: string): number {
   leave(member);
   member.room = room;
-  const members = rooms.get(room) ?? new Set<Member>();
+  let members = rooms.get(room);
+  if (!members) {
+    rooms.set(room, (members = new Set<Member>()));
+    if (clusterNodes)
+      void subscriber.ssubscribe(roomChannel(room)).catch(() => 0);
+  }
   members.add(member);
-  rooms.set(room, members);
   return members.size;
 }
 
@@ -110,7 +132,15 @@ function onFrame(member: Member, raw: RawData): void {
       text: data.text,
       ts: Date.now(),
     });
-    publisher.stampAndPublish(SEQ_KEY, CHANNEL, event).then(
+    const published = clusterNodes
+      ? publisher.stampAndPublish(
+          `${roomChannel(room)}:seq`,
+          roomChannel(room),
+          event,
+          'SPUBLISH',
+        )
+      : publisher.stampAndPublish(SEQ_KEY, CHANNEL, event, 'PUBLISH');
+    published.then(
       (id) => member.ws.send(frame(ServerEvent.Sent, { ref, id, room })),
       () =>
         member.ws.send(
@@ -141,6 +171,7 @@ function onFrame(member: Member, raw: RawData): void {
 }
 
 function deliver(published: string): void {
+  busEvents++;
   const event = JSON.parse(published.slice(ID_LENGTH));
   const members = rooms.get(event.room);
   if (!members) return;
@@ -152,45 +183,12 @@ function deliver(published: string): void {
     if (member.ws.readyState === WebSocket.OPEN) member.ws.send(message);
 }
 
-function login(req: IncomingMessage, res: ServerResponse): void {
-  let body = '';
-  req.on('data', (chunk) => (body += chunk));
-  req.on('end', () => {
-    const username = (() => {
-      try {
-        return JSON.parse(body).username;
-      } catch {
-        return undefined;
-      }
-    })();
-    const ok =
-      req.method === 'POST' &&
-      req.url === '/auth/login' &&
-      typeof username === 'string';
-    res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        ok
-          ? { token: username, username, created: false }
-          : { message: 'POST /auth/login {"username"}' },
-      ),
-    );
-  });
-}
-
-function tokenOf(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  return header?.startsWith('Bearer ')
-    ? header.slice('Bearer '.length)
-    : undefined;
-}
-
 async function main(): Promise<void> {
   const cert = readFileSync(join(ROOT, 'certs', 'server.crt'));
   const key = readFileSync(join(ROOT, 'certs', 'server.key'));
   const server: Server = createServer(
     { cert, key, minVersion: 'TLSv1.2' },
-    login,
+    benchHttp(() => busEvents),
   );
   const wss = new WebSocketServer({
     server,
@@ -212,8 +210,11 @@ async function main(): Promise<void> {
       }),
     );
   });
-  await subscriber.subscribe(CHANNEL);
+  if (!clusterNodes) await subscriber.subscribe(CHANNEL);
   subscriber.on('message', (_channel: string, published: string) =>
+    deliver(published),
+  );
+  subscriber.on('smessage', (_channel: string, published: string) =>
     deliver(published),
   );
   await new Promise<void>((resolve) =>

@@ -19,6 +19,7 @@ import {
   LoadReply,
   StepResult,
 } from './bench-protocol';
+import { Wire, WIRES } from './bench-wire';
 
 interface User {
   name: string;
@@ -49,6 +50,7 @@ let textBytes = 64;
 let roomSize = 0;
 let ports: number[] = [];
 let closedSockets = 0;
+let wire: Wire = WIRES.chat;
 
 function login(user: User): Promise<string> {
   const body = JSON.stringify({ username: user.name, password: PASSWORD });
@@ -102,16 +104,18 @@ async function pool(
 function connect(user: User, onOpen?: () => void): Promise<WebSocket> {
   const options: ClientOptions & ConnectionOptions = {
     secureContext,
-    headers: { authorization: `Bearer ${user.token}` },
+    headers: wire.headers(user.token),
     perMessageDeflate: false,
     skipUTF8Validation: true,
     handshakeTimeout: CONNECT_TIMEOUT_MS,
   };
+  // The chat wire offers the protocol version the gateway requires (the floor accepts it too).
   const ws = new WebSocket(
-    `wss://127.0.0.1:${user.port}/ws`,
-    PROTOCOL,
+    `wss://127.0.0.1:${user.port}${wire.path}`,
+    wire === WIRES.chat ? PROTOCOL : [],
     options,
   );
+  wire.attach(ws, user.token);
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: Error): void => {
@@ -134,7 +138,9 @@ function connect(user: User, onOpen?: () => void): Promise<WebSocket> {
     );
     if (onOpen) ws.once('open', onOpen);
     const onWelcome = (raw: RawData): void => {
-      if (settled || !raw.toString().startsWith('{"event":"welcome"')) return;
+      const refused = wire.refusal(raw as Buffer);
+      if (refused) return fail(new Error(`refused: ${refused}`));
+      if (settled || !wire.is(raw as Buffer, 'welcome')) return;
       settled = true;
       clearTimeout(timer);
       ws.off('message', onWelcome);
@@ -161,7 +167,7 @@ function onDelivery(raw: RawData): void {
 
 function sendFrame(tag: number, due: number): string {
   const text = `bench ${tag} ${due.toFixed(3)} `;
-  return `{"event":"send","data":{"text":"${text.padEnd(textBytes, 'x')}"}}`;
+  return wire.sendFrame(text.padEnd(textBytes, 'x'));
 }
 
 async function setup(
@@ -170,13 +176,14 @@ async function setup(
   textBytes = cmd.textBytes;
   roomSize = cmd.members;
   ports = cmd.ports;
+  wire = WIRES[cmd.wire];
   const portOf = (i: number): number => ports[i % ports.length];
   members = [];
   for (let m = 0; m < cmd.members; m++) {
     for (let r = 0; r < cmd.rooms; r++)
       members.push({
         name: `r${r}m${m}`,
-        port: portOf(r + m),
+        port: portOf(r + (m % cmd.instancesPerRoom)),
         token: '',
         room: `bench${r}`,
       });
@@ -267,13 +274,13 @@ async function joinRooms(): Promise<LoadReply> {
         CONNECT_TIMEOUT_MS,
       );
       const onJoined = (raw: RawData): void => {
-        if (!raw.toString().startsWith('{"event":"joined"')) return;
+        if (!wire.is(raw as Buffer, 'joined')) return;
         clearTimeout(timer);
         ws.off('message', onJoined);
         resolve();
       };
       ws.on('message', onJoined);
-      ws.send(JSON.stringify({ event: 'join', data: { room: member.room } }));
+      ws.send(wire.frame('join', { room: member.room }));
     });
     ws.on('message', onDelivery);
     ws.on('close', () => closedSockets++);

@@ -5,6 +5,8 @@
  *   pauses   the event-loop delay (p99, max) and GC pauses since the last `pauses`, then starts counting afresh;
  *   profile  starts the CPU profiler; with BENCH_CPU_PROFILE=<file> the profile is written on SIGTERM / SIGINT
  *            (Node 20 refuses --cpu-prof in NODE_OPTIONS, and the gateway is started without node flags).
+ * With BENCH_PROFILE_DIR=<dir> (the storm's --profile, for processes that end by SIGKILL), each SIGUSR2 starts the
+ * profiler or stops it and writes <dir>/<pid>-<n>.cpuprofile, so a profile covers just the span between two signals.
  * The cost it adds while measuring (a 10 ms loop-delay timer, one observer call per GC) is the same for every system.
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -97,3 +99,21 @@ if (controlPath) {
 }
 process.prependListener('SIGTERM', writeProfile);
 process.prependListener('SIGINT', writeProfile);
+
+const profileDir = process.env.BENCH_PROFILE_DIR;
+let spans = 0;
+if (profileDir)
+  process.on('SIGUSR2', () => {
+    if (!profiling) {
+      if (spans === 0) session.connect();
+      session.post('Profiler.enable');
+      session.post('Profiler.start');
+      profiling = true;
+      return;
+    }
+    profiling = false;
+    const file = `${profileDir}/${process.pid}-${++spans}.cpuprofile`;
+    session.post('Profiler.stop', (err, result) => {
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+    });
+  });

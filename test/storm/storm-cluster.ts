@@ -82,6 +82,26 @@ export class StormCluster {
     this.gateways[slot] = undefined;
   }
 
+  /**
+   * Each gateway's event-loop delay (ms) since the last call (prom-client resets its histogram at every scrape of
+   * `/metrics`), per slot; undefined where no gateway runs.
+   */
+  async loopDelays(): Promise<Array<{ p99: number; max: number } | undefined>> {
+    return Promise.all(
+      this.gateways.map(async (g) => {
+        if (!g) return undefined;
+        const { text } = await httpsText(g.port, '/metrics');
+        const metric = (name: string): number =>
+          Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1]) *
+          1000;
+        return {
+          p99: metric('nodejs_eventloop_lag_p99_seconds'),
+          max: metric('nodejs_eventloop_lag_max_seconds'),
+        };
+      }),
+    );
+  }
+
   /** `chat_logins_total` summed over results, per slot (undefined where no gateway runs). */
   async logins(): Promise<Array<number | undefined>> {
     return Promise.all(

@@ -16,6 +16,8 @@ export interface Delivery {
   at: number;
   latency: number;
   client: StormClient;
+  /** The name of the client that sent it. */
+  sender: string;
 }
 
 /** Logs in ceil(clients / clientsPerUser) users over HTTPS, four at a time; their tokens in order. */
@@ -80,8 +82,13 @@ export class StormCrowd {
           `wss://localhost:${port}/ws`,
           tokens[user],
           {
-            delivered: (latency, client) =>
-              crowd.deliveries.push({ at: Date.now(), latency, client }),
+            delivered: (latency, client, sender) =>
+              crowd.deliveries.push({
+                at: Date.now(),
+                latency,
+                client,
+                sender,
+              }),
             ready: () => crowd.readyAt.push(Date.now()),
             refused: () => crowd.refused++,
           },
