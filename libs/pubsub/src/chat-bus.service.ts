@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis, { ReplyError } from 'ioredis';
+import { ReplyError } from 'ioredis';
 
 import {
   ChatKeys,
@@ -8,9 +8,12 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
-import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
+import { BusChannels } from './bus-channels';
+import { FollowEvent, PresenceEvent } from './bus-events';
+import { BusService } from './bus.service';
 import { BusPattern } from './pubsub.constants';
 
 export interface Draft {
@@ -67,7 +70,8 @@ export class ChatBus {
   private connections = 0;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly bus: BusService,
     config: ConfigService,
   ) {
     this.limits = {
@@ -97,7 +101,7 @@ export class ChatBus {
     ];
     return this.stamp(
       'message',
-      BusPattern.Message,
+      [BusChannels.room(room), BusChannels.said(draft.from)],
       draft,
       keys,
       body,
@@ -121,7 +125,7 @@ export class ChatBus {
     ];
     return this.stamp(
       'dm',
-      BusPattern.Dm,
+      [BusChannels.user(to), BusChannels.user(draft.from)],
       draft,
       keys,
       body,
@@ -132,16 +136,21 @@ export class ChatBus {
     );
   }
 
-  async publishPresence(event: PresenceEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Presence, JSON.stringify(event));
+  publishPresence(event: PresenceEvent): Promise<void> {
+    return this.bus.publish(
+      BusChannels.room(event.room),
+      BusPattern.Presence,
+      event,
+    );
   }
 
-  async publishFollow(event: FollowEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Follow, JSON.stringify(event));
-  }
-
-  async publishCanary(event: CanaryEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Canary, JSON.stringify(event));
+  /** To the follower's channel: the instances serving that user update whom it follows. */
+  publishFollow(event: FollowEvent): Promise<void> {
+    return this.bus.publish(
+      BusChannels.user(event.user),
+      BusPattern.Follow,
+      event,
+    );
   }
 
   /** The id of the last message stored anywhere (all zeros when none), to notice a gap when the bus is quiet. */
@@ -162,7 +171,7 @@ export class ChatBus {
 
   private async stamp(
     kind: 'message' | 'dm',
-    channel: BusPattern,
+    [channel, copyChannel]: string[],
     draft: Draft,
     [first, second, probe, ...dmIndexes]: string[],
     body: string,
@@ -198,6 +207,7 @@ export class ChatBus {
       strikes,
       deadline,
       target,
+      copyChannel,
     ];
     const sent = {
       ready: this.redis.status === 'ready',

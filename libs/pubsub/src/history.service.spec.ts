@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
 import { TestRedis } from '../../../test/support/redis-server';
+import { BusService } from './bus.service';
 import { ChatBus } from './chat-bus.service';
 import { HistoryService } from './history.service';
 
@@ -25,6 +26,7 @@ describe(HistoryService.name, () => {
     redis = new Redis(server.url);
     bus = new ChatBus(
       redis,
+      {} as BusService,
       new ConfigService({
         HISTORY_MAX_PER_ROOM: 100000,
         HISTORY_MAX_DMS_PER_USER: 100000,

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
 import { ChatMessage, DirectMessage } from '@app/protocol';
 import {
@@ -8,6 +7,7 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
 export type Stored = ChatMessage | DirectMessage;
@@ -52,7 +52,7 @@ export class HistoryService {
   private readonly unreadScript: LuaCommand<[string, number, string]>;
   private readonly seenScript: LuaCommand<number>;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     this.unreadScript = defineLuaCommand(
       redis,
       'chatUnreadDms',

@@ -1,5 +1,7 @@
+export * from './bus-channels';
 export * from './bus-events';
 export * from './bus-transport';
+export * from './bus.service';
 export * from './chat-bus.service';
 export * from './history.service';
 export * from './pubsub.constants';

@@ -4,17 +4,18 @@
 --       5 first stream (the room's history; for a DM the recipient's), 6 second stream (the sender's
 --       said stream; for a DM the sender's), 7 for a message the sender's followers set, for a DM the online hash;
 --       for a DM only: 8 the recipient's index of the conversation, 9 the sender's, 10 the id from which DMs are indexed
--- ARGV: 1 kind 'message' | 'dm', 2 channel, 3 body: the stored JSON's fields after "id", 4 what the
+-- ARGV: 1 kind 'message' | 'dm', 2 shard channel (the room's; for a DM the recipient's), 3 body: the stored JSON's fields after "id", 4 what the
 --       published event adds to them (e.g. ',"origin":"..."'), 5 stream length, 6 cid TTL in s (0: no cid),
 --       7 rate per second, 8 burst, 9 strikes before the sender is cut off, 10 deadline in ms of Redis time
---       (0: none), 11 the room (message) or the recipient (dm)
+--       (0: none), 11 the room (message) or the recipient (dm), 12 (optional) the channel of the copy:
+--       the sender's said channel (only while someone follows the sender), for a DM the sender's channel
 -- Returns {'ok', id, delivered} | {'dup', reply stored for the cid: "id target delivered kind"} | {'rate', 1 if strikes are used up} | {'late'}
 --
 -- Ids: max(last id + 1, Redis time in ms * 1024), zero-padded to 16 digits. They keep rising even after
 -- Redis lost its data (the clock does not go back), and they are the entries' ids in every stream.
 local kind, channel, body, extra = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local maxlen, cidTtl, rate, burst = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local strikeLimit, deadline, target = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
+local strikeLimit, deadline, target, copyChannel = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12]
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -49,6 +50,7 @@ local entry = string.format('%d-0', n)
 local stored = '{"id":"' .. id .. '",' .. body .. '}'
 
 local delivered = 1
+local copied = kind == 'dm'
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, entry, 'm', stored)
 -- A room's history expires only while nobody is in it (ROOM_HISTORY_TTL_SECONDS): a message keeps it.
 if kind == 'message' then redis.call('PERSIST', KEYS[5]) end
@@ -60,11 +62,16 @@ if kind == 'dm' then
   if (tonumber(redis.call('HGET', KEYS[7], target)) or 0) <= 0 then delivered = 0 end
 elseif redis.call('SCARD', KEYS[7]) > 0 then
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', maxlen, entry, 'm', stored)
+  copied = true
 end
 
 if cidTtl > 0 then
   -- The kind and target too, so that a reuse of the cid for another message is told apart from a retry.
   redis.call('SET', KEYS[2], id .. ' ' .. target .. ' ' .. delivered .. ' ' .. kind, 'EX', cidTtl)
 end
-redis.call('PUBLISH', channel, '{"id":"' .. id .. '","prev":"' .. string.format('%016d', prev) .. '",' .. body .. extra .. '}')
+local event = '{"k":"' .. kind .. '","id":"' .. id .. '","prev":"' .. string.format('%016d', prev) .. '",' .. body .. extra .. '}'
+redis.call('SPUBLISH', channel, event)
+if copied and copyChannel and copyChannel ~= '' and copyChannel ~= channel then
+  redis.call('SPUBLISH', copyChannel, event)
+end
 return {'ok', id, delivered}

@@ -1,12 +1,11 @@
 /**
- * Channels of the chat bus; every instance subscribes to all of them through the Redis transport.
- * They are written as JSON objects because Nest's Redis server JSON-parses every channel name it
- * receives: a plain name would throw (and be caught) once per event on every instance.
+ * Kinds of bus events: each event's body opens with its kind (`{"k":"message",...}`), and the transport
+ * hands it to the `@EventPattern` handler of that name. The channels are in `BusChannels`.
  */
 export enum BusPattern {
-  Canary = '{"chat":"canary"}',
-  Dm = '{"chat":"dm"}',
-  Follow = '{"chat":"follow"}',
-  Message = '{"chat":"message"}',
-  Presence = '{"chat":"presence"}',
+  Dm = 'dm',
+  Follow = 'follow',
+  Message = 'message',
+  Presence = 'presence',
+  Probe = 'probe',
 }

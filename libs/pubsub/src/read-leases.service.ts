@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -10,6 +9,7 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
 /** The user already has MAX_READS_IN_FLIGHT_PER_USER expensive reads running, and none ended in time. */
@@ -39,7 +39,7 @@ export class ReadLeases {
   private readonly script: LuaCommand<number>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     config: ConfigService,
   ) {
     this.limit = config.getOrThrow<number>('MAX_READS_IN_FLIGHT_PER_USER');

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
 import {
   ChatKeys,
@@ -7,6 +6,7 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
 /** Subscriptions belong to users, not sessions: they live in Redis until `unsubscribe`. */
@@ -14,7 +14,7 @@ import {
 export class SubscriptionsService {
   private readonly followScript: LuaCommand<number>;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     this.followScript = defineLuaCommand(
       redis,
       'chatFollow',

@@ -2,6 +2,8 @@ import { ChatMessage, DirectMessage } from '@app/protocol';
 
 /** A stored message as the sequencer sees it: `prev` only on live bus events, `origin` only on live DMs. */
 export type Sequenced = (ChatMessage | DirectMessage) & {
+  /** The bus event's kind, on live events only. */
+  k?: string;
   prev?: string;
   origin?: string;
 };

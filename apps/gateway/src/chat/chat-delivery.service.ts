@@ -36,7 +36,7 @@ export class ChatDelivery {
     this.sequencer.checkQuiet(latest);
   }
 
-  private deliver({ prev: _prev, origin, ...message }: Sequenced): void {
+  private deliver({ k: _k, prev: _prev, origin, ...message }: Sequenced): void {
     if ('room' in message)
       this.metrics.delivered('message', this.registry.deliverMessage(message));
     else this.metrics.delivered('dm', this.registry.deliverDm(message, origin));

@@ -3,11 +3,11 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 
 import {
   BusPattern,
-  CanaryEvent,
   DmEvent,
   FollowEvent,
   MessageEvent,
   PresenceEvent,
+  ProbeEvent,
 } from '@app/pubsub';
 
 import { BusCanary } from '../health/bus-canary.service';
@@ -16,7 +16,10 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
 
-/** Receives every instance's chat events from the Redis transport and hands them to local delivery. */
+/** An event as it comes off the bus: its kind first (`k`), which frames to clients must not carry. */
+type BusEvent<T> = T & { k?: string };
+
+/** Receives the chat events of the channels this instance subscribes (`BusServer`) and hands them to local delivery. */
 @Controller()
 export class ChatEventsController {
   constructor(
@@ -39,17 +42,20 @@ export class ChatEventsController {
   }
 
   @EventPattern(BusPattern.Presence)
-  onPresence(@Payload() event: PresenceEvent): void {
+  onPresence(@Payload() { k: _k, ...event }: BusEvent<PresenceEvent>): void {
     this.registry.deliverPresence(event);
   }
 
   @EventPattern(BusPattern.Follow)
   onFollow(@Payload() event: FollowEvent): void {
-    this.registry.follow(event.user, event.target, event.following);
+    this.registry
+      .follow(event.user, event.target, event.following)
+      // The interest is kept: the said channel is subscribed as soon as the bus is back.
+      .catch(() => undefined);
   }
 
-  @EventPattern(BusPattern.Canary)
-  onCanary(@Payload() event: CanaryEvent): void {
+  @EventPattern(BusPattern.Probe)
+  onProbe(@Payload() event: ProbeEvent): void {
     this.canary.received(event);
   }
 }

@@ -19,6 +19,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { ChatService } from './chat.service';
+import { FakeBusInterest } from './bus-interest.fake';
 import { SessionRegistry } from './session-registry.service';
 import { fakeLink } from './session-link.fake';
 
@@ -138,7 +139,7 @@ describe(ChatService.name, () => {
       history as unknown as HistoryService,
       new MetricsService(),
       {} as ReadLeases,
-      new SessionRegistry(),
+      new SessionRegistry(new FakeBusInterest()),
       rooms as unknown as RoomsService,
       {
         subscribe: async () => follows,

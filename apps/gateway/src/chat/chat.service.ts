@@ -98,9 +98,9 @@ export class ChatService {
   async open(session: ChatSession): Promise<void> {
     const move = await this.rooms.open(session, LOBBY);
     const known = this.registry.hasUser(session.username);
-    this.registry.add(session);
+    await this.registry.add(session);
     if (!known)
-      this.registry.setFollowing(
+      await this.registry.setFollowing(
         session.username,
         await this.subscriptions.following(session.username),
       );
@@ -214,7 +214,7 @@ export class ChatService {
     const from = session.room;
     if (room !== from) await this.admitToRoom(session.username, room);
     const move = await this.rooms.move(session, from, room);
-    this.registry.moveTo(session, room);
+    await this.registry.moveTo(session, room);
     if (move.userJoined && move.users === 1 && room !== LOBBY)
       await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
@@ -277,6 +277,7 @@ export class ChatService {
         ErrorCode.FollowLimit,
         `You follow ${cap} users already (MAX_FOLLOWS_PER_USER=${cap}): unsubscribe from one first`,
       );
+    await this.registry.follow(session.username, target, true);
     await this.bus.publishFollow({
       user: session.username,
       target,
