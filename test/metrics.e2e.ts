@@ -105,7 +105,7 @@ describe('metrics', () => {
       expected,
     );
     assert.ok(
-      (metrics.get('chat_bus_lag_seconds_count{event="chat.canary"}') ?? 0) >=
+      (metrics.get('chat_bus_lag_seconds_count{event="chat.probe"}') ?? 0) >=
         1,
     );
 

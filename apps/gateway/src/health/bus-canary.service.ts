@@ -127,9 +127,11 @@ export class BusCanary implements OnApplicationBootstrap, OnModuleDestroy {
       this.repairSilent();
       this.logChange();
       await this.follow(probeChannels(this.bus));
-      await Promise.all(
-        [...this.probes.entries()].map(([n, probe]) => this.send(n, probe)),
-      );
+      // Not awaited: a publish stuck on one master must not hold the beats that notice it.
+      for (const [n, probe] of this.probes)
+        this.send(n, probe).catch((err: Error) =>
+          this.logger.debug(`Probe not sent: ${err.message}`),
+        );
     } catch (err) {
       this.logger.debug(`Probes not sent: ${(err as Error).message}`);
     } finally {
