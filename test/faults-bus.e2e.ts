@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 
+import { BusChannels } from '@app/pubsub';
+
 import {
   assertGotExactly,
   fullHistory,
@@ -301,10 +303,10 @@ describe('faults on the bus and of instances: gaps, stalls, pauses and lost data
       await admin.sadd('chat:subs:star', ...followers.slice(i, i + 5000));
     const listener = new Redis(redis.url);
     const sizes: number[] = [];
-    listener.on('message', (_channel: string, body: string) =>
+    listener.on('smessage', (_channel: string, body: string) =>
       sizes.push(body.length),
     );
-    await listener.subscribe('{"chat":"message"}');
+    await listener.ssubscribe(BusChannels.room('stage'));
     try {
       await star.request('join', { room: 'stage' });
       const [id] = await sendAll(star, 1, () => 'hello fans');

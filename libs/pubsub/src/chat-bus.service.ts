@@ -9,6 +9,7 @@ import {
   readLuaFile,
   REDIS,
   RedisClient,
+  ReplicaWait,
 } from '@app/redis';
 
 import { BusChannels } from './bus-channels';
@@ -73,6 +74,7 @@ export class ChatBus {
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly bus: BusService,
     config: ConfigService,
+    private readonly replicas: ReplicaWait,
   ) {
     this.limits = {
       roomHistory: config.getOrThrow<number>('HISTORY_MAX_PER_ROOM'),
@@ -227,6 +229,8 @@ export class ChatBus {
     }
     switch (reply[0]) {
       case 'ok':
+        // REDIS_STORE_WAIT_REPLICAS: the answer waits (bounded) until replicas of the stream's master have it.
+        await this.replicas.afterStore(first);
         return { status: 'ok', id: reply[1], delivered: reply[2] === 1, ts };
       case 'dup': {
         const [id, original, delivered, kind] = reply[1].split(' ');

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
+import { ReplicaWait } from '@app/redis';
+
 import { TestRedis } from '../../../test/support/redis-server';
 import { BusService } from './bus.service';
 import { ChatBus } from './chat-bus.service';
@@ -24,18 +26,20 @@ describe(HistoryService.name, () => {
   before(async () => {
     server = await TestRedis.start();
     redis = new Redis(server.url);
+    const config = new ConfigService({
+      HISTORY_MAX_PER_ROOM: 100000,
+      HISTORY_MAX_DMS_PER_USER: 100000,
+      CID_TTL_SECONDS: 60,
+      RATE_LIMIT_PER_SECOND: 1000000,
+      RATE_LIMIT_BURST: 1000000,
+      RATE_LIMIT_STRIKES: 1000,
+      REDIS_COMMAND_TIMEOUT_MS: 60000,
+    });
     bus = new ChatBus(
       redis,
       {} as BusService,
-      new ConfigService({
-        HISTORY_MAX_PER_ROOM: 100000,
-        HISTORY_MAX_DMS_PER_USER: 100000,
-        CID_TTL_SECONDS: 60,
-        RATE_LIMIT_PER_SECOND: 1000000,
-        RATE_LIMIT_BURST: 1000000,
-        RATE_LIMIT_STRIKES: 1000,
-        REDIS_COMMAND_TIMEOUT_MS: 60000,
-      }),
+      config,
+      new ReplicaWait(redis, config),
     );
     sut = new HistoryService(redis);
     // Two DMs stored before conversations were indexed: in the user's stream only.

@@ -425,7 +425,7 @@ export class Settings {
   METRICS_TOKEN?: string;
 
   @Doc(
-    'how often each instance sends itself a canary over the bus; /health/ready fails when none came back for 3 intervals',
+    'how often each instance sends itself a probe over the bus, one per Redis master; a shard whose probe did not come back by the next one is resubscribed, and /health/ready fails while it is broken or when none came back for 3 intervals',
   )
   @IntSetting(100, 60000, 'a whole number of milliseconds')
   HEALTH_CANARY_INTERVAL_MS = 2000;

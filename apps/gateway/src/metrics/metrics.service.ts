@@ -90,7 +90,7 @@ export class MetricsService {
   private busEventsSource?: () => Readonly<Record<BusEventKind, number>>;
   private readonly busEventsReceived: Counter = new Counter({
     name: 'chat_bus_events_received_total',
-    help: 'Bus events this instance received, by kind; it hears only the channels it subscribes (rooms, users and followed users it serves, probes)',
+    help: 'Bus events this instance received, by kind; it hears only what its sessions need (their rooms, their users, users they follow) and its probes',
     labelNames: ['kind'],
     registers: [this.registry],
     collect: () => {
