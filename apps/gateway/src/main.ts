@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 
 import { INestApplication, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ServerOptions } from 'node:https';
