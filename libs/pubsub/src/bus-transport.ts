@@ -35,7 +35,8 @@ export const BUS_EVENT_KINDS = [
 ] as const;
 export type BusEventKind = (typeof BUS_EVENT_KINDS)[number];
 
-export type ChannelReadyListener = (channel: string) => void;
+/** `again`: the channel was active before in this interest (a re-subscription after a drop, a failover, a move). */
+export type ChannelReadyListener = (channel: string, again: boolean) => void;
 
 /** The context of one bus event: the shard channel it came on. */
 export class BusContext extends BaseRpcContext<[string]> {
@@ -81,6 +82,8 @@ export class BusServer
   private readonly shardOf = new Map<string, Shard>();
   private readonly shards = new Map<string, Shard>();
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Wanted channels that were active at some point since the interest began. */
+  private readonly wasActive = new Set<string>();
   private readonly readyListeners: ChannelReadyListener[] = [];
   private readonly routes = new Map<string, MessageHandler | null>();
   private readonly counts: Record<BusEventKind, number> = {
@@ -154,6 +157,7 @@ export class BusServer
       return;
     }
     this.wanted.delete(channel);
+    this.wasActive.delete(channel);
     this.release(channel);
     this.waiters.get(channel)?.forEach((w) => w.resolve());
     this.waiters.delete(channel);
@@ -304,9 +308,11 @@ export class BusServer
   private ready(channel: string): void {
     this.waiters.get(channel)?.forEach((w) => w.resolve());
     this.waiters.delete(channel);
+    const again = this.wasActive.has(channel);
+    this.wasActive.add(channel);
     for (const listener of this.readyListeners) {
       try {
-        listener(channel);
+        listener(channel, again);
       } catch (err) {
         this.quiet.error(
           `A channel-ready listener failed: ${(err as Error).message}`,
