@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { BusPattern } from '@app/pubsub';
+import { BusChannels } from '@app/pubsub';
 import { ChatKeys, defineLuaCommand } from '@app/redis';
 
 import { ChatClient, ClientPool, login } from './support/chat-client';
@@ -77,10 +77,11 @@ const seedRoom = (
     ],
     args: [
       'message',
-      BusPattern.Message,
+      BusChannels.room(room),
       fields({ room, from: 'seeder', text: TEXT, ts }),
       '',
       ...unlimited(room),
+      BusChannels.said('seeder'),
     ],
   }));
 
@@ -102,10 +103,11 @@ const seedDms = (
     ],
     args: [
       'dm',
-      BusPattern.Dm,
+      BusChannels.user(to),
       fields({ from, to, text: TEXT, ts }),
       `,${fields({ origin: 'seed' })}`,
       ...unlimited(to),
+      BusChannels.user(from),
     ],
   }));
 

@@ -7,7 +7,7 @@ import { BusChannels } from '@app/pubsub';
 import { keySlot } from '@app/redis';
 
 import { ChatClient } from './support/chat-client';
-import { ChatStore, chatStores } from './support/chat-stores';
+import { ChatStore, chatStores, describeStores } from './support/chat-stores';
 import { GatewayProcess } from './support/gateway-process';
 import { httpsText } from './support/https-text';
 import { waitFor } from './support/ports';
@@ -39,60 +39,59 @@ function roomInSameSlot(room: string): string {
     if (keySlot(BusChannels.room(`marker${i}`)) === slot) return `marker${i}`;
 }
 
-for (const kind of chatStores())
-  describe(`the bus, subscribed by need (${kind.name})`, () => {
-    let store: ChatStore;
-    let east: GatewayProcess;
-    let west: GatewayProcess;
-    const clients: ChatClient[] = [];
+describeStores('the bus, subscribed by need', (kind) => {
+  let store: ChatStore;
+  let east: GatewayProcess;
+  let west: GatewayProcess;
+  const clients: ChatClient[] = [];
 
-    before(async () => {
-      store = await kind.start();
-      [east, west] = await Promise.all([
-        store.gateway(METRICS),
-        store.gateway(METRICS),
-      ]);
-    });
-
-    after(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      await Promise.all([east?.stop(), west?.stop()]);
-      await store?.stop();
-    });
-
-    it('gives an instance none of the events of a room it serves nobody in, and the room once one of its sessions joins', async () => {
-      const marker = roomInSameSlot('only-east');
-      const ann = await ChatClient.connect(east, 'ann');
-      const bob = await ChatClient.connect(west, 'bob');
-      clients.push(ann, bob);
-      await ann.request('join', { room: 'only-east' });
-      await bob.request('join', { room: marker });
-      const before = await received(west, 'message');
-
-      for (let i = 0; i < 5; i++)
-        assert.equal(
-          (await ann.request('send', { text: `east only ${i}` })).event,
-          'sent',
-        );
-      const poster = await ChatClient.connect(east, 'cy');
-      clients.push(poster);
-      await poster.request('join', { room: marker });
-      await poster.request('send', { text: 'marker' });
-      await bob.next((f) => f.event === 'message' && f.data.text === 'marker');
-      assert.equal(
-        await received(west, 'message'),
-        before + 1,
-        'west heard the marker and none of the 5 messages of only-east',
-      );
-
-      await bob.request('join', { room: 'only-east' });
-      await ann.request('send', { text: 'now west hears it' });
-      await bob.next(
-        (f) => f.event === 'message' && f.data.text === 'now west hears it',
-      );
-      assert.equal(await received(west, 'message'), before + 2);
-    });
+  before(async () => {
+    store = await kind.start();
+    [east, west] = await Promise.all([
+      store.gateway(METRICS),
+      store.gateway(METRICS),
+    ]);
   });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([east?.stop(), west?.stop()]);
+    await store?.stop();
+  });
+
+  it('gives an instance none of the events of a room it serves nobody in, and the room once one of its sessions joins', async () => {
+    const marker = roomInSameSlot('only-east');
+    const ann = await ChatClient.connect(east, 'ann');
+    const bob = await ChatClient.connect(west, 'bob');
+    clients.push(ann, bob);
+    await ann.request('join', { room: 'only-east' });
+    await bob.request('join', { room: marker });
+    const before = await received(west, 'message');
+
+    for (let i = 0; i < 5; i++)
+      assert.equal(
+        (await ann.request('send', { text: `east only ${i}` })).event,
+        'sent',
+      );
+    const poster = await ChatClient.connect(east, 'cy');
+    clients.push(poster);
+    await poster.request('join', { room: marker });
+    await poster.request('send', { text: 'marker' });
+    await bob.next((f) => f.event === 'message' && f.data.text === 'marker');
+    assert.equal(
+      await received(west, 'message'),
+      before + 1,
+      'west heard the marker and none of the 5 messages of only-east',
+    );
+
+    await bob.request('join', { room: 'only-east' });
+    await ann.request('send', { text: 'now west hears it' });
+    await bob.next(
+      (f) => f.event === 'message' && f.data.text === 'now west hears it',
+    );
+    assert.equal(await received(west, 'message'), before + 2);
+  });
+});
 
 describe(
   'probes per shard (cluster)',

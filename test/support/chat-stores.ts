@@ -1,3 +1,5 @@
+import { describe } from 'node:test';
+
 import { GatewayProcess } from './gateway-process';
 import { TestRedisCluster } from './redis-cluster';
 import { TestRedis } from './redis-server';
@@ -63,6 +65,15 @@ export function chatStores(): ChatStoreKind[] {
       `CHAT_STORES=${process.env.CHAT_STORES}: use standalone, cluster or both, comma-separated`,
     );
   return [STANDALONE, CLUSTER].filter((kind) => wanted.includes(kind.name));
+}
+
+/** `describe` once per store kind of `chatStores()`, named `<name> (<kind>)`. */
+export function describeStores(
+  name: string,
+  body: (kind: ChatStoreKind) => void,
+): void {
+  for (const kind of chatStores())
+    describe(`${name} (${kind.name})`, () => body(kind));
 }
 
 function storeOf(

@@ -16,7 +16,7 @@ const config = new ConfigService({
   REDIS_RETRY_DELAY_MS: 200,
 });
 
-/** A transport with one handler, `message`, that records what it got; and every channel-ready call. */
+/** A transport with one handler, `message`, that records what it got; and every channel-ready call ("<channel> again" for a re-subscription). */
 function transport(redis: Redis | Cluster): {
   sut: BusServer;
   got: Array<{ text: string }>;
@@ -30,7 +30,9 @@ function transport(redis: Redis | Cluster): {
     async (data: { text: string }) => void got.push(data),
     true,
   );
-  sut.onChannelReady((channel) => ready.push(channel));
+  sut.onChannelReady((channel, again) =>
+    ready.push(again ? `${channel} again` : channel),
+  );
   sut.listen(() => undefined);
   return { sut, got, ready };
 }
@@ -96,7 +98,11 @@ describe(BusServer.name, () => {
       await bus.sut.subscribe(channel);
       bus.ready.length = 0;
       await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-      await waitFor(() => bus.ready.includes(channel), 5000, 'resubscribed');
+      await waitFor(
+        () => bus.ready.includes(`${channel} again`),
+        5000,
+        'resubscribed',
+      );
       await redis.spublish(channel, body('after the cut'));
       await waitFor(
         () => bus.got.some((e) => e.text === 'after the cut'),
@@ -155,7 +161,7 @@ describe(BusServer.name, () => {
       const promoted = await cluster.failover(master.port);
       await waitFor(
         () =>
-          bus.ready.includes(channel) &&
+          bus.ready.includes(`${channel} again`) &&
           bus.sut.masterOf(channel) === `127.0.0.1:${promoted.port}`,
         15000,
         'the channel subscribed on the promoted replica',
