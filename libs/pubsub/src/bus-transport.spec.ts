@@ -69,8 +69,8 @@ describe(BusServer.name, () => {
       assert.deepEqual(bus.ready, [channel]);
       assert.equal(await subscribers(channel), 1);
 
-      await redis.spublish(channel, body('one'));
       await redis.spublish(channel, '{"k":"unknown"}');
+      await redis.spublish(channel, body('one'));
       await waitFor(() => bus.got.length === 1, 3000, 'the event');
       assert.deepEqual(bus.got, [{ k: 'message', text: 'one' }]);
       assert.deepEqual(bus.sut.received(), {
@@ -172,6 +172,37 @@ describe(BusServer.name, () => {
         5000,
         'the event after the failover',
       );
+    });
+
+    it('moves a channel whose slot is migrated to another master', async () => {
+      const channel = BusChannels.room(rooms[2]);
+      const slot = keySlot(channel);
+      const source = await cluster.masterOfSlot(slot);
+      const target = (await cluster.masters()).find(
+        (m) => m.port !== source.port,
+      )!;
+      const admin = (port: number): Redis =>
+        new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+      const [to, from] = [admin(target.port), admin(source.port)];
+      try {
+        await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id);
+        await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id);
+        await to.call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
+        await from.call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
+      } finally {
+        to.disconnect();
+        from.disconnect();
+      }
+      let sent = 0;
+      await waitFor(
+        async () => {
+          await redis.spublish(channel, body(`moved ${sent++}`));
+          return bus.got.some((e) => e.text.startsWith('moved '));
+        },
+        15000,
+        'an event on the channel, heard from its new master',
+      );
+      assert.equal(bus.sut.masterOf(channel), `127.0.0.1:${target.port}`);
     });
   });
 });

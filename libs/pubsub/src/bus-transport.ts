@@ -108,6 +108,9 @@ export class BusServer
       'REDIS_COMMAND_TIMEOUT_MS',
     );
     this.retryDelayMs = config.getOrThrow<number>('REDIS_RETRY_DELAY_MS');
+    // The client refreshes its slot map now and then and after each MOVED: a slot may have left a master
+    // without that master telling its subscribers.
+    if (isCluster(redis)) redis.on('refresh', () => this.place());
   }
 
   listen(callback: () => void): void {
@@ -367,6 +370,17 @@ export class BusServer
     );
     this.rebalanceTimer = undefined;
     if (this.closed) return;
+    this.place();
+    // Until the cluster settles, a shard may still point at a master that is gone: look again.
+    const settling = [...this.shards.values()].some(
+      (shard) => shard.connection.status !== 'ready',
+    );
+    if (settling) this.scheduleRebalance();
+  }
+
+  /** Moves every wanted channel whose slot another master serves now (by the client's slot map). */
+  private place(): void {
+    if (this.closed) return;
     for (const channel of this.wanted.keys()) {
       const target = this.masterOf(channel);
       const current = this.shardOf.get(channel);
@@ -374,11 +388,6 @@ export class BusServer
       this.release(channel);
       this.assign(channel);
     }
-    // Until the cluster settles, a shard may still point at a master that is gone: look again.
-    const settling = [...this.shards.values()].some(
-      (shard) => shard.connection.status !== 'ready',
-    );
-    if (settling) this.scheduleRebalance();
   }
 
   private route(channel: string, body: string): void {
