@@ -3,7 +3,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
+import { ReplicaWait } from '@app/redis';
+
 import { TestRedis } from '../../../test/support/redis-server';
+import { BusService } from './bus.service';
 import { BusChannels } from './bus-channels';
 import { ChatBus } from './chat-bus.service';
 import { PubsubKeys } from './pubsub-keys';
@@ -34,7 +37,12 @@ describe(ChatBus.name, () => {
   before(async () => {
     server = await TestRedis.start();
     redis = new Redis(server.url);
-    new ChatBus(redis, testBusConfig());
+    new ChatBus(
+      redis,
+      testBusConfig(),
+      {} as BusService,
+      new ReplicaWait(redis, testBusConfig()),
+    );
     const scripts = redis as unknown as Record<string, Script>;
     for (const name of ['chatClaim', 'chatAppend']) {
       const original = scripts[name].bind(redis);
@@ -45,7 +53,12 @@ describe(ChatBus.name, () => {
         return original(...args);
       };
     }
-    sut = new ChatBus(redis, testBusConfig());
+    sut = new ChatBus(
+      redis,
+      testBusConfig(),
+      {} as BusService,
+      new ReplicaWait(redis, testBusConfig()),
+    );
     listener = new Redis(server.url);
     listener.on('smessage', (channel: string, body: string) =>
       heard.push(`${channel} ${JSON.parse(body).k}`),
