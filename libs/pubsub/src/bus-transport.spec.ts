@@ -16,11 +16,15 @@ const config = new ConfigService({
   REDIS_RETRY_DELAY_MS: 200,
 });
 
-/** A transport with one handler, `message`, that records what it got; and every channel-ready call ("<channel> again" for a re-subscription). */
+/**
+ * A transport with one handler, `message`, that records what it got; every channel-ready call ("<channel>
+ * again" for a re-subscription), and every channel-released call.
+ */
 function transport(redis: Redis | Cluster): {
   sut: BusServer;
   got: Array<{ text: string }>;
   ready: string[];
+  released: string[];
 } {
   const sut = new BusServer(redis, config);
   const got: Array<{ text: string }> = [];
@@ -33,8 +37,10 @@ function transport(redis: Redis | Cluster): {
   sut.onChannelReady((channel, again) =>
     ready.push(again ? `${channel} again` : channel),
   );
+  const released: string[] = [];
+  sut.onChannelReleased((channel) => released.push(channel));
   sut.listen(() => undefined);
-  return { sut, got, ready };
+  return { sut, got, ready, released };
 }
 
 const body = (text: string): string => `{"k":"message","text":"${text}"}`;
@@ -84,7 +90,9 @@ describe(BusServer.name, () => {
 
       bus.sut.unsubscribe(channel);
       assert.equal(bus.sut.isActive(channel), true, 'one interest is left');
+      assert.deepEqual(bus.released, []);
       bus.sut.unsubscribe(channel);
+      assert.deepEqual(bus.released, [channel]);
       await waitFor(
         async () => (await subscribers(channel)) === 0,
         3000,

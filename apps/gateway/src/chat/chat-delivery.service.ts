@@ -111,7 +111,7 @@ export class ChatDelivery {
     origin,
     stream,
     ...message
-  }: Sequenced & { k?: string }): void {
+  }: Sequenced): void {
     if (stream.startsWith('dm:'))
       this.metrics.delivered(
         'dm',
