@@ -182,4 +182,23 @@ describe(ChatBus.name, () => {
       String(BigInt(room[1].id)),
     );
   });
+
+  it('waits for replicas after each store step, on the stream it stored (REDIS_STORE_WAIT_REPLICAS)', async () => {
+    const waited: string[] = [];
+    const replicas = {
+      afterStore: async (key: string) => {
+        waited.push(key);
+        return { required: 1, acknowledged: 1, ok: true };
+      },
+    } as unknown as ReplicaWait;
+    const bus = new ChatBus(redis, testBusConfig(), {} as BusService, replicas);
+    await bus.publishMessage('lobby', { from: 'ann', text: 'hi' });
+    await bus.publishDm('bob', { from: 'ann', text: 'psst' }, 'x');
+    assert.deepEqual(waited, [
+      PubsubKeys.roomHistory('lobby'),
+      PubsubKeys.said('ann'),
+      PubsubKeys.inbox('ann'),
+      PubsubKeys.inbox('bob'),
+    ]);
+  });
 });
