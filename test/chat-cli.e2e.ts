@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 
+import { ChatStore, describeStores } from './support/chat-stores';
 import { CliFleet, TIME } from './support/cli-process';
 import { GatewayProcess } from './support/gateway-process';
 import { freePort } from './support/ports';
-import { TestRedis } from './support/redis-server';
 
-describe('chat-cli against two gateway instances', () => {
-  let redis: TestRedis;
+describeStores('chat-cli against two gateway instances', (kind) => {
+  let store: ChatStore;
   let east: GatewayProcess;
   let west: GatewayProcess;
   const fleet = new CliFleet();
@@ -20,17 +20,14 @@ describe('chat-cli against two gateway instances', () => {
   const endCleanly = fleet.endCleanly.bind(fleet);
 
   before(async () => {
-    redis = await TestRedis.start();
-    [east, west] = await Promise.all([
-      GatewayProcess.start(redis.url),
-      GatewayProcess.start(redis.url),
-    ]);
+    store = await kind.start();
+    [east, west] = await Promise.all([store.gateway(), store.gateway()]);
   });
 
   after(async () => {
     fleet.killAll();
     await Promise.all([east?.stop(), west?.stop()]);
-    await redis?.stop();
+    await store?.stop();
     rmSync(temp, { recursive: true, force: true });
   });
 
@@ -229,7 +226,7 @@ describe('chat-cli against two gateway instances', () => {
     'fails over to the next port when its instance stops, back in its room within seconds',
     { timeout: 60000 },
     async () => {
-      const doomed = await GatewayProcess.start(redis.url);
+      const doomed = await store.gateway();
       try {
         const ivan = await session('ivan', [doomed.port, west.port]);
         const judy = await session('judy', [west.port]);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 
 import { ChatClient, httpsJson } from './support/chat-client';
+import { ChatStore, describeStores } from './support/chat-stores';
 import { ADMIN_TOKEN, GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
-import { TestRedis } from './support/redis-server';
 
-describe('chat across two gateway instances', () => {
-  let redis: TestRedis;
+describeStores('chat across two gateway instances', (kind) => {
+  let store: ChatStore;
   let east: GatewayProcess;
   let west: GatewayProcess;
   const clients: ChatClient[] = [];
@@ -30,17 +30,14 @@ describe('chat across two gateway instances', () => {
     });
 
   before(async () => {
-    redis = await TestRedis.start();
-    [east, west] = await Promise.all([
-      GatewayProcess.start(redis.url),
-      GatewayProcess.start(redis.url),
-    ]);
+    store = await kind.start();
+    [east, west] = await Promise.all([store.gateway(), store.gateway()]);
   });
 
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all([east?.stop(), west?.stop()]);
-    await redis?.stop();
+    await store?.stop();
   });
 
   it('walks the seed flow: global chat, room1, rooms counts and a subscription, across instances', async () => {

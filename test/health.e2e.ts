@@ -77,7 +77,7 @@ describe('health checks', () => {
     );
     assert.equal(down.status, 'error');
     assert.equal(down.error.redis.status, 'down');
-    assert.match(down.error.bus.message ?? '', /canary/);
+    assert.match(down.error.bus.message ?? '', /probe/);
     assert.equal(
       (await health(gateway, 'live')).status,
       200,

@@ -105,8 +105,7 @@ describe('metrics', () => {
       expected,
     );
     assert.ok(
-      (metrics.get('chat_bus_lag_seconds_count{event="chat.canary"}') ?? 0) >=
-        1,
+      (metrics.get('chat_bus_lag_seconds_count{event="chat.probe"}') ?? 0) >= 1,
     );
 
     // Two over the burst: two refusals, one short of RATE_LIMIT_STRIKES (3), which would close the socket.
@@ -141,6 +140,6 @@ describe('metrics', () => {
         m[1].split(',').map((pair) => pair.split('=')[0]),
       ),
     );
-    assert.deepEqual([...labels].sort(), ['event', 'le', 'result']);
+    assert.deepEqual([...labels].sort(), ['event', 'kind', 'le', 'result']);
   });
 });

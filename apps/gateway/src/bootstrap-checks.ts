@@ -1,8 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import Redis from 'ioredis';
 
-import { ChatKeys, redactRedisUrl, redisOptionsFromUrl } from '@app/redis';
+import {
+  ChatKeys,
+  createRedis,
+  isCluster,
+  RedisClient,
+  RedisTarget,
+  redisTarget,
+  RedisTargetError,
+} from '@app/redis';
 
 import { Settings } from './config/settings';
 
@@ -46,31 +53,55 @@ export function loadTls(settings: Settings): { cert: Buffer; key: Buffer } {
   return { cert: read(certPath, 'TLS_CERT'), key: read(keyPath, 'TLS_KEY') };
 }
 
+type RedisSettings = Pick<Settings, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>;
+
+/** Where Redis is, or a BootError naming the setting that is wrong. */
+export function bootTarget(settings: RedisSettings): RedisTarget {
+  try {
+    return redisTarget(settings);
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new BootError(err.message);
+    throw err;
+  }
+}
+
 /** A connection for a check at start: no retries, so a missing Redis fails at once. */
-function bootRedis(url: string): Redis {
-  const redis = new Redis({
-    ...redisOptionsFromUrl(url),
-    lazyConnect: true,
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+function bootRedis(settings: RedisSettings): RedisClient {
+  const redis = createRedis(
+    bootTarget(settings),
+    {
+      lazyConnect: true,
+      connectTimeout: 3000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    },
+    {},
+  );
   redis.on('error', () => undefined);
   return redis;
 }
 
-/** One clear line, not a stack trace, when Redis is not there at start. */
-export async function assertRedisReachable(url: string): Promise<void> {
-  const redis = bootRedis(url);
+/** One clear line, not a stack trace, when Redis (or the cluster, all slots served) is not there at start. */
+export async function assertRedisReachable(
+  settings: RedisSettings,
+): Promise<void> {
+  const target = bootTarget(settings);
+  const redis = bootRedis(settings);
   try {
     await redis.connect();
     await redis.ping();
+    if (isCluster(redis)) {
+      const info = await redis.cluster('INFO');
+      if (!/cluster_state:ok/.test(info))
+        throw new Error('cluster_state is not ok: some slots are not served');
+    }
   } catch (err) {
     const reason =
       (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new BootError(
-      `Cannot reach Redis at ${redactRedisUrl(url)} (${reason}): start it with "redis-server" or set REDIS_URL to a running Redis`,
-    );
+    const fix = target.nodes
+      ? 'check that REDIS_CLUSTER_NODES names nodes of a running Redis Cluster (redis-cli --cluster check host:port)'
+      : 'start it with "redis-server" or set REDIS_URL to a running Redis';
+    throw new BootError(`Cannot reach ${target.label} (${reason}): ${fix}`);
   } finally {
     redis.disconnect();
   }
@@ -95,7 +126,7 @@ export const CLUSTER_SETTINGS = [
  * with another value stops, naming the setting, both values and how to change it for the whole cluster.
  */
 export async function assertClusterSettings(settings: Settings): Promise<void> {
-  const redis = bootRedis(settings.REDIS_URL);
+  const redis = bootRedis(settings);
   const key = ChatKeys.clusterSettings;
   try {
     await redis.connect();

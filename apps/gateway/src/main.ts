@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 
 import { INestApplication, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ServerOptions } from 'node:https';
@@ -10,7 +9,7 @@ import { SecureContextOptions } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { AuthService } from '@app/auth';
-import { busTransportOptions } from '@app/pubsub';
+import { BusServer } from '@app/pubsub';
 
 import { AppModule } from './app.module';
 import {
@@ -54,7 +53,7 @@ async function bootstrap(): Promise<void> {
     launchEnv(process.argv.slice(2), process.env),
   );
   const tls = loadTls(settings);
-  await assertRedisReachable(settings.REDIS_URL);
+  await assertRedisReachable(settings);
   await assertClusterSettings(settings);
 
   const chatLogger = new ChatLogger(
@@ -102,7 +101,7 @@ async function bootstrap(): Promise<void> {
     rateLimited: () => app.get(MetricsService).rateLimited(),
   });
   app.useWebSocketAdapter(adapter);
-  app.connectMicroservice(busTransportOptions(app.get(ConfigService)));
+  app.connectMicroservice({ strategy: app.get(BusServer) });
   await app.startAllMicroservices();
   await app
     .listen(settings.PORT, settings.HOST)

@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   if (!NAME_PATTERN.test(name))
     throw new UsageError(`the name "${name}" is invalid: ${NAME_RULE}`);
   const settings = validateSettings(process.env);
-  await assertRedisReachable(settings.REDIS_URL);
+  await assertRedisReachable(settings);
   const password = await readPassword(names.length !== argv.length);
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
     throw new UsageError(

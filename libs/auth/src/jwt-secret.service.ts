@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createSecretKey, KeyObject, randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 
 import { JWT_SECRET_KEY } from './auth.constants';
 
@@ -19,7 +18,7 @@ export class JwtSecret implements OnModuleInit {
 
   constructor(
     private readonly config: ConfigService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   get current(): KeyObject {

@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 
-import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+  RedisClient,
+} from '@app/redis';
 
 import {
   accountFailuresKey,
@@ -49,7 +54,7 @@ export class LoginThrottle {
   private readonly release: LuaCommand<number>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: ConfigService,
   ) {
     this.reserve = defineLuaCommand(

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
-import { execPipeline, REDIS } from '@app/redis';
+import { execPipeline, REDIS, RedisClient } from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
 import { REVOCATIONS_KEY, revokedKey, userKey } from './auth.constants';
@@ -17,7 +16,7 @@ const stillValid = (claims: TokenClaims, account: Account | null): boolean =>
 /** Logouts in Redis: one key per logged-out token, and a `revokedBefore` time per user for "log out everywhere". */
 @Injectable()
 export class TokenRevocations {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** Revokes this token until it would have expired anyway. */
   async revoke(claims: TokenClaims): Promise<void> {

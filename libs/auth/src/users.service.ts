@@ -1,6 +1,5 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 
 import {
   defineLuaCommand,
@@ -8,6 +7,7 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
@@ -25,7 +25,7 @@ export class UsersService {
   private readonly createUser: LuaCommand<number>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: ConfigService,
     private readonly hasher: PasswordHasher,
   ) {

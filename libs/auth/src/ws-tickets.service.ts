@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 
 import { ticketKey } from './auth.constants';
 import { isTokenClaims, TokenClaims } from './token-claims';
@@ -22,7 +21,7 @@ const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 @Injectable()
 export class WsTickets {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly config: ConfigService,
   ) {}
 

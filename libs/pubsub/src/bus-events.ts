@@ -32,9 +32,11 @@ export interface FollowEvent {
   following: boolean;
 }
 
-/** A probe that travels the bus so an instance can tell its subscription works. */
-export interface CanaryEvent {
+/** A probe that travels one shard's probe channel so an instance can tell its subscription there works. */
+export interface ProbeEvent {
   instance: string;
+  /** The probe channel's number (`BusChannels.probe(n)`). */
+  n: number;
   ts: number;
 }
 

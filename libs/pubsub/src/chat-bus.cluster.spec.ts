@@ -3,7 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis, { Cluster } from 'ioredis';
 
+import { ReplicaWait } from '@app/redis';
+
 import { keySlot, TestRedisCluster } from '../../../test/support/redis-cluster';
+import { BusService } from './bus.service';
 import { ChatBus } from './chat-bus.service';
 import { HistoryService } from './history.service';
 import { PubsubKeys } from './pubsub-keys';
@@ -42,7 +45,12 @@ describe(`${ChatBus.name} on a Redis Cluster`, () => {
       READ_WAIT_MS: 1000,
       READ_LEASE_TTL_MS: 10000,
     });
-    bus = new ChatBus(redis, config);
+    bus = new ChatBus(
+      redis,
+      config,
+      {} as BusService,
+      new ReplicaWait(redis, config),
+    );
     history = new HistoryService(redis);
     follows = new SubscriptionsService(redis);
     reads = new ReadLeases(redis, config);

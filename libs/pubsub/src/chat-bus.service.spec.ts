@@ -3,7 +3,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
+import { ReplicaWait } from '@app/redis';
+
 import { TestRedis } from '../../../test/support/redis-server';
+import { BusService } from './bus.service';
 import { BusChannels } from './bus-channels';
 import { ChatBus } from './chat-bus.service';
 import { PubsubKeys } from './pubsub-keys';
@@ -34,7 +37,12 @@ describe(ChatBus.name, () => {
   before(async () => {
     server = await TestRedis.start();
     redis = new Redis(server.url);
-    new ChatBus(redis, testBusConfig());
+    new ChatBus(
+      redis,
+      testBusConfig(),
+      {} as BusService,
+      new ReplicaWait(redis, testBusConfig()),
+    );
     const scripts = redis as unknown as Record<string, Script>;
     for (const name of ['chatClaim', 'chatAppend']) {
       const original = scripts[name].bind(redis);
@@ -45,7 +53,12 @@ describe(ChatBus.name, () => {
         return original(...args);
       };
     }
-    sut = new ChatBus(redis, testBusConfig());
+    sut = new ChatBus(
+      redis,
+      testBusConfig(),
+      {} as BusService,
+      new ReplicaWait(redis, testBusConfig()),
+    );
     listener = new Redis(server.url);
     listener.on('smessage', (channel: string, body: string) =>
       heard.push(`${channel} ${JSON.parse(body).k}`),
@@ -168,5 +181,24 @@ describe(ChatBus.name, () => {
       await redis.get(PubsubKeys.roomSeq('lobby')),
       String(BigInt(room[1].id)),
     );
+  });
+
+  it('waits for replicas after each store step, on the stream it stored (REDIS_STORE_WAIT_REPLICAS)', async () => {
+    const waited: string[] = [];
+    const replicas = {
+      afterStore: async (key: string) => {
+        waited.push(key);
+        return { required: 1, acknowledged: 1, ok: true };
+      },
+    } as unknown as ReplicaWait;
+    const bus = new ChatBus(redis, testBusConfig(), {} as BusService, replicas);
+    await bus.publishMessage('lobby', { from: 'ann', text: 'hi' });
+    await bus.publishDm('bob', { from: 'ann', text: 'psst' }, 'x');
+    assert.deepEqual(waited, [
+      PubsubKeys.roomHistory('lobby'),
+      PubsubKeys.said('ann'),
+      PubsubKeys.inbox('ann'),
+      PubsubKeys.inbox('bob'),
+    ]);
   });
 });

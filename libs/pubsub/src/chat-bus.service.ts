@@ -1,14 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis, { ReplyError } from 'ioredis';
+import { ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
-import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+  RedisClient,
+  ReplicaWait,
+} from '@app/redis';
 
 import { BusChannels } from './bus-channels';
-import { CanaryEvent, FollowEvent, PresenceEvent } from './bus-events';
+import { FollowEvent, PresenceEvent } from './bus-events';
+import { ChannelReadyListener } from './bus-transport';
+import { BusService } from './bus.service';
 import { PubsubKeys } from './pubsub-keys';
-import { shardedSubscriptions } from './sharded-subscriptions';
 import { BusPattern } from './pubsub.constants';
 
 export interface Draft {
@@ -77,8 +85,10 @@ export class ChatBus {
   private connections = 0;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     config: ConfigService,
+    private readonly bus: BusService,
+    private readonly replicas: ReplicaWait,
   ) {
     this.limits = {
       roomHistory: config.getOrThrow<number>('HISTORY_MAX_PER_ROOM'),
@@ -193,33 +203,34 @@ export class ChatBus {
     return this.outcome(claim, own.id, ts);
   }
 
-  async publishPresence(event: PresenceEvent): Promise<void> {
-    await this.spublish(
+  publishPresence(event: PresenceEvent): Promise<void> {
+    return this.bus.publish(
       BusChannels.room(event.room),
       BusPattern.Presence,
       event,
     );
   }
 
-  async publishFollow(event: FollowEvent): Promise<void> {
-    await this.spublish(BusChannels.user(event.user), BusPattern.Follow, event);
-  }
-
-  async publishCanary(event: CanaryEvent): Promise<void> {
-    await this.redis.publish(BusPattern.Canary, JSON.stringify(event));
+  /** To the follower's channel: the instances serving that user update whom it follows. */
+  publishFollow(event: FollowEvent): Promise<void> {
+    return this.bus.publish(
+      BusChannels.user(event.user),
+      BusPattern.Follow,
+      event,
+    );
   }
 
   /**
-   * Listens to a sharded channel (`BusChannels`) from now on; resolves once its subscription is active,
-   * so that history read after it and live events together miss nothing.
+   * `listener` runs each time a channel's subscription becomes active (first subscribe, reconnect,
+   * failover, slot move). Channels are subscribed by need (`SessionRegistry`, through `BusService`).
    */
-  watch(channel: string): Promise<void> {
-    return shardedSubscriptions.subscribe(channel);
+  onChannelReady(listener: ChannelReadyListener): void {
+    this.bus.onChannelReady(listener);
   }
 
-  /** `listener` runs each time a channel's subscription becomes active (first subscribe, reconnect, failover). */
-  onChannelReady(listener: (channel: string) => void): void {
-    shardedSubscriptions.onChannelReady(listener);
+  /** `listener` runs when the last interest in a channel is dropped and it is unsubscribed. */
+  onChannelReleased(listener: (channel: string) => void): void {
+    this.bus.onChannelReleased(listener);
   }
 
   /** Measures Redis's clock against ours (called now and then, by the instance heartbeat). */
@@ -231,18 +242,6 @@ export class ChatBus {
       Number(seconds) * 1000 +
       Math.floor(Number(micros) / 1000) -
       (before + after) / 2;
-  }
-
-  private async spublish(
-    channel: string,
-    kind: BusPattern,
-    event: object,
-  ): Promise<void> {
-    await this.redis.call(
-      'SPUBLISH',
-      channel,
-      `{"k":"${kind}",${fields(event)}}`,
-    );
   }
 
   private async claim(
@@ -329,6 +328,8 @@ export class ChatBus {
     );
     if ('status' in reply) return reply;
     if (reply[0] === 'late') return { status: 'late' };
+    // REDIS_STORE_WAIT_REPLICAS: the answer waits (bounded) until replicas of the stream's master have it.
+    await this.replicas.afterStore(step.keys[2]);
     return { status: 'ok', id: reply[1], repeat: reply[0] === 'dup' };
   }
 

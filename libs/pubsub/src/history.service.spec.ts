@@ -3,7 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
 
+import { ReplicaWait } from '@app/redis';
+
 import { TestRedis } from '../../../test/support/redis-server';
+import { BusService } from './bus.service';
 import { ChatBus } from './chat-bus.service';
 import { HistoryService } from './history.service';
 import { PubsubKeys } from './pubsub-keys';
@@ -35,7 +38,13 @@ describe(HistoryService.name, () => {
   before(async () => {
     server = await TestRedis.start();
     redis = new Redis(server.url);
-    bus = new ChatBus(redis, testBusConfig());
+    const config = testBusConfig();
+    bus = new ChatBus(
+      redis,
+      config,
+      {} as BusService,
+      new ReplicaWait(redis, config),
+    );
     sut = new HistoryService(redis);
     const send = (from: string, to: string, text: string) =>
       bus.publishDm(to, { from, text }, 'test');

@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
 import { ChatMessage, DirectMessage } from '@app/protocol';
-import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+  RedisClient,
+} from '@app/redis';
 
 import { PubsubKeys } from './pubsub-keys';
 
@@ -58,7 +63,7 @@ export class HistoryService {
   private readonly unreadScript: LuaCommand<[string, number, string]>;
   private readonly seenScript: LuaCommand<number>;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     this.unreadScript = defineLuaCommand(
       redis,
       'chatUnreadDms',

@@ -1,13 +1,12 @@
 /**
- * The kinds of bus events: each is the `"k"` of an event's body and the `@EventPattern` it is routed to.
- * Canary keeps its own plain pub/sub channel (written as a JSON object because Nest's Redis server
- * JSON-parses every channel name it receives).
+ * Kinds of bus events: each event's body opens with its kind (`{"k":"message",...}`), and the transport
+ * hands it to the `@EventPattern` handler of that name. The channels are in `BusChannels`.
  */
 export enum BusPattern {
-  Canary = '{"chat":"canary"}',
   Dm = 'dm',
   Follow = 'follow',
   Message = 'message',
   Presence = 'presence',
+  Probe = 'probe',
   Said = 'said',
 }

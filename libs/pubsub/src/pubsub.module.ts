@@ -1,12 +1,28 @@
 import { Module } from '@nestjs/common';
 
+import { BusServer } from './bus-transport';
+import { BusService } from './bus.service';
 import { ChatBus } from './chat-bus.service';
 import { HistoryService } from './history.service';
 import { ReadLeases } from './read-leases.service';
 import { SubscriptionsService } from './subscriptions.service';
 
 @Module({
-  providers: [ChatBus, HistoryService, ReadLeases, SubscriptionsService],
-  exports: [ChatBus, HistoryService, ReadLeases, SubscriptionsService],
+  providers: [
+    BusServer,
+    BusService,
+    ChatBus,
+    HistoryService,
+    ReadLeases,
+    SubscriptionsService,
+  ],
+  exports: [
+    BusServer,
+    BusService,
+    ChatBus,
+    HistoryService,
+    ReadLeases,
+    SubscriptionsService,
+  ],
 })
 export class PubsubModule {}

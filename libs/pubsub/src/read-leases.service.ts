@@ -1,10 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+  RedisClient,
+} from '@app/redis';
 
 import { PubsubKeys } from './pubsub-keys';
 
@@ -35,7 +40,7 @@ export class ReadLeases {
   private readonly script: LuaCommand<number>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     config: ConfigService,
   ) {
     this.limit = config.getOrThrow<number>('MAX_READS_IN_FLIGHT_PER_USER');

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
-import { defineLuaCommand, LuaCommand, readLuaFile, REDIS } from '@app/redis';
+import {
+  defineLuaCommand,
+  LuaCommand,
+  readLuaFile,
+  REDIS,
+  RedisClient,
+} from '@app/redis';
 
 import { PubsubKeys } from './pubsub-keys';
 
@@ -10,7 +15,7 @@ import { PubsubKeys } from './pubsub-keys';
 export class SubscriptionsService {
   private readonly followScript: LuaCommand<number>;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     this.followScript = defineLuaCommand(
       redis,
       'chatFollow',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+
+import type { RedisClient } from './redis-connection';
 
 /** Runs a script loaded with `defineLuaCommand`: every key through KEYS, every value through ARGV. */
 export type LuaCommand<T> = (
@@ -13,9 +14,13 @@ export function readLuaFile(dir: string, file: string): string {
   return readFileSync(join(dir, file), 'utf8');
 }
 
-/** Registers the script with ioredis once (it runs by EVALSHA, sending the text only after NOSCRIPT). */
+/**
+ * Registers the script with ioredis once: it runs by EVALSHA, sending the text only after NOSCRIPT. On a
+ * cluster the command goes to the master of its keys' slot, so a node that never saw the script (a
+ * promoted replica, a new master) gets its text on first use.
+ */
 export function defineLuaCommand<T>(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   lua: string,
 ): LuaCommand<T> {

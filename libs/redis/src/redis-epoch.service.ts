@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 
 import { ChatKeys } from './chat-keys';
 import { REDIS } from './redis.constants';
+import type { RedisClient } from './redis-connection';
 
 export interface Epoch {
   /** Names the data set; a new one means Redis lost the data it had. */
@@ -23,7 +23,7 @@ export interface Epoch {
 export class RedisEpoch {
   private known?: Epoch;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   get current(): Epoch | undefined {
     return this.known;

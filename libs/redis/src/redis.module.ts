@@ -6,12 +6,12 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 
 import { REDIS } from './redis.constants';
+import { createRedis, RedisClient, redisTarget } from './redis-connection';
 import { RedisEpoch } from './redis-epoch.service';
-import { redisOptionsFromUrl } from './redis-options';
 import { RedisOutageLog } from './redis-outage-log';
+import { ReplicaWait } from './replica-wait';
 
 @Global()
 @Module({
@@ -19,23 +19,28 @@ import { RedisOutageLog } from './redis-outage-log';
     {
       provide: REDIS,
       inject: [ConfigService],
-      useFactory: async (config: ConfigService): Promise<Redis> => {
+      useFactory: async (config: ConfigService): Promise<RedisClient> => {
         const outage = new RedisOutageLog(new Logger('Redis'));
-        const redis = new Redis({
-          ...redisOptionsFromUrl(config.getOrThrow<string>('REDIS_URL')),
-          connectionName: 'chat-state',
-          lazyConnect: true,
-          maxRetriesPerRequest: 1,
-          // A command in flight when the connection drops may have run already: sent again, a publish
-          // script would store the message twice. It fails instead (outcome unknown), and never runs twice.
-          autoResendUnfulfilledCommands: false,
-          commandTimeout: config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS'),
-          retryStrategy: (times) =>
-            Math.min(
-              times * 200,
-              config.getOrThrow<number>('REDIS_RETRY_DELAY_MS'),
+        const retryDelayMs = config.getOrThrow<number>('REDIS_RETRY_DELAY_MS');
+        const redis = createRedis(
+          redisTarget({
+            REDIS_URL: config.getOrThrow<string>('REDIS_URL'),
+            REDIS_CLUSTER_NODES: config.get<string>('REDIS_CLUSTER_NODES'),
+          }),
+          {
+            connectionName: 'chat-state',
+            lazyConnect: true,
+            maxRetriesPerRequest: 1,
+            // A command in flight when the connection drops may have run already: sent again, a publish
+            // script would store the message twice. It fails instead (outcome unknown), and never runs twice.
+            autoResendUnfulfilledCommands: false,
+            commandTimeout: config.getOrThrow<number>(
+              'REDIS_COMMAND_TIMEOUT_MS',
             ),
-        });
+            retryStrategy: (times) => Math.min(times * 200, retryDelayMs),
+          },
+          { retryDelayMs },
+        );
         redis.on('error', (err: NodeJS.ErrnoException) =>
           outage.failed(err.code ?? err.message),
         );
@@ -45,11 +50,12 @@ import { RedisOutageLog } from './redis-outage-log';
       },
     },
     RedisEpoch,
+    ReplicaWait,
   ],
-  exports: [REDIS, RedisEpoch],
+  exports: [REDIS, RedisEpoch, ReplicaWait],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
 
 import { RoomCount } from '@app/protocol';
 import {
@@ -8,6 +7,7 @@ import {
   LuaCommand,
   readLuaFile,
   REDIS,
+  RedisClient,
 } from '@app/redis';
 
 import { INSTANCE_ID } from './rooms.constants';
@@ -86,7 +86,7 @@ export class RoomsService {
   private readonly heartbeatScript: LuaCommand<[number, number]>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(INSTANCE_ID) private readonly instanceId: string,
   ) {
     this.sessionsKey = ChatKeys.instanceSessions(instanceId);

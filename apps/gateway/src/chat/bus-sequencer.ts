@@ -6,6 +6,8 @@ import { ChatMessage, DirectMessage } from '@app/protocol';
  */
 export type Sequenced = (ChatMessage | DirectMessage) & {
   stream: string;
+  /** The bus event's kind, on live events only. */
+  k?: string;
   prev?: string;
   origin?: string;
 };

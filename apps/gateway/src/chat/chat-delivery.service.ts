@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 
 import { ErrorCode } from '@app/protocol';
 import {
-  BusChannels,
   ChatBus,
   DmEvent,
   FollowEvent,
@@ -28,7 +27,7 @@ export class ChatDelivery {
   private readonly fillMax: number;
 
   constructor(
-    private readonly bus: ChatBus,
+    bus: ChatBus,
     config: ConfigService,
     private readonly history: HistoryService,
     private readonly metrics: MetricsService,
@@ -45,6 +44,7 @@ export class ChatDelivery {
       missing: (stream, reason) => this.missing(stream, reason),
     });
     bus.onChannelReady((channel) => void this.channelReady(channel));
+    bus.onChannelReleased((channel) => this.channelReleased(channel));
   }
 
   /** A room message (`room:<room>`) or a follow copy (`said:<user>`) from the bus. */
@@ -57,11 +57,10 @@ export class ChatDelivery {
     this.sequencer.accept({ ...event, stream: `dm:${user}` });
   }
 
-  /** A local user follows someone (or stopped): the follow copies' channel is listened to before they are indexed. */
+  /** A local user follows someone (or stopped): the registry subscribes (or drops) the follow copies' channel. */
   async follow({ user, target, following }: FollowEvent): Promise<void> {
-    if (following && this.registry.hasUser(user))
-      await this.bus.watch(BusChannels.said(target));
-    this.registry.follow(user, target, following);
+    // On failure the interest is kept: the said channel is subscribed as soon as the bus is back.
+    await this.registry.follow(user, target, following).catch(() => undefined);
   }
 
   /**
@@ -79,6 +78,12 @@ export class ChatDelivery {
         `Could not read where ${stream} stands after its channel was subscribed: ${(err as Error).message}`,
       );
     }
+  }
+
+  /** No local session reads the channel's stream any more: its place is forgotten, a later subscription starts afresh. */
+  channelReleased(channel: string): void {
+    const stream = streamOfChannel(channel);
+    if (stream) this.sequencer.forget(stream);
   }
 
   private async fill(
@@ -106,7 +111,7 @@ export class ChatDelivery {
     origin,
     stream,
     ...message
-  }: Sequenced & { k?: string }): void {
+  }: Sequenced): void {
     if (stream.startsWith('dm:'))
       this.metrics.delivered(
         'dm',

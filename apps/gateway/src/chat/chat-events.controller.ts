@@ -3,11 +3,11 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 
 import {
   BusPattern,
-  CanaryEvent,
   DmEvent,
   FollowEvent,
   MessageEvent,
   PresenceEvent,
+  ProbeEvent,
 } from '@app/pubsub';
 
 import { BusCanary } from '../health/bus-canary.service';
@@ -16,7 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
 
-/** Receives the chat events of the channels this instance listens to from the Redis transport and hands them to local delivery. */
+/** Receives the chat events of the channels this instance subscribes (`BusServer`) and hands them to local delivery. */
 @Controller()
 export class ChatEventsController {
   constructor(
@@ -54,8 +54,8 @@ export class ChatEventsController {
     return this.delivery.follow(event);
   }
 
-  @EventPattern(BusPattern.Canary)
-  onCanary(@Payload() event: CanaryEvent): void {
+  @EventPattern(BusPattern.Probe)
+  onProbe(@Payload() event: ProbeEvent): void {
     this.canary.received(event);
   }
 }

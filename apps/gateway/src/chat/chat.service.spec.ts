@@ -18,6 +18,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatSession } from './chat-session';
 import { ChatService } from './chat.service';
+import { FakeBusInterest } from './bus-interest.fake';
 import { SessionRegistry } from './session-registry.service';
 import { fakeLink } from './session-link.fake';
 
@@ -41,7 +42,6 @@ class FakeBus {
   async publishFollow(event: unknown): Promise<void> {
     this.published.push(event);
   }
-  async watch(): Promise<void> {}
 }
 
 class FakeRooms {
@@ -142,7 +142,7 @@ describe(ChatService.name, () => {
       history as unknown as HistoryService,
       new MetricsService(),
       {} as ReadLeases,
-      new SessionRegistry(),
+      new SessionRegistry(new FakeBusInterest()),
       rooms as unknown as RoomsService,
       {
         subscribe: async () => follows,

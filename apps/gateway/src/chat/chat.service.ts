@@ -19,7 +19,6 @@ import {
   WhoList,
 } from '@app/protocol';
 import {
-  BusChannels,
   ChatBus,
   Draft,
   HistoryService,
@@ -102,15 +101,10 @@ export class ChatService {
   async open(session: ChatSession): Promise<void> {
     const user = session.username;
     const following = await this.subscriptions.following(user);
-    await Promise.all([
-      this.bus.watch(BusChannels.user(user)),
-      this.bus.watch(BusChannels.room(LOBBY)),
-      ...following.map((target) => this.bus.watch(BusChannels.said(target))),
-    ]);
     const move = await this.rooms.open(session, LOBBY);
     const known = this.registry.hasUser(user);
-    this.registry.add(session);
-    if (!known) this.registry.setFollowing(user, following);
+    await this.registry.add(session);
+    if (!known) await this.registry.setFollowing(user, following);
     await this.announce(user, move, '', LOBBY);
     const [unread, heads] = await Promise.all([
       this.history.unreadDms(user, this.pageSize),
@@ -234,9 +228,8 @@ export class ChatService {
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const from = session.room;
     if (room !== from) await this.admitToRoom(session.username, room);
-    await this.bus.watch(BusChannels.room(room));
     const move = await this.rooms.move(session, from, room);
-    this.registry.moveTo(session, room);
+    await this.registry.moveTo(session, room);
     if (move.userJoined && move.users === 1 && room !== LOBBY)
       await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
@@ -309,7 +302,7 @@ export class ChatService {
         ErrorCode.FollowLimit,
         `You follow ${cap} users already (MAX_FOLLOWS_PER_USER=${cap}): unsubscribe from one first`,
       );
-    await this.bus.watch(BusChannels.said(target));
+    await this.registry.follow(session.username, target, true);
     await this.bus.publishFollow({
       user: session.username,
       target,

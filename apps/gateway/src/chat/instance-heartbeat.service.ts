@@ -6,11 +6,15 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
 
 import { JwtSecret } from '@app/auth';
 import { ChatBus } from '@app/pubsub';
-import { REDIS, RedisEpoch, warnIfNotPersistent } from '@app/redis';
+import {
+  REDIS,
+  RedisClient,
+  RedisEpoch,
+  warnIfNotPersistent,
+} from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
@@ -42,7 +46,7 @@ export class InstanceHeartbeat
     private readonly epoch: RedisEpoch,
     private readonly jwtSecret: JwtSecret,
     private readonly metrics: MetricsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly registry: SessionRegistry,
     private readonly rooms: RoomsService,
   ) {}

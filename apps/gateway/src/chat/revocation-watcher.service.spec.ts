@@ -5,6 +5,7 @@ import { TokenClaims, TokenRevocations } from '@app/auth';
 
 import { ChatSession } from './chat-session';
 import { RevocationWatcher } from './revocation-watcher.service';
+import { FakeBusInterest } from './bus-interest.fake';
 import { SessionRegistry } from './session-registry.service';
 import { fakeLink } from './session-link.fake';
 
@@ -48,7 +49,7 @@ class FakeRevocations {
 
 describe(RevocationWatcher.name, () => {
   const setUp = () => {
-    const registry = new SessionRegistry();
+    const registry = new SessionRegistry(new FakeBusInterest());
     const revocations = new FakeRevocations();
     const sessions = [
       new FakeSession('1', 'ann'),
@@ -104,7 +105,7 @@ describe(RevocationWatcher.name, () => {
 
   it('closes a session whose token has expired, idle or not, even while Redis cannot answer', async () => {
     const { revocations, sessions } = setUp();
-    const registry = new SessionRegistry();
+    const registry = new SessionRegistry(new FakeBusInterest());
     const expired = new FakeSession('4', 'cy', Date.now() / 1000 - 1);
     registry.add(expired);
     registry.add(sessions[0]);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 
 import { ChatSession } from './chat-session';
+import { FakeBusInterest } from './bus-interest.fake';
 import { SessionRegistry } from './session-registry.service';
 import { fakeLink } from './session-link.fake';
 
@@ -34,7 +35,11 @@ const message = (from: string, room: string, id = '1') => ({
 
 describe(SessionRegistry.name, () => {
   let sut: SessionRegistry;
-  beforeEach(() => (sut = new SessionRegistry()));
+  let bus: FakeBusInterest;
+  beforeEach(() => {
+    bus = new FakeBusInterest();
+    sut = new SessionRegistry(bus);
+  });
 
   it('gives room members the room copy and local followers elsewhere the said copy, marked via subscription', () => {
     const inRoom = new FakeSession('1', 'ann', 'r1');
@@ -131,5 +136,33 @@ describe(SessionRegistry.name, () => {
     sut.deliverMessage(message('bob', 'r1', '3'));
     assert.equal(s.received.length, 1);
     assert.deepEqual(sut.all(), []);
+  });
+
+  it('subscribes a channel while some local session needs it: its room, its user, and users its user follows', async () => {
+    const channels = (): string[] => [...bus.channels.keys()].sort();
+    const ann = new FakeSession('1', 'ann', 'global');
+    const ann2 = new FakeSession('2', 'ann', 'r1');
+    await sut.add(ann);
+    await sut.add(ann2);
+    await sut.setFollowing('ann', ['bob']);
+    assert.deepEqual(channels(), [
+      'bus:{r:global}',
+      'bus:{r:r1}',
+      'bus:{u:ann}',
+      'bus:{u:bob}:said',
+    ]);
+    await sut.moveTo(ann, 'r1');
+    assert.deepEqual(channels(), [
+      'bus:{r:r1}',
+      'bus:{u:ann}',
+      'bus:{u:bob}:said',
+    ]);
+    assert.equal(bus.channels.get('bus:{r:r1}'), 1, 'one interest per channel');
+    await sut.follow('ann', 'bob', false);
+    sut.remove(ann);
+    assert.deepEqual(channels(), ['bus:{r:r1}', 'bus:{u:ann}']);
+    await sut.follow('ann', 'cy', true);
+    sut.remove(ann2);
+    assert.deepEqual(channels(), []);
   });
 });

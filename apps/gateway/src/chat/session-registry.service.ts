@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
 import {
   ChatMessage,
@@ -6,13 +6,21 @@ import {
   Presence,
   ServerEvent,
 } from '@app/protocol';
+import { BusChannels, BusService } from '@app/pubsub';
 
 import { ChatSession, OutFrame } from './chat-session';
 import { eventFrame } from './frames';
 
+/** The part of the bus the registry needs: an interest per channel, counted. */
+export type BusInterest = Pick<BusService, 'subscribe' | 'unsubscribe'>;
+
 /**
  * This instance's live sessions, indexed by room and by user, and whom their users follow; fans bus
  * events out to them. Each event's frame is serialized once and the same string goes to every recipient.
+ * The indexes decide what this instance hears: a room's channel while it has a session in the room, a
+ * user's channel while it has a session of that user, and a user's said channel while one of its users
+ * follows them. The methods that add an interest resolve once its subscription is active, so a caller
+ * that reads history afterwards misses nothing in between (the sequencer drops what comes twice).
  */
 @Injectable()
 export class SessionRegistry {
@@ -22,22 +30,32 @@ export class SessionRegistry {
   private readonly followersOf = new Map<string, Set<string>>();
   private readonly followingOf = new Map<string, Set<string>>();
 
-  add(session: ChatSession): void {
-    index(this.byRoom, session.room, session);
-    index(this.byUser, session.username, session);
+  constructor(@Inject(BusService) private readonly bus: BusInterest) {}
+
+  async add(session: ChatSession): Promise<void> {
+    const room = index(this.byRoom, session.room, session);
+    const user = index(this.byUser, session.username, session);
+    await Promise.all([
+      room && this.bus.subscribe(BusChannels.room(session.room)),
+      user && this.bus.subscribe(BusChannels.user(session.username)),
+    ]);
   }
 
   remove(session: ChatSession): void {
-    unindex(this.byRoom, session.room, session);
-    unindex(this.byUser, session.username, session);
-    if (!this.byUser.has(session.username))
-      this.setFollowing(session.username, []);
+    if (unindex(this.byRoom, session.room, session))
+      this.bus.unsubscribe(BusChannels.room(session.room));
+    if (!unindex(this.byUser, session.username, session)) return;
+    this.bus.unsubscribe(BusChannels.user(session.username));
+    void this.setFollowing(session.username, []);
   }
 
-  moveTo(session: ChatSession, room: string): void {
-    unindex(this.byRoom, session.room, session);
+  async moveTo(session: ChatSession, room: string): Promise<void> {
+    if (room === session.room) return;
+    if (unindex(this.byRoom, session.room, session))
+      this.bus.unsubscribe(BusChannels.room(session.room));
     session.room = room;
-    index(this.byRoom, room, session);
+    if (index(this.byRoom, room, session))
+      await this.bus.subscribe(BusChannels.room(room));
   }
 
   all(): ChatSession[] {
@@ -54,22 +72,28 @@ export class SessionRegistry {
   }
 
   /** Whom `user` follows, as far as this instance's delivery is concerned (local users only). */
-  setFollowing(user: string, targets: string[]): void {
+  async setFollowing(user: string, targets: string[]): Promise<void> {
     for (const target of this.followingOf.get(user) ?? [])
-      this.follow(user, target, false);
+      void this.follow(user, target, false);
     if (!this.byUser.has(user)) return;
-    targets.forEach((target) => this.follow(user, target, true));
+    await Promise.all(targets.map((target) => this.follow(user, target, true)));
   }
 
-  follow(user: string, target: string, following: boolean): void {
+  async follow(
+    user: string,
+    target: string,
+    following: boolean,
+  ): Promise<void> {
     if (following && !this.byUser.has(user)) return;
-    if (following) {
-      index(this.followingOf, user, target);
-      index(this.followersOf, target, user);
-    } else {
+    if (!following) {
       unindex(this.followingOf, user, target);
-      unindex(this.followersOf, target, user);
+      if (unindex(this.followersOf, target, user))
+        this.bus.unsubscribe(BusChannels.said(target));
+      return;
     }
+    index(this.followingOf, user, target);
+    if (index(this.followersOf, target, user))
+      await this.bus.subscribe(BusChannels.said(target));
   }
 
   /** Room members get a message of the room's stream. Returns the recipients. */
@@ -146,15 +170,21 @@ export class SessionRegistry {
   }
 }
 
-function index<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key) ?? new Set<V>();
-  set.add(value);
-  map.set(key, set);
+/** True when `key` is new to the map. */
+function index<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
+  const set = map.get(key);
+  if (set) {
+    set.add(value);
+    return false;
+  }
+  map.set(key, new Set([value]));
+  return true;
 }
 
-function unindex<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+/** True when `key` left the map (its last value was removed). */
+function unindex<K, V>(map: Map<K, Set<V>>, key: K, value: V): boolean {
   const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
+  if (!set?.delete(value) || set.size > 0) return false;
+  map.delete(key);
+  return true;
 }

@@ -106,6 +106,29 @@ describe(validateSettings.name, () => {
     );
   });
 
+  it('reads REDIS_CLUSTER_NODES as host:port or redis URLs, comma-separated, and hides their passwords in errors', () => {
+    assert.equal(validateSettings({}).REDIS_CLUSTER_NODES, undefined);
+    for (const nodes of [
+      '10.0.0.1:7000,10.0.0.2:7000',
+      'redis-a:7000, [::1]:7001',
+      'rediss://user:secret@cache-1:7000,cache-2:7000',
+    ])
+      assert.equal(
+        validateSettings({ REDIS_CLUSTER_NODES: nodes }).REDIS_CLUSTER_NODES,
+        nodes,
+      );
+    assert.throws(
+      () =>
+        validateSettings({
+          REDIS_CLUSTER_NODES: 'redis://:hunter2@a:7000,b',
+        }),
+      (err: Error) =>
+        /REDIS_CLUSTER_NODES="redis:\/\/:\*\*\*@a:7000,b" must be host:port,host:port/.test(
+          err.message,
+        ) && !err.message.includes('hunter2'),
+    );
+  });
+
   it('names each bad setting and what it accepts', () => {
     assert.throws(
       () =>

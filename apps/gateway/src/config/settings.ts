@@ -15,7 +15,7 @@ import {
 import { availableParallelism } from 'node:os';
 
 import { MAX_FRAME_BYTES, MAX_PASSWORD_BYTES } from '@app/protocol';
-import { redactRedisUrl } from '@app/redis';
+import { CLUSTER_NODES_FORM, redactRedisUrl } from '@app/redis';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim())
@@ -61,6 +61,13 @@ const MILLISECONDS = 'a whole number of milliseconds';
 const ORIGIN_PATTERN =
   /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 
+/** `host:port` or a redis(s):// URL, comma-separated (parsed by `parseClusterNodes`). */
+const CLUSTER_NODE = String.raw`(?:rediss?://[^\s,]+|(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+):\d{1,5})`;
+const CLUSTER_NODES_PATTERN = new RegExp(
+  `^\\s*${CLUSTER_NODE}\\s*(,\\s*${CLUSTER_NODE}\\s*)*$`,
+  'i',
+);
+
 /** `https://host[:port]`: where clients reach one instance; no path. */
 const PUBLIC_URL_PATTERN =
   /^https:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i;
@@ -94,6 +101,27 @@ export class Settings {
     message: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
   })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Doc(
+    'a Redis Cluster instead of REDIS_URL: host:port,host:port,... of some of its nodes (redis:// or rediss:// URLs carry user, password and TLS); sharded pub/sub, see docs/OPERATIONS.md',
+  )
+  @IsOptional()
+  @Matches(CLUSTER_NODES_PATTERN, {
+    message: `must be ${CLUSTER_NODES_FORM}, e.g. 10.0.0.1:7000,10.0.0.2:7000`,
+  })
+  REDIS_CLUSTER_NODES?: string;
+
+  @Doc(
+    'after each store, wait for this many replicas of its master to acknowledge it (Redis WAIT); 0: do not wait',
+  )
+  @IntSetting(0, 16, 'an integer')
+  REDIS_STORE_WAIT_REPLICAS = 0;
+
+  @Doc(
+    'how long a store waits for REDIS_STORE_WAIT_REPLICAS before it is answered anyway (reported as not replicated)',
+  )
+  @IntSetting(1, 10000, MILLISECONDS)
+  REDIS_STORE_WAIT_MS = 100;
 
   @Doc(
     'PEM certificate file; the default is created when missing (npm run certs)',
@@ -403,7 +431,7 @@ export class Settings {
   METRICS_TOKEN?: string;
 
   @Doc(
-    'how often each instance sends itself a canary over the bus; /health/ready fails when none came back for 3 intervals',
+    'how often each instance sends itself a probe over the bus, one per Redis master; a shard whose probe did not come back by the next one is resubscribed, and /health/ready fails while it is broken or when none came back for 3 intervals',
   )
   @IntSetting(100, 60000, 'a whole number of milliseconds')
   HEALTH_CANARY_INTERVAL_MS = 2000;
@@ -451,7 +479,7 @@ export function settingDocs(): SettingDoc[] {
   });
 }
 
-/** Settings whose value never appears in a message; REDIS_URL is shown without its password. */
+/** Settings whose value never appears in a message; REDIS_URL and REDIS_CLUSTER_NODES are shown without passwords. */
 const SECRETS = new Set([
   'CHAT_JWT_SECRET',
   'CHAT_ADMIN_TOKEN',
@@ -461,8 +489,9 @@ const SECRETS = new Set([
 const shown = (name: string, value: unknown): string => {
   if (SECRETS.has(name)) return `${name} (value hidden)`;
   const text =
-    name === 'REDIS_URL' && typeof value === 'string'
-      ? redactRedisUrl(value)
+    (name === 'REDIS_URL' || name === 'REDIS_CLUSTER_NODES') &&
+    typeof value === 'string'
+      ? value.split(',').map(redactRedisUrl).join(',')
       : value;
   return `${name}=${JSON.stringify(text ?? null)}`;
 };

@@ -5,9 +5,8 @@ import {
   HealthIndicatorResult,
   HealthIndicatorService,
 } from '@nestjs/terminus';
-import Redis from 'ioredis';
 
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 
 import { BusCanary } from './bus-canary.service';
 
@@ -22,7 +21,7 @@ export class HealthService {
     private readonly canary: BusCanary,
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   drain(): void {

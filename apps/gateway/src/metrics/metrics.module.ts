@@ -1,7 +1,7 @@
 import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
 
-import { REDIS } from '@app/redis';
+import { BusService, PubsubModule } from '@app/pubsub';
+import { REDIS, RedisClient } from '@app/redis';
 
 import { LoginMetricsInterceptor } from './login-metrics.interceptor';
 import { MetricsController } from './metrics.controller';
@@ -11,17 +11,20 @@ import { MetricsTokenGuard } from './metrics-token.guard';
 /** Global, so any part of the gateway can count with one line: `this.metrics.rateLimited()`. */
 @Global()
 @Module({
+  imports: [PubsubModule],
   controllers: [MetricsController],
   providers: [LoginMetricsInterceptor, MetricsService, MetricsTokenGuard],
   exports: [LoginMetricsInterceptor, MetricsService],
 })
 export class MetricsModule implements OnModuleInit {
   constructor(
+    private readonly bus: BusService,
     private readonly metrics: MetricsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   onModuleInit(): void {
     this.redis.on('error', () => this.metrics.redisError());
+    this.metrics.countBusEvents(() => this.bus.received());
   }
 }

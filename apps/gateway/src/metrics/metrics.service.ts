@@ -7,14 +7,11 @@ import {
   Registry,
 } from 'prom-client';
 
-import { BusPattern } from '@app/pubsub';
+import { BUS_EVENT_KINDS, BusEventKind, BusPattern } from '@app/pubsub';
 
-/** Readable label values for the bus channels (`{"chat":"message"}` → `chat.message`). */
+/** Readable label values for the bus event kinds (`message` → `chat.message`). */
 const BUS_EVENT_NAMES = new Map<string, string>(
-  Object.values(BusPattern).map((pattern) => [
-    pattern,
-    `chat.${pattern.startsWith('{') ? (JSON.parse(pattern) as { chat: string }).chat : pattern}`,
-  ]),
+  Object.values(BusPattern).map((pattern) => [pattern, `chat.${pattern}`]),
 );
 
 const LOGIN_RESULTS = ['failed', 'locked', 'ok'] as const;
@@ -90,6 +87,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private busEventsSource?: () => Readonly<Record<BusEventKind, number>>;
+  private readonly busEventsReceived: Counter = new Counter({
+    name: 'chat_bus_events_received_total',
+    help: 'Bus events this instance received, by kind; it hears only what its sessions need (their rooms, their users, users they follow) and its probes',
+    labelNames: ['kind'],
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.busEventsSource?.();
+      this.busEventsReceived.reset();
+      for (const kind of BUS_EVENT_KINDS)
+        this.busEventsReceived.inc({ kind }, counts?.[kind] ?? 0);
+    },
+  });
+
   /* The per-message series, bound to their labels once (prom-client hashes the labels on every call otherwise). */
   private readonly publishedByEvent = byEvent(this.publishedTotal);
   private readonly deliveredByEvent = byEvent(this.deliveredTotal);
@@ -101,6 +112,11 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const result of LOGIN_RESULTS) this.loginsTotal.inc({ result }, 0);
+  }
+
+  /** Where `chat_bus_events_received_total` is read at each scrape: the transport counts, cheaper than a label lookup per event. */
+  countBusEvents(source: () => Readonly<Record<BusEventKind, number>>): void {
+    this.busEventsSource = source;
   }
 
   sessionOpened(): void {

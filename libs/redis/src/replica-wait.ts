@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
+
+import { keySlot } from './key-slot';
+import { REDIS } from './redis.constants';
+import {
+  isCluster,
+  masterConnections,
+  nodeKey,
+  RedisClient,
+} from './redis-connection';
+
+export interface ReplicaAck {
+  /** Replicas asked for (REDIS_STORE_WAIT_REPLICAS); 0 means nothing was waited for. */
+  required: number;
+  /** Replicas that acknowledged the store within REDIS_STORE_WAIT_MS. */
+  acknowledged: number;
+  /** True when at least `required` replicas hold the store. */
+  ok: boolean;
+}
+
+/**
+ * After a store, `WAIT n ms` on the connection that wrote it: the master holding the key's slot on a
+ * cluster (WAIT counts the writes of the connection it is sent on), the one connection on a standalone
+ * Redis. It narrows the window in which a master crash loses an acknowledged message; it does not make
+ * replication synchronous (a replica that acknowledged may still lose the write in a later failover).
+ */
+export async function waitForReplicas(
+  redis: RedisClient,
+  key: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<ReplicaAck> {
+  if (replicas <= 0) return { required: 0, acknowledged: 0, ok: true };
+  const acknowledged = await masterOf(redis, key).wait(replicas, timeoutMs);
+  return { required: replicas, acknowledged, ok: acknowledged >= replicas };
+}
+
+function masterOf(redis: RedisClient, key: string): Redis {
+  if (!isCluster(redis)) return redis;
+  const owner = redis.slots[keySlot(key)]?.[0];
+  const master = masterConnections(redis).find(
+    (node) => nodeKey(node) === owner,
+  );
+  if (!master)
+    throw new Error(
+      `No known master serves the slot of ${key} (the cluster's slot map is being refreshed): try again`,
+    );
+  return master;
+}
+
+/** `waitForReplicas` with REDIS_STORE_WAIT_REPLICAS and REDIS_STORE_WAIT_MS: stores call it after writing. */
+@Injectable()
+export class ReplicaWait {
+  private readonly replicas: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    config: ConfigService,
+  ) {
+    this.replicas = config.get<number>('REDIS_STORE_WAIT_REPLICAS') ?? 0;
+    this.timeoutMs = config.get<number>('REDIS_STORE_WAIT_MS') ?? 100;
+  }
+
+  afterStore(key: string): Promise<ReplicaAck> {
+    return waitForReplicas(this.redis, key, this.replicas, this.timeoutMs);
+  }
+}
