@@ -95,7 +95,7 @@ const seedDms = (
       ...sender(from),
       ChatKeys.dmHistory(to),
       ChatKeys.dmHistory(from),
-      ChatKeys.online,
+      ChatKeys.online(to),
       ChatKeys.dmWith(to, from),
       ChatKeys.dmWith(from, to),
       ChatKeys.dmIndexedSince,

@@ -114,7 +114,7 @@ export class ChatBus {
     const keys = [
       ChatKeys.dmHistory(to),
       ChatKeys.dmHistory(draft.from),
-      ChatKeys.online,
+      ChatKeys.online(to),
       ChatKeys.dmWith(to, draft.from),
       ChatKeys.dmWith(draft.from, to),
       ChatKeys.dmIndexedSince,

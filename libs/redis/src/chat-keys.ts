@@ -1,17 +1,8 @@
 /**
- * Every Redis key of the chat, in one place. Scripts receive their keys through KEYS, built here.
+ * The Redis keys of the chat's messages (the rooms and auth libraries build theirs in rooms-keys.ts and auth-keys.ts). Scripts receive their keys through KEYS, built here.
  *
  *   chat:seq                      last message id handed out (ids: see chat-bus `publish.lua`)
  *   chat:epoch                    "<random>:<first id>" of the current data set; its loss means Redis lost data
- *   chat:room:<room>              hash user -> sessions of that user in the room (HLEN = distinct users)
- *   chat:rooms                    set of rooms with at least one user
- *   chat:online                   hash user -> live sessions
- *   chat:instances                set of live instance ids
- *   chat:instance:<id>:sessions   hash session -> "<user> <room>", so a dead instance's sessions can be reaped;
- *                                 "<user> " (no room) for a session admitted at the upgrade and not open yet
- *   chat:instance:<id>:alive      heartbeat key with a TTL; its value is the instance's public address
- *   chat:instance:<id>:reaped     set by whoever reaped the instance, so it puts its sessions back when it wakes
- *   chat:instance:<id>:addresses  hash client address -> the instance's open sessions from it (connection caps)
  *   chat:history:room:<room>      stream of the room's messages (entry id = message id)
  *   chat:history:dm:<user>        stream of DMs to or from the user
  *   chat:history:dm:<user>:with:<other>  stream of the ids (no text) of the user's DMs with <other>, to page one conversation
@@ -21,26 +12,15 @@
  *   chat:reads:<user>             sorted set of the user's expensive reads in flight (member: lease, score: expiry ms)
  *   chat:subs:<user>              set of the users who follow <user>
  *   chat:subscriptions:<user>     set of the users <user> follows
+ *   chat:{u:<user>}:sessions      the rooms library's hash session -> instance (RoomsKeys.userSessions); publish.lua
+ *                                 reads its HLEN for a DM's `delivered` (a read across libraries, for lane S to replace)
  *   chat:cid:<user>:<cid>         the reply to a client message id, for idempotent retries
  *   chat:rate:<user>              the user's message token bucket; chat:strikes:<user> its recent violations
- *   chat:rooms-created:<user>     rooms the user created in the current hour (ROOMS_CREATED_PER_HOUR)
- *   chat:cluster-settings         hash setting -> value of the settings every instance must agree on
  */
 export const ChatKeys = {
   seq: 'chat:seq',
   epoch: 'chat:epoch',
-  rooms: 'chat:rooms',
-  online: 'chat:online',
-  instances: 'chat:instances',
-  room: (room: string): string => `chat:room:${room}`,
-  instanceSessions: (instance: string): string =>
-    `chat:instance:${instance}:sessions`,
-  instanceAlive: (instance: string): string =>
-    `chat:instance:${instance}:alive`,
-  instanceReaped: (instance: string): string =>
-    `chat:instance:${instance}:reaped`,
-  instanceAddresses: (instance: string): string =>
-    `chat:instance:${instance}:addresses`,
+  online: (user: string): string => `chat:{u:${user}}:sessions`,
   roomHistory: (room: string): string => `chat:history:room:${room}`,
   dmHistory: (user: string): string => `chat:history:dm:${user}`,
   dmWith: (user: string, other: string): string =>
@@ -54,6 +34,4 @@ export const ChatKeys = {
   cid: (user: string, cid: string): string => `chat:cid:${user}:${cid}`,
   rate: (user: string): string => `chat:rate:${user}`,
   strikes: (user: string): string => `chat:strikes:${user}`,
-  roomsCreated: (user: string): string => `chat:rooms-created:${user}`,
-  clusterSettings: 'chat:cluster-settings',
 } as const;

@@ -120,10 +120,7 @@ describe(RoomsService.name, () => {
       move(true, false, 0, false, true),
     );
     assert.deepEqual(await sut.close(e3, ''), move(false, false, 0, true));
-    assert.equal(
-      await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
-      0,
-    );
+    assert.equal(await redis.exists('chat:{a:10.0.0.9}:sessions'), 0);
   });
 
   it('admits parallel sessions atomically up to the caps, counts an admitted one once, and gives a never-opened one back', async () => {
@@ -138,7 +135,7 @@ describe(RoomsService.name, () => {
     );
     const admitted = tries.filter((_, i) => verdicts[i].admitted);
     assert.equal(admitted.length, 3);
-    assert.equal(await redis.hget('chat:online', 'f'), '3');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 3);
     const [first, second, third] = admitted;
     const instance = (ref: { id: string }): RoomsService =>
       ref.id.startsWith('west') ? peer : sut;
@@ -146,9 +143,9 @@ describe(RoomsService.name, () => {
       await instance(first).open(first, 'global'),
       move(false, true, 1),
     );
-    assert.equal(await redis.hget('chat:online', 'f'), '3', 'counted once');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 3, 'counted once');
     await instance(second).close(second, '');
-    assert.equal(await redis.hget('chat:online', 'f'), '2');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 2);
     assert.equal(
       await redis.get('chat:dm-seen:f'),
       null,
@@ -177,7 +174,7 @@ describe(RoomsService.name, () => {
       { departures: [], reaped: [] },
       'alive: nothing reaped',
     );
-    await redis.del('chat:instance:west:alive');
+    await redis.del('chat:{i:west}:alive');
     assert.deepEqual(await sut.reapDeadInstances(), {
       departures: [{ room: 'haunt', user: 'ghost', emptied: true }],
       reaped: [{ instance: 'west', sessions: 1 }],
@@ -212,7 +209,7 @@ describe(RoomsService.name, () => {
       'https://127.0.0.1:8081',
       'https://127.0.0.1:8000',
     ]);
-    await redis.del('chat:instance:west:alive');
+    await redis.del('chat:{i:west}:alive');
     await sut.reapDeadInstances();
     assert.deepEqual(sut.instanceUrls(), ['https://127.0.0.1:8000']);
     await peer.retire();
