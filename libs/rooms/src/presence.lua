@@ -9,12 +9,17 @@
 local sessions, users, version = KEYS[1], KEYS[2], KEYS[3]
 local sid, user = ARGV[2], ARGV[3]
 
+-- The version is kept while the room has anyone in it (RoomsService.reconcileIndex reads it), and a day after.
 local function stamp()
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
   local v = math.max((tonumber(redis.call('GET', version)) or 0) + 1, now)
   local s = string.format('%.0f', v)
-  redis.call('SET', version, s, 'PX', 86400000)
+  if redis.call('HLEN', users) == 0 then
+    redis.call('SET', version, s, 'PX', 86400000)
+  else
+    redis.call('SET', version, s)
+  end
   return s
 end
 

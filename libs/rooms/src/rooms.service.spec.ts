@@ -327,4 +327,25 @@ describe(RoomsService.name, () => {
     assert.deepEqual(await sut.list(), [{ name: 'three', users: 1 }]);
     await sut.move(s, 'three', '');
   });
+
+  it('puts right, in its reaping passes, an index count that a move cut before the index step left behind', async () => {
+    await redis.flushall();
+    const s = { id: 'east/c1', username: 'stuck' };
+    await sut.move(s, '', 'ghost');
+    // The room's exit step ran; its index step did not.
+    const lua = readFileSync(join(__dirname, 'presence.lua'), 'utf8');
+    await redis.eval(
+      lua,
+      3,
+      RoomsKeys.roomSessions('ghost'),
+      RoomsKeys.roomUsers('ghost'),
+      RoomsKeys.roomVersion('ghost'),
+      'exit',
+      s.id,
+      s.username,
+    );
+    assert.deepEqual(await sut.list(), [{ name: 'ghost', users: 1 }]);
+    await sut.reapDeadInstances();
+    assert.deepEqual(await sut.list(), []);
+  });
 });

@@ -77,6 +77,9 @@ export interface RoomPage {
 /** The most rooms one page holds (`GET /rooms?limit=`, and the `rooms` event's reply). */
 export const ROOMS_PAGE_MAX = 1000;
 
+/** Rooms of the index each reaping pass checks against the rooms themselves (`reconcileIndex`). */
+const RECONCILE_BATCH = 50;
+
 /** A room page cursor that is not one this service handed out. */
 export class BadRoomCursorError extends Error {}
 
@@ -114,6 +117,8 @@ interface Presence {
 @Injectable()
 export class RoomsService {
   private readonly sessionsKey: string;
+  /** Where the next `reconcileIndex` pass starts in the rooms index ('' from the start). */
+  private reconcileCursor = '';
   /** This instance's public address, kept in its alive key; '' until it listens. */
   private publicUrl = '';
   /** The other live instances' public addresses seen at the last heartbeat, sorted. */
@@ -308,7 +313,30 @@ export class RoomsService {
         reaped.push({ instance, sessions: records.length });
     }
     this.peerUrls = peerUrls.sort();
+    await this.reconcileIndex();
     return { departures, reaped };
+  }
+
+  /**
+   * Checks the next few rooms of the index against the rooms themselves and sends a newer count it finds
+   * (a move cut between a room's step and the index's leaves the index one change behind): every pass of
+   * every instance takes the next RECONCILE_BATCH rooms, so the whole index is checked in turn.
+   */
+  async reconcileIndex(): Promise<void> {
+    const page = await this.page(
+      this.reconcileCursor ? encodeCursor(this.reconcileCursor) : undefined,
+      RECONCILE_BATCH,
+    );
+    this.reconcileCursor = page.next ? page.rooms[page.rooms.length - 1].name : '';
+    for (const { name } of page.rooms) {
+      const [version, users] = (await execPipeline(
+        this.redis
+          .multi()
+          .get(RoomsKeys.roomVersion(name))
+          .hlen(RoomsKeys.roomUsers(name)),
+      )) as [string | null, number];
+      if (version !== null) await this.index(name, users, version);
+    }
   }
 
   /**
@@ -432,11 +460,15 @@ export class RoomsService {
       ],
       [op, session.id, session.username],
     );
-    await this.indexScript(
+    await this.index(room, users, version);
+    return { changed: flag === 1, users, emptied: emptied === 1 };
+  }
+
+  private index(room: string, users: number, version: string): Promise<number> {
+    return this.indexScript(
       [RoomsKeys.roomsIndex, RoomsKeys.roomsCounts, RoomsKeys.roomsGone],
       [room, users, version],
     );
-    return { changed: flag === 1, users, emptied: emptied === 1 };
   }
 
   private async enterHashes(keys: string[], sessionId: string): Promise<false> {
