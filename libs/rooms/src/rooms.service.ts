@@ -327,7 +327,9 @@ export class RoomsService {
       this.reconcileCursor ? encodeCursor(this.reconcileCursor) : undefined,
       RECONCILE_BATCH,
     );
-    this.reconcileCursor = page.next ? page.rooms[page.rooms.length - 1].name : '';
+    this.reconcileCursor = page.next
+      ? page.rooms[page.rooms.length - 1].name
+      : '';
     for (const { name } of page.rooms) {
       const [version, users] = (await execPipeline(
         this.redis
