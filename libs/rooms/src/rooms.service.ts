@@ -330,15 +330,18 @@ export class RoomsService {
     this.reconcileCursor = page.next
       ? page.rooms[page.rooms.length - 1].name
       : '';
-    for (const { name } of page.rooms) {
-      const [version, users] = (await execPipeline(
-        this.redis
-          .multi()
-          .get(RoomsKeys.roomVersion(name))
-          .hlen(RoomsKeys.roomUsers(name)),
-      )) as [string | null, number];
-      if (version !== null) await this.index(name, users, version);
-    }
+    await Promise.all(
+      page.rooms.map(async ({ name, users: listed }) => {
+        const [version, users] = (await execPipeline(
+          this.redis
+            .multi()
+            .get(RoomsKeys.roomVersion(name))
+            .hlen(RoomsKeys.roomUsers(name)),
+        )) as [string | null, number];
+        if (version !== null && users !== listed)
+          await this.index(name, users, version);
+      }),
+    );
   }
 
   /**
