@@ -2,7 +2,8 @@
 -- message is either stored and published or neither, and ids rise in the order instances receive them.
 -- KEYS: 1 id counter, 2 the sender's cid key, 3 the sender's rate bucket, 4 the sender's strikes,
 --       5 first stream (the room's history; for a DM the recipient's), 6 second stream (the sender's
---       said stream; for a DM the sender's), 7 for a message the sender's followers set, for a DM the recipient's sessions hash;
+--       said stream; for a DM the sender's), 7 for a message the sender's followers set, for a DM the
+--       recipient's sessions hash (the rooms library's chat:{u:<user>}:sessions, read for `delivered` only);
 --       for a DM only: 8 the recipient's index of the conversation, 9 the sender's, 10 the id from which DMs are indexed
 -- ARGV: 1 kind 'message' | 'dm', 2 channel, 3 body: the stored JSON's fields after "id", 4 what the
 --       published event adds to them (e.g. ',"origin":"..."'), 5 stream length, 6 cid TTL in s (0: no cid),
