@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Redis from 'ioredis';
 
-import { ChatKeys, redactRedisUrl, redisOptionsFromUrl } from '@app/redis';
+import { AuthKeys } from '@app/auth';
+import { redactRedisUrl, redisOptionsFromUrl } from '@app/redis';
 
 import { Settings } from './config/settings';
 
@@ -96,7 +97,7 @@ export const CLUSTER_SETTINGS = [
  */
 export async function assertClusterSettings(settings: Settings): Promise<void> {
   const redis = bootRedis(settings.REDIS_URL);
-  const key = ChatKeys.clusterSettings;
+  const key = AuthKeys.clusterSettings;
   try {
     await redis.connect();
     const mine = CLUSTER_SETTINGS.map((name) => String(settings[name]));
