@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 
+import { createRedis, redisTarget } from '@app/redis';
+import { RoomsService } from '@app/rooms';
+
 import { ChatClient, httpsJson } from './support/chat-client';
 import { ChatStore, describeStores } from './support/chat-stores';
 import { ADMIN_TOKEN, GatewayProcess } from './support/gateway-process';
@@ -97,7 +100,10 @@ describeStores('chat across two gateway instances', (kind) => {
     assert.deepEqual(await roomsOf(b), [{ name: 'room1', users: 2 }]);
     const http = await adminRooms(west);
     assert.equal(http.status, 200);
-    assert.deepEqual(http.body, { rooms: [{ name: 'room1', users: 2 }] });
+    assert.deepEqual(http.body, {
+      rooms: [{ name: 'room1', users: 2 }],
+      next: null,
+    });
 
     const subscribed = await a.request('subscribe', { user: 'b' });
     assert.deepEqual(subscribed, {
@@ -360,5 +366,62 @@ describeStores('chat across two gateway instances', (kind) => {
     assert.ok(ok.body.rooms.some((r: { name: string }) => r.name === 'global'));
     const names = ok.body.rooms.map((r: { name: string }) => r.name);
     assert.deepEqual(names, [...names].sort());
+  });
+
+  it('pages GET /rooms by name with ?cursor=&limit=, and answers 400 to a bad limit or cursor', async () => {
+    const client = createRedis(
+      redisTarget({ REDIS_URL: '', ...store.env }),
+      {},
+      {},
+    );
+    const seeder = new RoomsService(client, 'seeder');
+    const seeded = Array.from({ length: 250 }, (_, i) => ({
+      id: `seeder/${i}`,
+      username: `p${i}`,
+      room: `page-${String(i).padStart(3, '0')}`,
+    }));
+    const get = (query: string) =>
+      httpsJson(west.port, 'GET', `/rooms${query}`, undefined, {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      });
+    try {
+      for (const s of seeded) await seeder.move(s, '', s.room);
+      const seen: string[] = [];
+      let cursor = '';
+      let pages = 0;
+      do {
+        const page = await get(
+          `?limit=100${cursor && `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
+        assert.equal(page.status, 200);
+        assert.ok(page.body.rooms.length <= 100);
+        seen.push(...page.body.rooms.map((r: { name: string }) => r.name));
+        cursor = page.body.next ?? '';
+        pages++;
+      } while (cursor);
+      assert.deepEqual(seen, [...seen].sort(), 'by name');
+      assert.equal(new Set(seen).size, seen.length, 'each room once');
+      assert.deepEqual(
+        seen.filter((name) => name.startsWith('page-')),
+        seeded.map((s) => s.room),
+      );
+      assert.equal(pages, Math.ceil(seen.length / 100));
+      assert.equal((await get('')).body.rooms.length, 100, 'default 100');
+
+      for (const limit of ['0', '1001', 'x', '2.5']) {
+        const bad = await get(`?limit=${limit}`);
+        assert.equal(bad.status, 400, `limit=${limit}`);
+        assert.match(
+          bad.body.message,
+          /limit must be a whole number from 1 to 1000/,
+        );
+      }
+      const bad = await get('?cursor=bm9wZQ');
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.message, /pass the "next" of the previous page/);
+    } finally {
+      for (const s of seeded) await seeder.move(s, s.room, '');
+      client.disconnect();
+    }
   });
 });

@@ -103,7 +103,7 @@ describe('failover to the instances the cluster advertises', () => {
         // Out of the set, no later pass can reap (and log) it again.
         const set = new Redis(redis.url);
         try {
-          assert.equal(await set.sismember('chat:instances', doomedId), 0);
+          assert.equal(await set.sismember('chat:{instances}', doomedId), 0);
         } finally {
           set.disconnect();
         }

@@ -62,8 +62,8 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
   };
   const clearThrottles = async (): Promise<void> => {
     const keys = [
-      ...(await store.keys('chat:login-failures*')),
-      ...(await store.keys('chat:registrations-from:*')),
+      ...(await store.keys('auth:{*}:failures*')),
+      ...(await store.keys('auth:{a:*}:registrations')),
     ];
     if (keys.length > 0) await store.del(...keys);
   };
@@ -139,8 +139,8 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       (await alice.request('dm', { to: 'Alice', text: 'me' })).data.code,
       'BAD_REQUEST',
     );
-    assert.deepEqual((await store.keys('chat:user:*alice*')).sort(), [
-      'chat:user:alice',
+    assert.deepEqual((await store.keys('auth:{u:*alice*}:account')).sort(), [
+      'auth:{u:alice}:account',
     ]);
     await assertControlStillChats();
   });
@@ -151,7 +151,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       password: PW,
     });
     assert.equal(unknown.status, 401);
-    assert.equal(await closedStore.exists('chat:user:newbie'), 0);
+    assert.equal(await closedStore.exists('auth:{u:newbie}:account'), 0);
 
     assert.equal(
       (await post(closed, '/admin/users', { username: 'Dana', password: PW }))
@@ -235,7 +235,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     });
     assert.equal(tooLong.status, 400);
     assert.match(tooLong.body.message, /at most 1024 bytes/);
-    assert.equal(await store.exists('chat:user:longpw'), 0);
+    assert.equal(await store.exists('auth:{u:longpw}:account'), 0);
     assert.equal(
       (
         await post(open, '/auth/login', {
@@ -265,7 +265,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
     );
     assert.equal((await login(open, 'veteran', PW)).username, 'veteran');
     assert.match(
-      (await store.hget('chat:user:veteran', 'hash'))!,
+      (await store.hget('auth:{u:veteran}:account', 'hash'))!,
       /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/,
     );
     assert.equal((await login(open, 'OldTimer', PW)).username, 'OldTimer');
@@ -274,7 +274,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       'OldTimer',
       'found in any case once moved',
     );
-    assert.deepEqual(await store.hmget('chat:user:oldtimer', 'name'), [
+    assert.deepEqual(await store.hmget('auth:{u:oldtimer}:account', 'name'), [
       'OldTimer',
     ]);
     await assertControlStillChats();
@@ -369,7 +369,7 @@ describe('accounts and logins hold against guessing, bursts and foreign pages', 
       /Too many new accounts from your address: try again in \d+ s/,
     );
     assertRetryAfter(fourth);
-    assert.equal(await store.exists('chat:user:rd'), 0);
+    assert.equal(await store.exists('auth:{u:rd}:account'), 0);
     await clearThrottles();
     await assertControlStillChats();
   });
@@ -632,7 +632,7 @@ describe('cluster-wide account rules: guesses per account, registrations per hou
       (err: Error) => {
         assert.match(
           err.message,
-          /gateway exited with 1[\s\S]*REGISTRATION is "closed" here but "open" in the cluster \(recorded in Redis at chat:cluster-settings by the first instance\): start this instance with REGISTRATION=open, or change it for the whole cluster with "redis-cli HSET chat:cluster-settings REGISTRATION closed" and restart every instance with REGISTRATION=closed/,
+          /gateway exited with 1[\s\S]*REGISTRATION is "closed" here but "open" in the cluster \(recorded in Redis at chat:{settings} by the first instance\): start this instance with REGISTRATION=open, or change it for the whole cluster with "redis-cli HSET chat:{settings} REGISTRATION closed" and restart every instance with REGISTRATION=closed/,
         );
         assert.match(err.message, /MAX_FOLLOWS_PER_USER is "7" here but "200"/);
         return true;

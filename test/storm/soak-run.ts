@@ -175,9 +175,9 @@ async function redisSample(redis: Redis): Promise<RedisSample> {
     families[family].keys++;
     families[family].bytes += bytes;
     if (
-      key === 'chat:online' ||
-      key.startsWith('chat:room:') ||
-      /^chat:instance:.*:(sessions|addresses)$/.test(key)
+      /^chat:\{[rua]:.*\}:sessions$/.test(key) ||
+      /^chat:\{r:.*\}:users$/.test(key) ||
+      /^chat:\{i:.*\}:sessions$/.test(key)
     )
       sessionEntries += await redis.hlen(key);
   }

@@ -101,9 +101,15 @@ export async function adminRoomCount(
   gateway: GatewayProcess,
   room: string,
 ): Promise<number> {
-  const reply = await httpsJson(gateway.port, 'GET', '/rooms', undefined, {
-    authorization: `Bearer ${ADMIN_TOKEN}`,
-  });
+  const reply = await httpsJson(
+    gateway.port,
+    'GET',
+    '/rooms?limit=1000',
+    undefined,
+    {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    },
+  );
   return (
     reply.body.rooms.find((r: { name: string }) => r.name === room)?.users ?? 0
   );

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
+import { AuthKeys } from '@app/auth';
 import {
-  ChatKeys,
   createRedis,
   isCluster,
   RedisClient,
@@ -127,7 +127,7 @@ export const CLUSTER_SETTINGS = [
  */
 export async function assertClusterSettings(settings: Settings): Promise<void> {
   const redis = bootRedis(settings);
-  const key = ChatKeys.clusterSettings;
+  const key = AuthKeys.clusterSettings;
   try {
     await redis.connect();
     const mine = CLUSTER_SETTINGS.map((name) => String(settings[name]));

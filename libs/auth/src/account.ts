@@ -1,5 +1,3 @@
-import { USER_KEY_PREFIX } from './auth.constants';
-
 export interface Account {
   /** The Redis key it is stored under. */
   key: string;
@@ -19,16 +17,20 @@ export const ACCOUNT_FIELDS = [
   'revokedBefore',
 ] as const;
 
-/** The account in an HMGET reply of ACCOUNT_FIELDS, or null when there is none. Old accounts have no `name`: their key has it. */
+/**
+ * The account in an HMGET reply of ACCOUNT_FIELDS, or null when there is none. Old accounts have no `name`:
+ * `keyName`, the name their key was made of, is theirs.
+ */
 export function toAccount(
   key: string,
   reply: Array<string | null>,
+  keyName: string,
 ): Account | null {
   const [hash, name, createdAt, revokedBefore] = reply;
   if (!hash) return null;
   return {
     key,
-    name: name ?? key.slice(USER_KEY_PREFIX.length),
+    name: name ?? keyName,
     hash,
     createdAt: Number(createdAt ?? 0),
     revokedBefore: Number(revokedBefore ?? 0),

@@ -92,7 +92,7 @@ describe(AuthService.name, () => {
     const { sut } = await build();
     const first = await sut.login('Ann', 'pw1', 'ip1');
     assert.deepEqual([first.username, first.created], ['Ann', true]);
-    const stored = await redis.hgetall('chat:user:ann');
+    const stored = await redis.hgetall('auth:{u:ann}:account');
     assert.equal(stored.name, 'Ann');
     assert.match(stored.hash, /^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
     assert.ok(!JSON.stringify(stored).includes('pw1'));
@@ -110,7 +110,9 @@ describe(AuthService.name, () => {
     );
     assert.equal(await users.resolve('aLiCe'), 'alice');
     assert.equal(await users.resolve('nobody'), null);
-    assert.deepEqual(await redis.keys('chat:user:*'), ['chat:user:alice']);
+    assert.deepEqual(await redis.keys('auth:{u:*}:account'), [
+      'auth:{u:alice}:account',
+    ]);
   });
 
   it('refuses a wrong password and an unknown user (registration closed) alike, each after one argon2 check', async () => {
@@ -122,7 +124,7 @@ describe(AuthService.name, () => {
         err.message === WRONG_CREDENTIALS,
     );
     assert.equal(hasher.verifications, 1, 'the unknown user cost one verify');
-    assert.equal(await redis.exists('chat:user:ghost'), 0);
+    assert.equal(await redis.exists('auth:{u:ghost}:account'), 0);
     await sut.register('bob', 'right', 'admin');
     await assert.rejects(
       sut.login('bob', 'wrong', 'ip1'),
@@ -196,7 +198,7 @@ describe(AuthService.name, () => {
     const { sut } = await build();
     for (let i = 0; i < 10; i++)
       assert.equal((await sut.login('dora', 'right', 'ip1')).username, 'dora');
-    assert.equal(await redis.get('chat:login-failures:dora:ip1'), '0');
+    assert.equal(await redis.get('auth:{u:dora}:failures:ip1'), '0');
   });
 
   it('limits failed logins per address across names, and new accounts per address', async () => {
@@ -228,7 +230,7 @@ describe(AuthService.name, () => {
       (err: unknown) =>
         isStatus(429)(err) && /new accounts/.test((err as Error).message),
     );
-    assert.equal(await redis.exists('chat:user:hal'), 0);
+    assert.equal(await redis.exists('auth:{u:hal}:account'), 0);
   });
 
   it('limits failed logins per account across addresses, except from addresses the account logged in from', async () => {
@@ -293,7 +295,7 @@ describe(AuthService.name, () => {
           err.retryAfterSeconds >= 1,
       ),
     );
-    assert.equal(await redis.get('chat:login-failures:ivy:ip1'), '0');
+    assert.equal(await redis.get('auth:{u:ivy}:failures:ip1'), '0');
   });
 
   it('verifies a hash with other parameters and redoes it with the current ones at that login', async () => {
@@ -311,7 +313,7 @@ describe(AuthService.name, () => {
     );
     assert.equal((await sut.login('jo', 'pw', 'ip1')).username, 'jo');
     assert.match(
-      (await redis.hget('chat:user:jo', 'hash')) as string,
+      (await redis.hget('auth:{u:jo}:account', 'hash')) as string,
       /\$m=1024,p=1,t=1\$/,
     );
     assert.equal((await sut.login('jo', 'pw', 'ip1')).username, 'jo');
@@ -328,7 +330,10 @@ describe(AuthService.name, () => {
     );
     assert.equal(await users.resolve('Carol'), 'Carol');
     assert.equal((await sut.login('Carol', 'pw', 'ip1')).username, 'Carol');
-    assert.deepEqual(await redis.keys('chat:user:*'), ['chat:user:carol']);
+    assert.deepEqual(await redis.keys('chat:user:*'), []);
+    assert.deepEqual(await redis.keys('auth:{u:*}:account'), [
+      'auth:{u:carol}:account',
+    ]);
     const login = await sut.login('carol', 'pw', 'ip1');
     assert.equal(login.username, 'Carol');
     assert.equal((await sut.verify(login.token))?.sub, 'Carol');
@@ -395,7 +400,7 @@ describe(AuthService.name, () => {
     await sut.logout(claims[0]!, false, 'ip1');
     assert.equal(await sut.verify(first.token), null);
     assert.ok(await sut.verify(second.token));
-    assert.ok((await redis.ttl(`chat:revoked:${claims[0]!.jti}`)) > 0);
+    assert.ok((await redis.ttl(`auth:{u:lee}:revoked:${claims[0]!.jti}`)) > 0);
     assert.deepEqual(
       await revocations.revokedAmong(claims.map((c) => c!)),
       new Set([claims[0]!.jti]),

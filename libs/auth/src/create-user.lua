@@ -1,7 +1,10 @@
--- Creates the account KEYS[1] unless it exists, all fields at once, so no reader sees half an account.
--- ARGV: the name as registered, the argon2id hash, the creation time (ms). Returns 1 when created, 0 when taken.
-if redis.call('EXISTS', KEYS[1]) == 1 then
+-- Creates the account KEYS[1] unless it has one (a `hash` field), all fields at once, so no reader sees half
+-- an account; a field already there (a `revokedBefore` written before an old account moved here) is kept.
+-- ARGV: field, value, field, value, ... Returns 1 when created, 0 when taken.
+if redis.call('HEXISTS', KEYS[1], 'hash') == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'name', ARGV[1], 'hash', ARGV[2], 'createdAt', ARGV[3])
+for i = 1, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
 return 1

@@ -1,3 +1,4 @@
+export * from './auth-keys';
 export * from './auth.module';
 export * from './auth.service';
 export * from './bearer-auth.guard';

@@ -4,7 +4,7 @@ import { createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 
 import { REDIS, RedisClient } from '@app/redis';
 
-import { JWT_SECRET_KEY } from './auth.constants';
+import { AuthKeys } from './auth-keys';
 
 /**
  * The token signing secret: CHAT_JWT_SECRET when set; otherwise one random secret kept in Redis, created
@@ -35,9 +35,12 @@ export class JwtSecret implements OnModuleInit {
       this.secret = createSecretKey(Buffer.from(configured));
       return;
     }
-    const candidate = randomBytes(48).toString('base64url');
+    // The secret kept under its pre-cluster key, so tokens issued before the upgrade stay good.
+    const candidate =
+      (await this.redis.get(AuthKeys.legacyJwtSecret)) ??
+      randomBytes(48).toString('base64url');
     const shared =
-      (await this.redis.set(JWT_SECRET_KEY, candidate, 'NX', 'GET')) ??
+      (await this.redis.set(AuthKeys.jwtSecret, candidate, 'NX', 'GET')) ??
       candidate;
     this.secret = createSecretKey(Buffer.from(shared));
   }

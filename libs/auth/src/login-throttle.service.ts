@@ -9,15 +9,8 @@ import {
   RedisClient,
 } from '@app/redis';
 
-import {
-  accountFailuresKey,
-  addressFailuresKey,
-  CLUSTER_REGISTRATIONS_KEY,
-  KNOWN_ADDRESS_SECONDS,
-  knownAddressKey,
-  loginFailuresKey,
-  registrationsKey,
-} from './auth.constants';
+import { KNOWN_ADDRESS_SECONDS } from './auth.constants';
+import { AuthKeys } from './auth-keys';
 
 export type ThrottleScope = 'name' | 'address' | 'account';
 
@@ -44,7 +37,10 @@ const HOUR_SECONDS = 3600;
  * Every login attempt is counted before its password is checked (reserve, one Lua step that
  * checks and counts together), and a successful one is taken back (release): so however many
  * guesses race on however many instances, at most the limit ever reach the password check, while
- * successful logins never count against anyone. An address the account logged in from within
+ * successful logins never count against anyone. The counters live in different slots (the name's and the
+ * address's), so each is reserved in a step of its own, in order; a refusal gives back the ones already
+ * taken. Each counter alone never passes its limit; a refusal racing another attempt may refuse it too,
+ * never let one more through. An address the account logged in from within
  * KNOWN_ADDRESS_SECONDS is not held by the per-account limit, so guesses spread over many addresses
  * lock out strangers, not the owner at their usual address.
  */
@@ -74,31 +70,31 @@ export class LoginThrottle {
       'LOGIN_FAILURE_WINDOW_SECONDS',
     );
     const known =
-      (await this.redis.exists(knownAddressKey(name, address))) === 1;
+      (await this.redis.exists(AuthKeys.knownAddress(name, address))) === 1;
     const keys = [
-      loginFailuresKey(name, address),
-      addressFailuresKey(address),
-      ...(known ? [] : [accountFailuresKey(name)]),
+      AuthKeys.loginFailures(name, address),
+      AuthKeys.addressFailures(address),
+      ...(known ? [] : [AuthKeys.accountFailures(name)]),
     ];
     const limits = [
       this.config.getOrThrow<number>('LOGIN_MAX_FAILURES'),
       this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ADDRESS'),
       this.config.getOrThrow<number>('LOGIN_MAX_FAILURES_PER_ACCOUNT'),
     ].slice(0, keys.length);
-    const [granted, ...rest] = await this.reserve(
+    const outcome = await this.reserveEach(
       keys,
-      limits.flatMap((limit) => [limit, window]),
+      limits.map((limit) => [limit, window]),
     );
-    if (!granted)
+    if ('refusedBy' in outcome)
       return {
         granted: false,
-        retryAfter: rest[0],
-        scope: SCOPES[rest[1] - 1],
+        retryAfter: outcome.retryAfter,
+        scope: SCOPES[outcome.refusedBy],
       };
     return {
       granted: true,
       exhausted: SCOPES.slice(0, keys.length).filter(
-        (_, i) => rest[i] === limits[i],
+        (_, i) => outcome.counts[i] === limits[i],
       ),
       keys,
     };
@@ -106,13 +102,13 @@ export class LoginThrottle {
 
   /** Takes back the attempt of a login that succeeded (or never reached the password check). */
   async releaseLogin(reservation: { keys: string[] }): Promise<void> {
-    await this.release(reservation.keys, []);
+    await Promise.all(reservation.keys.map((key) => this.release([key], [])));
   }
 
   /** Remembers that the account logged in from `address` (see the per-account limit). */
   async rememberAddress(name: string, address: string): Promise<void> {
     await this.redis.set(
-      knownAddressKey(name, address),
+      AuthKeys.knownAddress(name, address),
       '1',
       'EX',
       KNOWN_ADDRESS_SECONDS,
@@ -131,12 +127,37 @@ export class LoginThrottle {
       'REGISTRATION_WINDOW_SECONDS',
     );
     const perHour = this.config.getOrThrow<number>('REGISTRATIONS_PER_HOUR');
-    const [granted, retryAfter, scope] = await this.reserve(
-      [registrationsKey(address), CLUSTER_REGISTRATIONS_KEY],
-      [limit, window, perHour, HOUR_SECONDS],
+    const outcome = await this.reserveEach(
+      [AuthKeys.registrations(address), AuthKeys.clusterRegistrations],
+      [
+        [limit, window],
+        [perHour, HOUR_SECONDS],
+      ],
     );
-    return granted
-      ? { wait: 0 }
-      : { wait: retryAfter, scope: REGISTRATION_SCOPES[scope - 1] };
+    return 'refusedBy' in outcome
+      ? {
+          wait: outcome.retryAfter,
+          scope: REGISTRATION_SCOPES[outcome.refusedBy],
+        }
+      : { wait: 0 };
+  }
+
+  /* One counter per step (each key is its own slot on a cluster), in order; a refusal gives back the
+     counters taken before it. A crash between the two leaves an attempt counted that never ran: it
+     expires with its window, and only ever refuses, never admits, one more. */
+  private async reserveEach(
+    keys: string[],
+    limits: Array<[limit: number, windowSeconds: number]>,
+  ): Promise<{ counts: number[] } | { refusedBy: number; retryAfter: number }> {
+    const counts: number[] = [];
+    for (const [i, key] of keys.entries()) {
+      const [granted, value] = await this.reserve([key], limits[i]);
+      if (!granted) {
+        await Promise.all(keys.slice(0, i).map((k) => this.release([k], [])));
+        return { refusedBy: i, retryAfter: value };
+      }
+      counts.push(value);
+    }
+    return { counts };
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { execPipeline, REDIS, RedisClient } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
-import { REVOCATIONS_KEY, revokedKey, userKey } from './auth.constants';
+import { AuthKeys } from './auth-keys';
 import { TokenClaims } from './token-claims';
 
 /** A token is good while its user's account exists, is the one it was issued for, and neither logout touched it. */
@@ -13,7 +13,12 @@ const stillValid = (claims: TokenClaims, account: Account | null): boolean =>
   Math.round(claims.iat * 1000) >= account.createdAt &&
   Math.round(claims.iat * 1000) > account.revokedBefore;
 
-/** Logouts in Redis: one key per logged-out token, and a `revokedBefore` time per user for "log out everywhere". */
+/**
+ * Logouts in Redis: one key per logged-out token, and a `revokedBefore` time per user for "log out
+ * everywhere"; then the mark is bumped (another slot: a second step, after the first, so a watcher that
+ * sees the new mark finds the revocation; a logout cut between them is refused to the client, who
+ * repeats it, and both steps are safe to repeat).
+ */
 @Injectable()
 export class TokenRevocations {
   constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
@@ -22,22 +27,19 @@ export class TokenRevocations {
   async revoke(claims: TokenClaims): Promise<void> {
     const ttl = Math.ceil(claims.exp - Date.now() / 1000);
     if (ttl <= 0) return;
-    await execPipeline(
-      this.redis
-        .multi()
-        .set(revokedKey(claims.jti), '1', 'EX', ttl)
-        .incr(REVOCATIONS_KEY),
+    await this.redis.set(
+      AuthKeys.revoked(claims.sub, claims.jti),
+      '1',
+      'EX',
+      ttl,
     );
+    await this.redis.incr(AuthKeys.revocations);
   }
 
   /** Revokes every token of the user issued up to `now` (ms). */
   async revokeAllBefore(claims: TokenClaims, now = Date.now()): Promise<void> {
-    await execPipeline(
-      this.redis
-        .multi()
-        .hset(userKey(claims.sub), 'revokedBefore', now)
-        .incr(REVOCATIONS_KEY),
-    );
+    await this.redis.hset(AuthKeys.account(claims.sub), 'revokedBefore', now);
+    await this.redis.incr(AuthKeys.revocations);
   }
 
   /**
@@ -45,7 +47,7 @@ export class TokenRevocations {
    * no token that was good is revoked, so watchers need not look at each one.
    */
   async mark(): Promise<string | null> {
-    return this.redis.get(REVOCATIONS_KEY);
+    return this.redis.get(AuthKeys.revocations);
   }
 
   /**
@@ -55,21 +57,34 @@ export class TokenRevocations {
   async revokedAmong(claims: TokenClaims[]): Promise<Set<string>> {
     if (claims.length === 0) return new Set();
     const users = [...new Set(claims.map((c) => c.sub))];
-    const pipeline = this.redis.pipeline();
-    users.forEach((user) => pipeline.hmget(userKey(user), ...ACCOUNT_FIELDS));
-    claims.forEach((c) => pipeline.exists(revokedKey(c.jti)));
-    const replies = await execPipeline(pipeline);
-    const accounts = new Map(
-      users.map((user, i) => [
-        user,
-        toAccount(userKey(user), replies[i] as Array<string | null>),
-      ]),
+    // Keys of many slots: one command each, all sent at once (a pipeline must stay in one slot).
+    const [accounts, revoked] = await Promise.all([
+      Promise.all(users.map((user) => this.account(user))),
+      Promise.all(
+        claims.map((c) => this.redis.exists(AuthKeys.revoked(c.sub, c.jti))),
+      ),
+    ]);
+    const byUser = new Map(users.map((user, i) => [user, accounts[i]]));
+    const gone = claims.filter(
+      (c, i) => revoked[i] === 1 || !stillValid(c, byUser.get(c.sub) ?? null),
     );
-    const revoked = claims.filter(
-      (c, i) =>
-        replies[users.length + i] === 1 ||
-        !stillValid(c, accounts.get(c.sub) ?? null),
+    return new Set(gone.map((c) => c.jti));
+  }
+
+  /* An account not yet moved from its pre-cluster key is read there (UsersService.adopt moves it at login). */
+  private async account(user: string): Promise<Account | null> {
+    const key = AuthKeys.account(user);
+    const found = toAccount(
+      key,
+      await this.redis.hmget(key, ...ACCOUNT_FIELDS),
+      user,
     );
-    return new Set(revoked.map((c) => c.jti));
+    if (found) return found;
+    const legacy = AuthKeys.legacyAccount(user.toLowerCase());
+    return toAccount(
+      legacy,
+      await this.redis.hmget(legacy, ...ACCOUNT_FIELDS),
+      user,
+    );
   }
 }

@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 
 import {
   defineLuaCommand,
-  execPipeline,
   LuaCommand,
   readLuaFile,
   REDIS,
@@ -11,14 +10,14 @@ import {
 } from '@app/redis';
 
 import { Account, ACCOUNT_FIELDS, toAccount } from './account';
-import { USER_KEY_PREFIX, userKey } from './auth.constants';
+import { AuthKeys } from './auth-keys';
 import { PasswordHasher } from './password-hasher.service';
 
 /**
- * Accounts in Redis, one hash per user under the lower-case name (`chat:user:alice`), so names are
- * unique whatever their case; the name as registered is kept in the `name` field. Accounts made
- * before names were case-insensitive sit under their exact name: they are found by that name and
- * moved to the lower-case key at their next login.
+ * Accounts in Redis, one hash per user under the lower-case name (`auth:{u:alice}:account`), so names are
+ * unique whatever their case; the name as registered is kept in the `name` field. Accounts made before
+ * the cluster key layout sit at `chat:user:<lower-case name>`, and older ones, made before names were
+ * case-insensitive, at `chat:user:<exact name>`: they are found there and moved at their next login.
  */
 @Injectable()
 export class UsersService {
@@ -38,17 +37,25 @@ export class UsersService {
 
   /** The account of `name` in any case, or null. */
   async find(name: string): Promise<Account | null> {
-    const key = userKey(name);
-    const legacyKey = USER_KEY_PREFIX + name;
-    const pipeline = this.redis.pipeline().hmget(key, ...ACCOUNT_FIELDS);
-    if (legacyKey !== key) pipeline.hmget(legacyKey, ...ACCOUNT_FIELDS);
-    const [canonical, legacy] = (await execPipeline(pipeline)) as Array<
-      Array<string | null>
-    >;
-    return (
-      toAccount(key, canonical) ??
-      (legacy ? toAccount(legacyKey, legacy) : null)
+    const key = AuthKeys.account(name);
+    const account = toAccount(
+      key,
+      await this.redis.hmget(key, ...ACCOUNT_FIELDS),
+      name,
     );
+    if (account) return account;
+    // Each key is its own slot on a cluster: separate reads, not one pipeline.
+    const legacy = [
+      ...new Set([name.toLowerCase(), name].map(AuthKeys.legacyAccount)),
+    ];
+    const replies = await Promise.all(
+      legacy.map((k) => this.redis.hmget(k, ...ACCOUNT_FIELDS)),
+    );
+    for (const [i, reply] of replies.entries()) {
+      const found = toAccount(legacy[i], reply, name);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** The name as registered of the account `name` (in any case), or null when there is none. */
@@ -73,7 +80,7 @@ export class UsersService {
     }
     if (await this.find(name)) return null;
     const account: Account = {
-      key: userKey(name),
+      key: AuthKeys.account(name),
       name,
       hash: await this.hasher.hash(password),
       createdAt: Date.now(),
@@ -81,7 +88,14 @@ export class UsersService {
     };
     const created = await this.createUser(
       [account.key],
-      [account.name, account.hash, account.createdAt],
+      [
+        'name',
+        account.name,
+        'hash',
+        account.hash,
+        'createdAt',
+        account.createdAt,
+      ],
     );
     return created === 1 ? account : null;
   }
@@ -90,12 +104,27 @@ export class UsersService {
     await this.redis.hset(account.key, 'hash', hash);
   }
 
-  /** Moves an account made before names were case-insensitive to its lower-case key (once; never over another account). */
+  /**
+   * Moves an account from an older key to `auth:{u:<name>}:account` (once; never over another account).
+   * Two slots, two steps: the copy (kept only if the new key has no account yet), then the old key's delete.
+   * A cut between them leaves the old key unread (the new one is found first); the copy is the account.
+   */
   async adopt(account: Account): Promise<Account> {
-    const key = userKey(account.name);
-    if (account.key === key || !(await this.redis.renamenx(account.key, key)))
-      return account;
-    await this.redis.hset(key, 'name', account.name);
+    const key = AuthKeys.account(account.name);
+    if (account.key === key) return account;
+    const fields = [
+      'name',
+      account.name,
+      'hash',
+      account.hash,
+      'createdAt',
+      account.createdAt,
+      ...(account.revokedBefore > 0
+        ? ['revokedBefore', account.revokedBefore]
+        : []),
+    ];
+    if ((await this.createUser([key], fields)) === 0) return account;
+    await this.redis.del(account.key);
     return { ...account, key };
   }
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 
 import { REDIS, RedisClient } from '@app/redis';
 
-import { ticketKey } from './auth.constants';
+import { AuthKeys } from './auth-keys';
 import { isTokenClaims, TokenClaims } from './token-claims';
 
 export interface WsTicket {
@@ -33,7 +33,7 @@ export class WsTickets {
       Math.max(1, Math.floor(claims.exp * 1000 - Date.now())),
     );
     await this.redis.set(
-      ticketKey(ticket),
+      AuthKeys.ticket(ticket),
       JSON.stringify(claims),
       'PX',
       expiresInMs,
@@ -44,7 +44,7 @@ export class WsTickets {
   /** The claims the ticket stands for, or null when it is unknown, used or expired; it is gone afterwards. */
   async redeem(ticket: string): Promise<TokenClaims | null> {
     if (!TICKET_SHAPE.test(ticket)) return null;
-    const stored = await this.redis.getdel(ticketKey(ticket));
+    const stored = await this.redis.getdel(AuthKeys.ticket(ticket));
     if (stored === null) return null;
     try {
       const claims: unknown = JSON.parse(stored);

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { TestRedis } from '../../../test/support/redis-server';
-import { RoomsService } from './rooms.service';
+import { RoomsKeys } from './rooms-keys';
+import { BadRoomCursorError, RoomsService } from './rooms.service';
 
 describe(RoomsService.name, () => {
   let server: TestRedis;
@@ -120,10 +124,7 @@ describe(RoomsService.name, () => {
       move(true, false, 0, false, true),
     );
     assert.deepEqual(await sut.close(e3, ''), move(false, false, 0, true));
-    assert.equal(
-      await redis.hexists('chat:instance:east:addresses', '10.0.0.9'),
-      0,
-    );
+    assert.equal(await redis.exists('chat:{a:10.0.0.9}:sessions'), 0);
   });
 
   it('admits parallel sessions atomically up to the caps, counts an admitted one once, and gives a never-opened one back', async () => {
@@ -138,7 +139,7 @@ describe(RoomsService.name, () => {
     );
     const admitted = tries.filter((_, i) => verdicts[i].admitted);
     assert.equal(admitted.length, 3);
-    assert.equal(await redis.hget('chat:online', 'f'), '3');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 3);
     const [first, second, third] = admitted;
     const instance = (ref: { id: string }): RoomsService =>
       ref.id.startsWith('west') ? peer : sut;
@@ -146,9 +147,9 @@ describe(RoomsService.name, () => {
       await instance(first).open(first, 'global'),
       move(false, true, 1),
     );
-    assert.equal(await redis.hget('chat:online', 'f'), '3', 'counted once');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 3, 'counted once');
     await instance(second).close(second, '');
-    assert.equal(await redis.hget('chat:online', 'f'), '2');
+    assert.equal(await redis.hlen('chat:{u:f}:sessions'), 2);
     assert.equal(
       await redis.get('chat:dm-seen:f'),
       null,
@@ -177,7 +178,7 @@ describe(RoomsService.name, () => {
       { departures: [], reaped: [] },
       'alive: nothing reaped',
     );
-    await redis.del('chat:instance:west:alive');
+    await redis.del('chat:{i:west}:alive');
     assert.deepEqual(await sut.reapDeadInstances(), {
       departures: [{ room: 'haunt', user: 'ghost', emptied: true }],
       reaped: [{ instance: 'west', sessions: 1 }],
@@ -212,7 +213,7 @@ describe(RoomsService.name, () => {
       'https://127.0.0.1:8081',
       'https://127.0.0.1:8000',
     ]);
-    await redis.del('chat:instance:west:alive');
+    await redis.del('chat:{i:west}:alive');
     await sut.reapDeadInstances();
     assert.deepEqual(sut.instanceUrls(), ['https://127.0.0.1:8000']);
     await peer.retire();
@@ -228,5 +229,123 @@ describe(RoomsService.name, () => {
     assert.equal(moves[0].move.userJoined, true);
     assert.deepEqual(await sut.list(), [{ name: 'lost', users: 1 }]);
     assert.deepEqual(await sut.who('lost'), ['kept']);
+  });
+
+  it('pages the rooms index by name with an opaque cursor, and refuses a cursor it did not hand out', async () => {
+    await redis.flushall();
+    const names = ['e', 'a', 'd', 'c', 'b'];
+    for (const [i, name] of names.entries())
+      await sut.move({ id: `east/p${i}`, username: `u${i}` }, '', name);
+    await peer.move({ id: 'west/p9', username: 'u9' }, '', 'c');
+    const first = await sut.page(undefined, 2);
+    assert.deepEqual(first.rooms, [
+      { name: 'a', users: 1 },
+      { name: 'b', users: 1 },
+    ]);
+    assert.ok(first.next && !first.next.includes('b'), 'opaque');
+    const second = await sut.page(first.next!, 2);
+    assert.deepEqual(second.rooms, [
+      { name: 'c', users: 2 },
+      { name: 'd', users: 1 },
+    ]);
+    assert.deepEqual(await sut.page(second.next!, 2), {
+      rooms: [{ name: 'e', users: 1 }],
+      next: null,
+    });
+    assert.deepEqual(await sut.page(undefined, 5), {
+      rooms: (await sut.list()).slice(0, 5),
+      next: null,
+    });
+    await assert.rejects(sut.page('bm90LWEtY3Vyc29y', 2), BadRoomCursorError);
+    await assert.rejects(sut.page('a b', 2), BadRoomCursorError);
+  });
+
+  it('keeps the newest count of a room in the index whatever order the steps reach it, and forgets an emptied room', async () => {
+    const lua = readFileSync(join(__dirname, 'rooms-index.lua'), 'utf8');
+    const index = (room: string, users: number, version: number) =>
+      redis.eval(
+        lua,
+        3,
+        RoomsKeys.roomsIndex,
+        RoomsKeys.roomsCounts,
+        RoomsKeys.roomsGone,
+        room,
+        users,
+        version,
+      );
+    assert.equal(await index('late', 4, 1733000000000002), 1);
+    assert.equal(await index('late', 3, 1733000000000001), 0, 'older: kept 4');
+    assert.deepEqual(
+      (await sut.page(undefined, 100)).rooms.find((r) => r.name === 'late'),
+      { name: 'late', users: 4 },
+    );
+    assert.equal(await index('late', 0, 1733000000000003), 1);
+    assert.equal(await index('late', 2, 1733000000000002), 0, 'emptied last');
+    assert.equal(
+      (await sut.page(undefined, 100)).rooms.some((r) => r.name === 'late'),
+      false,
+    );
+  });
+
+  it('undoes a move a dead instance left half-done: every room its record names, its user and its address', async () => {
+    await redis.flushall();
+    await peer.heartbeat(60_000);
+    const s = { id: 'west/h1', username: 'half', address: '10.0.0.5' };
+    await peer.admit(s, { perUser: 5, perAddress: 5 });
+    await peer.open(s, 'from');
+    // The record step of a move to 'to' ran; the room steps did not.
+    await redis.hset(
+      RoomsKeys.instanceSessions('west'),
+      s.id,
+      JSON.stringify({ u: 'half', a: '10.0.0.5', r: 'to', p: 'from' }),
+    );
+    await redis.del(RoomsKeys.instanceAlive('west'));
+    const reaping = await sut.reapDeadInstances();
+    assert.deepEqual(reaping.reaped, [{ instance: 'west', sessions: 1 }]);
+    assert.deepEqual(await sut.who('from'), []);
+    assert.deepEqual(await sut.who('to'), []);
+    assert.equal(await sut.isOnline('half'), false);
+    assert.equal(await redis.exists(RoomsKeys.addressSessions('10.0.0.5')), 0);
+    assert.deepEqual(await sut.list(), []);
+  });
+
+  it('repairs a live session whose last move was cut after its record step, at its next move', async () => {
+    await redis.flushall();
+    const s = { id: 'east/h2', username: 'cut' };
+    await sut.move(s, '', 'one');
+    await redis.hset(
+      RoomsKeys.instanceSessions('east'),
+      s.id,
+      JSON.stringify({ u: 'cut', a: '', r: 'two', p: 'one' }),
+    );
+    assert.deepEqual(
+      await sut.move(s, 'one', 'three'),
+      move(false, true, 1),
+      'retried from the recorded room',
+    );
+    assert.deepEqual(await sut.who('one'), [], "the cut move's exit, done");
+    assert.deepEqual(await sut.list(), [{ name: 'three', users: 1 }]);
+    await sut.move(s, 'three', '');
+  });
+
+  it('puts right, in its reaping passes, an index count that a move cut before the index step left behind', async () => {
+    await redis.flushall();
+    const s = { id: 'east/c1', username: 'stuck' };
+    await sut.move(s, '', 'ghost');
+    // The room's exit step ran; its index step did not.
+    const lua = readFileSync(join(__dirname, 'presence.lua'), 'utf8');
+    await redis.eval(
+      lua,
+      3,
+      RoomsKeys.roomSessions('ghost'),
+      RoomsKeys.roomUsers('ghost'),
+      RoomsKeys.roomVersion('ghost'),
+      'exit',
+      s.id,
+      s.username,
+    );
+    assert.deepEqual(await sut.list(), [{ name: 'ghost', users: 1 }]);
+    await sut.reapDeadInstances();
+    assert.deepEqual(await sut.list(), []);
   });
 });

@@ -1,5 +1,12 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
 import {
+  BadRequestException,
+  Controller,
+  Get,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiOkResponse,
   ApiOperation,
@@ -7,12 +14,15 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { RoomCount } from '@app/protocol';
-import { RoomsService } from '@app/rooms';
+import { BadRoomCursorError, RoomPage, RoomsService } from '@app/rooms';
 
 import { RoomListDto } from '../openapi/dto/room-list.dto';
 
 import { AdminTokenGuard } from './admin-token.guard';
+import { httpValidationPipe } from './http-errors';
+import { RoomsQueryDto } from './rooms-query.dto';
+
+const DEFAULT_LIMIT = 100;
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -24,16 +34,22 @@ export class RoomsController {
   @Get()
   @ApiOperation({
     summary:
-      'Every room with its user count across all instances (needs CHAT_ADMIN_TOKEN)',
+      'The rooms with their user counts across all instances, by name, a page at a time (needs CHAT_ADMIN_TOKEN)',
   })
   @ApiOkResponse({
     type: RoomListDto,
-    description: 'The rooms, each with its distinct users',
+    description: 'A page of rooms, each with its distinct users',
   })
+  @ApiBadRequestResponse({ description: 'A limit or cursor that is not valid' })
   @ApiUnauthorizedResponse({
     description: 'Missing or wrong admin token, or CHAT_ADMIN_TOKEN is not set',
   })
-  async list(): Promise<{ rooms: RoomCount[] }> {
-    return { rooms: await this.rooms.list() };
+  list(@Query(httpValidationPipe) query: RoomsQueryDto): Promise<RoomPage> {
+    const limit = query.limit ? Number(query.limit) : DEFAULT_LIMIT;
+    return this.rooms.page(query.cursor, limit).catch((err: unknown) => {
+      if (err instanceof BadRoomCursorError)
+        throw new BadRequestException(err.message);
+      throw err;
+    });
   }
 }
