@@ -46,5 +46,13 @@ export const CLOSE_SERVICE_RESTART = 1012;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** WebSocket close code when the session's token expired or was revoked: log in again. */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** WebSocket close code when an admin disabled the account: do not reconnect; login is refused until re-enabled. */
+export const CLOSE_ACCOUNT_DISABLED = 4403;
+/** A room topic: 0 to this many characters (no control characters). */
+export const MAX_TOPIC_LENGTH = 200;
+/** A kick's or ban's `reason`: 1 to this many characters (no control characters). */
+export const MAX_REASON_LENGTH = 200;
+/** The longest `ban` or `mute` with `seconds` (30 days); without `seconds` it lasts until lifted. */
+export const MAX_MODERATION_SECONDS = 30 * 24 * 3600;
 /** Streams one `resume` may name in `cursors` (a room, `dm`, and the said streams of the users followed). */
 export const MAX_CURSORS = 1000;

@@ -1,4 +1,18 @@
 import { ClientEvent, ErrorCode, ServerEvent } from './events';
+import type {
+  BanRequest,
+  KickRequest,
+  ModerationReply,
+  MuteRequest,
+  Notice,
+  PrivateReply,
+  PrivateRequest,
+  Removed,
+  RoomRole,
+  TopicReply,
+  TopicRequest,
+  UserInRoomRequest,
+} from './moderation';
 import type { Cursors } from './streams';
 
 export type Ref = string | number;
@@ -17,6 +31,10 @@ export interface LoginResponse {
 export interface RoomCount {
   name: string;
   users: number;
+  /** Set by the room's owner or an operator; absent when none. */
+  topic?: string;
+  /** `GET /rooms` only (admins see private rooms; `rooms` never lists them). */
+  private?: boolean;
 }
 
 export interface Welcome {
@@ -84,6 +102,11 @@ export interface Joined {
   members: string[];
   /** The room stream's last id when the session entered it: the client's cursor for `room:<room>`. */
   cursor: string;
+  topic?: string;
+  /** Present and true for a private (invite-only) room. */
+  private?: boolean;
+  /** The roles of the room's users that have one (owner, operators); everyone else is a member. */
+  roles?: Record<string, RoomRole>;
 }
 
 export interface HistoryPage {
@@ -122,26 +145,43 @@ export interface WhoList {
   ref?: Ref;
   room: string;
   users: string[];
+  /** The roles of the listed users that have one. */
+  roles?: Record<string, RoomRole>;
 }
 
 export interface ServerPayloads {
+  [ServerEvent.Banned]: ModerationReply;
+  [ServerEvent.Deopped]: ModerationReply;
   [ServerEvent.Dm]: DirectMessage;
   [ServerEvent.Error]: ErrorPayload;
   [ServerEvent.History]: HistoryPage;
+  [ServerEvent.Invited]: ModerationReply;
   [ServerEvent.Joined]: Joined;
+  [ServerEvent.Kicked]: ModerationReply;
   [ServerEvent.Message]: ChatMessage;
+  [ServerEvent.Muted]: ModerationReply;
+  [ServerEvent.Notice]: Notice;
+  [ServerEvent.Opped]: ModerationReply;
+  [ServerEvent.OwnerSet]: ModerationReply;
   [ServerEvent.Presence]: Presence;
+  [ServerEvent.Private]: PrivateReply;
+  [ServerEvent.Removed]: Removed;
   [ServerEvent.Reconnect]: ReconnectNotice;
   [ServerEvent.Resumed]: Resumed;
   [ServerEvent.Rooms]: RoomsList;
   [ServerEvent.Sent]: Sent;
   [ServerEvent.Subscribed]: SubscriptionChange;
+  [ServerEvent.Topic]: TopicReply;
+  [ServerEvent.Unbanned]: ModerationReply;
+  [ServerEvent.Unmuted]: ModerationReply;
   [ServerEvent.Unsubscribed]: SubscriptionChange;
   [ServerEvent.Welcome]: Welcome;
   [ServerEvent.Who]: WhoList;
 }
 
 export interface ClientPayloads {
+  [ClientEvent.Ban]: BanRequest;
+  [ClientEvent.Deop]: UserInRoomRequest;
   [ClientEvent.Dm]: { ref?: Ref; to: string; text: string; cid?: string };
   [ClientEvent.History]: {
     ref?: Ref;
@@ -150,12 +190,21 @@ export interface ClientPayloads {
     before?: string;
     limit?: number;
   };
+  [ClientEvent.Invite]: UserInRoomRequest;
   [ClientEvent.Join]: { ref?: Ref; room: string };
+  [ClientEvent.Kick]: KickRequest;
   [ClientEvent.Leave]: { ref?: Ref };
+  [ClientEvent.Mute]: MuteRequest;
+  [ClientEvent.Op]: UserInRoomRequest;
+  [ClientEvent.Owner]: UserInRoomRequest;
+  [ClientEvent.Private]: PrivateRequest;
   [ClientEvent.Resume]: { ref?: Ref; cursors: Cursors; room?: string };
   [ClientEvent.Rooms]: { ref?: Ref };
   [ClientEvent.Send]: { ref?: Ref; text: string; cid?: string };
   [ClientEvent.Subscribe]: { ref?: Ref; user: string };
+  [ClientEvent.Topic]: TopicRequest;
+  [ClientEvent.Unban]: UserInRoomRequest;
+  [ClientEvent.Unmute]: UserInRoomRequest;
   [ClientEvent.Unsubscribe]: { ref?: Ref; user: string };
   [ClientEvent.Who]: { ref?: Ref; room?: string };
 }
