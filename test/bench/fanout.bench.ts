@@ -52,18 +52,33 @@ import {
   machineTicks,
 } from './proc-stat';
 
+const GATEWAY_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_PER_SECOND: '100000',
+  RATE_LIMIT_BURST: '100000',
+  // The idle connections share --idle-users users, all from 127.0.0.1.
+  MAX_SESSIONS_PER_USER: '100000',
+  MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+};
 const SERVER_ENV: Record<SystemName, Record<string, string>> = {
   floor: {},
   socketio: {},
-  gateway: {
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    // The idle connections share --idle-users users, all from 127.0.0.1.
-    MAX_SESSIONS_PER_USER: '100000',
-    MAX_CONNECTIONS_PER_ADDRESS: '1000000',
-  },
+  gateway: GATEWAY_ENV,
+  'gateway-before': GATEWAY_ENV,
 };
+
+/** The environment of one system's processes under these options (--store-wait reaches both gateways). */
+function serverEnv(
+  system: SystemName,
+  options: BenchOptions,
+): Record<string, string> {
+  if (!system.startsWith('gateway') || options.storeWait === 0)
+    return SERVER_ENV[system];
+  return {
+    ...SERVER_ENV[system],
+    REDIS_STORE_WAIT_REPLICAS: String(options.storeWait),
+  };
+}
 /** Pause after opening or closing many sockets, so session set-up and teardown (Redis writes, presence) are over. */
 const SETTLE_MS = 2000;
 
@@ -219,11 +234,12 @@ async function runSystem(
     system,
     redis,
     options.instances,
-    SERVER_ENV[system],
+    serverEnv(system, options),
     controlDir,
     options.profile,
+    options.baseline,
   ).catch((err: Error) => {
-    if (system === 'gateway' && redis.clusterNodes)
+    if (system.startsWith('gateway') && redis.clusterNodes)
       err.message += `\n(with --cluster the gateway gets REDIS_CLUSTER_NODES=${redis.clusterNodes}; a gateway that does not know that setting talks to one node as if it were standalone and fails with MOVED)`;
     throw err;
   });
@@ -399,11 +415,16 @@ function header(options: BenchOptions, redisVersion: string): string {
     `${options.instances} instances per system on ${where}${spread}, ${options.rooms} rooms × ${options.members} members ` +
     `(${options.senders} sender${options.senders > 1 ? 's' : ''} per room), ${options.textBytes}-character texts`;
   const timing = `steps of ${options.seconds} s after ${options.warmup} s warm-up, ${options.repeat} run(s) per rate`;
+  const gateways = [
+    options.storeWait > 0 &&
+      `gateways with REDIS_STORE_WAIT_REPLICAS=${options.storeWait}`,
+    options.baseline && `gateway-before from ${options.baseline}`,
+  ].filter(Boolean);
   return [
     `## Fan-out benchmark, ${new Date().toISOString()}${options.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${machineDescription()}; Node ${process.version}; redis-server ${redisVersion}; load average at start ${load}.`,
-    `Shape: ${shape}; ${timing}.`,
+    `Shape: ${shape}; ${timing}${gateways.length ? `; ${gateways.join('; ')}` : ''}.`,
   ].join('\n');
 }
 
