@@ -21,7 +21,7 @@ import { sleep } from '../support/ports';
 import { TestRedisCluster } from '../support/redis-cluster';
 import { TestRedis } from '../support/redis-server';
 import { BenchOptions, benchOptions, USAGE } from './bench-options';
-import { LoadCommand } from './bench-protocol';
+import { LoadCommand, StepResult } from './bench-protocol';
 import {
   BusRow,
   busTable,
@@ -181,6 +181,20 @@ async function measureIdle(
   return row;
 }
 
+/**
+ * A step none of whose own deliveries arrived (a system far behind) has NaN percentiles, which the IPC
+ * channel's JSON turns into null: back to NaN, so the tables print "-".
+ */
+function withoutNulls(step: StepResult): StepResult {
+  const nan = (n: number | null): number => n ?? NaN;
+  const { p50, p90, p99, max } = step.latency;
+  return {
+    ...step,
+    latency: { p50: nan(p50), p90: nan(p90), p99: nan(p99), max: nan(max) },
+    sendLag: { p99: nan(step.sendLag.p99), max: nan(step.sendLag.max) },
+  };
+}
+
 async function measureStep(
   system: SystemName,
   servers: BenchServer[],
@@ -198,10 +212,12 @@ async function measureStep(
     seconds: options.seconds,
     drainSeconds: options.drain,
   };
-  const result = await generator.call(
-    command,
-    'step',
-    (options.seconds + options.drain + 60) * 1000,
+  const result = withoutNulls(
+    await generator.call(
+      command,
+      'step',
+      (options.seconds + options.drain + 60) * 1000,
+    ),
   );
   const { wall, ...cpu } = spent(
     before,
