@@ -132,7 +132,7 @@ const OPTIONS: Record<string, Option> = {
   'store-wait': {
     env: 'BENCH_STORE_WAIT',
     full: '0',
-    help: "the gateways' REDIS_STORE_WAIT_REPLICAS: replicas each store waits for (WAIT), 0 for none",
+    help: "the gateway's REDIS_STORE_WAIT_REPLICAS: replicas each store waits for (WAIT), 0 for none; not gateway-before's, so --baseline . compares both in one run",
   },
   profile: {
     env: 'BENCH_PROFILE',

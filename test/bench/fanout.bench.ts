@@ -67,12 +67,15 @@ const SERVER_ENV: Record<SystemName, Record<string, string>> = {
   'gateway-before': GATEWAY_ENV,
 };
 
-/** The environment of one system's processes under these options (--store-wait reaches both gateways). */
+/**
+ * The environment of one system's processes under these options. --store-wait reaches `gateway` only, so
+ * `--baseline .` (this checkout as `gateway-before`) compares the same build with and without it in one run.
+ */
 function serverEnv(
   system: SystemName,
   options: BenchOptions,
 ): Record<string, string> {
-  if (!system.startsWith('gateway') || options.storeWait === 0)
+  if (system !== 'gateway' || options.storeWait === 0)
     return SERVER_ENV[system];
   return {
     ...SERVER_ENV[system],
@@ -433,7 +436,7 @@ function header(options: BenchOptions, redisVersion: string): string {
   const timing = `steps of ${options.seconds} s after ${options.warmup} s warm-up, ${options.repeat} run(s) per rate`;
   const gateways = [
     options.storeWait > 0 &&
-      `gateways with REDIS_STORE_WAIT_REPLICAS=${options.storeWait}`,
+      `gateway with REDIS_STORE_WAIT_REPLICAS=${options.storeWait}`,
     options.baseline && `gateway-before from ${options.baseline}`,
   ].filter(Boolean);
   return [
