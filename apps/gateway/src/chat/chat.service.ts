@@ -34,10 +34,10 @@ import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession, Replayed } from './chat-session';
-import { DmSeenWriter } from './dm-seen-writer';
-import { serverFrame } from './frames';
-import { SessionRegistry } from './session-registry.service';
+import { ChatSession, Replayed } from './delivery/chat-session';
+import { DmSeenWriter } from './delivery/dm-seen-writer';
+import { serverFrame } from './delivery/frames';
+import { SessionRegistry } from './delivery/session-registry.service';
 
 type Reply<T> = Omit<T, 'ref'>;
 

@@ -1,3 +1,6 @@
+// delivery/: from the bus to local sockets. The events controller receives what the transport routes, this
+// service orders each stream (BusSequencer fills gaps from history), and the session registry writes one
+// encoded frame to every local session that reads the stream.
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
@@ -11,7 +14,7 @@ import {
   Stored,
 } from '@app/pubsub';
 
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
 import { BusSequencer, Sequenced } from './bus-sequencer';
 import { errorFrame } from './frames';

@@ -14,7 +14,7 @@ import {
   textControlProblem,
 } from '@app/protocol';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 
 /**
  * Compiled checks for client frames' `data`: one plain function per event, no class instance per frame.

@@ -8,11 +8,11 @@ import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 import { TokenClaims, UpgradeAuth } from '@app/auth';
 import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
-import { isOriginAllowed } from '../http/origin';
+import { isOriginAllowed } from '../../http/origin';
 
-import { ChatSession } from './chat-session';
+import { ChatSession } from '../delivery/chat-session';
 import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
-import { errorFrame, refOf } from './frames';
+import { errorFrame, refOf } from '../delivery/frames';
 import { TokenBucket } from './token-bucket';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
