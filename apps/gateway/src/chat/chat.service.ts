@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 
 import { UsersService } from '@app/auth';
 import {
+  ClientEvent,
+  ClientPayloads,
   CLOSE_POLICY,
   Cursors,
   DM_STREAM,
@@ -40,12 +42,10 @@ import { SessionRegistry } from './delivery/session-registry.service';
 
 type Reply<T> = Omit<T, 'ref'>;
 
-export interface HistoryQuery {
-  room?: string;
-  with?: string;
-  before?: string;
+/** A `history` request (`ClientPayloads`), its limit defaulted. */
+export type HistoryQuery = Omit<ClientPayloads[ClientEvent.History], 'ref'> & {
   limit: number;
-}
+};
 
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
