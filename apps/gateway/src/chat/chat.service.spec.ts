@@ -16,11 +16,11 @@ import { Admission, RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession } from './chat-session';
+import { ChatSession } from './delivery/chat-session';
 import { ChatService } from './chat.service';
-import { FakeBusInterest } from './bus-interest.fake';
-import { SessionRegistry } from './session-registry.service';
-import { fakeLink } from './session-link.fake';
+import { FakeBusInterest } from './delivery/bus-interest.fake';
+import { SessionRegistry } from './delivery/session-registry.service';
+import { fakeLink } from './delivery/session-link.fake';
 
 class FakeBus {
   next: Outcome | Error = {

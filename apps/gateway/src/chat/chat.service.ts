@@ -3,9 +3,10 @@ import { ConfigService } from '@nestjs/config';
 
 import { UsersService } from '@app/auth';
 import {
+  ClientEvent,
+  ClientPayloads,
   CLOSE_POLICY,
   Cursors,
-  DirectMessage,
   DM_STREAM,
   ErrorCode,
   HistoryPage,
@@ -34,19 +35,17 @@ import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession, Replayed } from './chat-session';
-import { DmSeenWriter } from './dm-seen-writer';
-import { serverFrame } from './frames';
-import { SessionRegistry } from './session-registry.service';
+import { ChatSession, Replayed } from './delivery/chat-session';
+import { DmSeenWriter } from './delivery/dm-seen-writer';
+import { replayed, serverFrame } from './delivery/frames';
+import { SessionRegistry } from './delivery/session-registry.service';
 
 type Reply<T> = Omit<T, 'ref'>;
 
-export interface HistoryQuery {
-  room?: string;
-  with?: string;
-  before?: string;
+/** A `history` request (`ClientPayloads`), its limit defaulted. */
+export type HistoryQuery = Omit<ClientPayloads[ClientEvent.History], 'ref'> & {
   limit: number;
-}
+};
 
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
@@ -425,21 +424,13 @@ export class ChatService {
     }
   }
 
-  /** Stored messages as the frames the session would have received live. */
+  /** Stored messages as the frames the session would have received live (the user's DMs by default). */
   private async *frames(
     session: ChatSession,
     messages: AsyncIterable<Stored & { stream?: string }>,
   ): AsyncGenerator<Replayed> {
-    for await (const { stream, ...message } of messages) {
-      const frame = this.replayFrame(session, message, stream);
-      if (frame)
-        yield {
-          id: message.id,
-          stream: stream ?? `dm:${session.username}`,
-          frame,
-          dm: !('room' in message),
-        };
-    }
+    for await (const { stream, ...message } of messages)
+      yield replayed(message, stream ?? `dm:${session.username}`);
   }
 
   /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
@@ -455,22 +446,6 @@ export class ChatService {
       `You have ${err.limit} history reads or replays running already (MAX_READS_IN_FLIGHT_PER_USER): wait for one to finish, then try again`,
     );
   };
-
-  /* A follow copy of a message said in the session's room is not shown: the room's stream has it. */
-  private replayFrame(
-    session: ChatSession,
-    message: DirectMessage | { room: string; id: string },
-    stream?: string,
-  ): string | undefined {
-    if (!('room' in message)) return serverFrame(ServerEvent.Dm, message);
-    if (!stream?.startsWith('said:'))
-      return serverFrame(ServerEvent.Message, message);
-    if (message.room === session.room) return undefined;
-    return serverFrame(ServerEvent.Message, {
-      ...message,
-      via: 'subscription',
-    });
-  }
 
   /*
    * Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. A

@@ -10,8 +10,8 @@ import {
   ProbeEvent,
 } from '@app/pubsub';
 
-import { BusCanary } from '../health/bus-canary.service';
-import { MetricsService } from '../metrics/metrics.service';
+import { BusCanary } from '../../health/bus-canary.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';

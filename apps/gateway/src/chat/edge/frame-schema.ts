@@ -1,4 +1,6 @@
 import {
+  ClientEvent,
+  ClientPayloads,
   ErrorCode,
   HISTORY_DEFAULT_LIMIT,
   Cursors,
@@ -14,7 +16,7 @@ import {
   textControlProblem,
 } from '@app/protocol';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 
 /**
  * Compiled checks for client frames' `data`: one plain function per event, no class instance per frame.
@@ -179,35 +181,16 @@ function schema<T extends object>(fields: {
   };
 }
 
-export interface RefData {
-  ref?: Ref;
-}
-export interface SendData extends RefData {
-  text: string;
-  cid?: string;
-}
-export interface DmData extends SendData {
-  to: string;
-}
-export interface JoinData extends RefData {
-  room: string;
-}
-export interface UserData extends RefData {
-  user: string;
-}
-export interface WhoData extends RefData {
-  room?: string;
-}
-export interface HistoryData extends RefData {
-  room?: string;
-  with?: string;
-  before?: string;
-  limit: number;
-}
-export interface ResumeData extends RefData {
-  cursors: Cursors;
-  room?: string;
-}
+/* The payloads as the contract declares them (`ClientPayloads`); the schemas fill in defaults. */
+type Payload<E extends ClientEvent> = ClientPayloads[E];
+export type RefData = Payload<ClientEvent.Leave>;
+export type SendData = Payload<ClientEvent.Send>;
+export type DmData = Payload<ClientEvent.Dm>;
+export type JoinData = Payload<ClientEvent.Join>;
+export type UserData = Payload<ClientEvent.Subscribe>;
+export type WhoData = Payload<ClientEvent.Who>;
+export type HistoryData = Payload<ClientEvent.History> & { limit: number };
+export type ResumeData = Payload<ClientEvent.Resume>;
 
 export const FrameSchemas = {
   dm: schema<DmData>({ ref, to: name('to'), text, cid }),

@@ -1,3 +1,6 @@
+// edge/: the WebSocket edge. The adapter reads frames off sockets (flood guard, parser, per-session queue),
+// guards and pipes check them, this gateway hands each command to ChatService, and the filter turns failures
+// into `error` frames. Nothing here knows Redis.
 import {
   BeforeApplicationShutdown,
   Logger,
@@ -33,13 +36,13 @@ import {
   WS_PATH,
 } from '@app/protocol';
 
-import { SessionLog } from '../logging/session-log.service';
-import { MetricsService } from '../metrics/metrics.service';
+import { SessionLog } from '../../logging/session-log.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
 import { ChatErrorFilter } from './chat-error.filter';
-import { ChatSession } from './chat-session';
+import { ChatSession } from '../delivery/chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
-import { ChatService } from './chat.service';
+import { ChatService } from '../chat.service';
 import { CurrentSession } from './current-session.decorator';
 import { FloodGuard } from './flood-guard';
 import {
@@ -53,11 +56,11 @@ import {
   UserData,
   WhoData,
 } from './frame-schema';
-import { serverFrame } from './frames';
-import { InstanceHeartbeat } from './instance-heartbeat.service';
+import { serverFrame } from '../delivery/frames';
+import { InstanceHeartbeat } from '../cluster/instance-heartbeat.service';
 import { SchemaPipe } from './schema.pipe';
 import { SessionGuard } from './session.guard';
-import { SessionRegistry } from './session-registry.service';
+import { SessionRegistry } from '../delivery/session-registry.service';
 import { socketLink } from './socket-link';
 
 const reply =
