@@ -11,7 +11,7 @@ import {
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
-import { Admission, RoomsService } from '@app/rooms';
+import { Admission, RoomAccessService, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -137,6 +137,13 @@ describe(ChatService.name, () => {
         name.toLowerCase() === 'bob' ? 'Bob' : name === 'ann' ? 'ann' : null,
     };
     sut = new ChatService(
+      {
+        enter: async () => ({ allowed: true, created: false }),
+        settings: async () => ({ ops: [], private: false }),
+        canRead: async () => true,
+        readers: async () => undefined,
+        describe: async () => new Map(),
+      } as unknown as RoomAccessService,
       bus as unknown as ChatBus,
       config,
       history as unknown as HistoryService,
