@@ -1,5 +1,6 @@
 import {
   ChatMessage,
+  Notice,
   ClientEvent,
   CommandRequest,
   DirectMessage,
@@ -98,7 +99,9 @@ export class HistoryView {
     }
   }
 
-  private line(m: ChatMessage | DirectMessage): string {
+  private line(m: ChatMessage | DirectMessage | Notice): string {
+    if ('action' in m)
+      return `* ${m.by} ${m.action} ${m.user ?? m.text ?? ''}`.trimEnd();
     return 'room' in m
       ? this.renderer.message(m, this.username)
       : this.renderer.dm(m);

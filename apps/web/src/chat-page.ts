@@ -427,7 +427,11 @@ export class ChatPage {
   private showLatest(page: HistoryPage): void {
     if (page.room !== this.room) return;
     page.messages.forEach((m) =>
-      'room' in m ? this.showMessage(m) : this.showDm(m),
+      'action' in m
+        ? undefined
+        : 'room' in m
+          ? this.showMessage(m)
+          : this.showDm(m),
     );
     this.noteOldest(`#${page.room}`, page.messages[0]?.id);
   }
@@ -443,6 +447,7 @@ export class ChatPage {
       return this.view.notice(`No ${earlier ? 'earlier ' : ''}${what}`);
     this.view.notice(`${earlier ? 'Earlier' : 'Latest'} ${what}:`);
     for (const m of page.messages) {
+      if ('action' in m) continue;
       if ('room' in m) this.view.message(m, this.username, 'append');
       else this.view.dm(m, 'append');
     }
