@@ -377,6 +377,25 @@ describe(ChatConnection.name, () => {
     assert.notEqual(established.login.token, token);
   });
 
+  it('stops without reconnecting when the server closes with 4403 (account disabled)', async () => {
+    const { sut } = await failingOver();
+    const upgradesBefore = west.upgrades.length + east.upgrades.length;
+    let downs = 0;
+    sut.on('down', () => downs++);
+    const failed = once(sut, 'failed');
+    east.dropAll(4403);
+    const [error] = (await within(failed)) as [ConnectError];
+    assert.equal(error.failure, 'disabled');
+    assert.equal(error.fatal, true);
+    assert.match(
+      error.message,
+      /account has been disabled by an administrator \(code 4403\)/,
+    );
+    assert.equal(downs, 0);
+    assert.equal(sut.connected, false);
+    assert.equal(west.upgrades.length + east.upgrades.length, upgradesBefore);
+  });
+
   it('refreshes the token before it expires, and presents the fresh one on reconnect', async () => {
     tokens.lifeSeconds = 5;
     try {
