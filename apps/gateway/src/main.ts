@@ -18,9 +18,9 @@ import {
   BootError,
   loadTls,
 } from './bootstrap-checks';
-import { ChatWsAdapter } from './chat/chat-ws.adapter';
+import { ChatWsAdapter } from './chat/edge/chat-ws.adapter';
 import { ChatService } from './chat/chat.service';
-import { InstanceHeartbeat } from './chat/instance-heartbeat.service';
+import { InstanceHeartbeat } from './chat/cluster/instance-heartbeat.service';
 import { helpText } from './config/help-text';
 import { launchEnv, LaunchError, parseLaunchArgs } from './config/launch-args';
 import { publicUrl } from './config/public-url';

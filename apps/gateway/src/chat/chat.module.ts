@@ -7,13 +7,14 @@ import { RoomsModule } from '@app/rooms';
 import { HealthModule } from '../health/health.module';
 import { INSTANCE_NAME } from '../instance-id';
 
-import { ChatDelivery } from './chat-delivery.service';
-import { ChatEventsController } from './chat-events.controller';
-import { ChatGateway } from './chat.gateway';
+import { ChatDelivery } from './delivery/chat-delivery.service';
+import { ChatEventsController } from './delivery/chat-events.controller';
+import { ChatGateway } from './edge/chat.gateway';
 import { ChatService } from './chat.service';
-import { InstanceHeartbeat } from './instance-heartbeat.service';
-import { RevocationWatcher } from './revocation-watcher.service';
-import { SessionRegistry } from './session-registry.service';
+import { InstanceHeartbeat } from './cluster/instance-heartbeat.service';
+import { ModerationService } from './moderation.service';
+import { RevocationWatcher } from './cluster/revocation-watcher.service';
+import { SessionRegistry } from './delivery/session-registry.service';
 
 @Module({
   imports: [
@@ -28,8 +29,10 @@ import { SessionRegistry } from './session-registry.service';
     ChatGateway,
     ChatService,
     InstanceHeartbeat,
+    ModerationService,
     RevocationWatcher,
     SessionRegistry,
   ],
+  exports: [ModerationService],
 })
 export class ChatModule {}

@@ -11,16 +11,16 @@ import {
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
-import { Admission, RoomsService } from '@app/rooms';
+import { Admission, RoomAccessService, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
 import { ChatError } from './chat-error';
-import { ChatSession } from './chat-session';
+import { ChatSession } from './delivery/chat-session';
 import { ChatService } from './chat.service';
-import { FakeBusInterest } from './bus-interest.fake';
-import { SessionRegistry } from './session-registry.service';
-import { fakeLink } from './session-link.fake';
+import { FakeBusInterest } from './delivery/bus-interest.fake';
+import { SessionRegistry } from './delivery/session-registry.service';
+import { fakeLink } from './delivery/session-link.fake';
 
 class FakeBus {
   next: Outcome | Error = {
@@ -137,6 +137,13 @@ describe(ChatService.name, () => {
         name.toLowerCase() === 'bob' ? 'Bob' : name === 'ann' ? 'ann' : null,
     };
     sut = new ChatService(
+      {
+        enter: async () => ({ allowed: true, created: false }),
+        settings: async () => ({ ops: [], private: false }),
+        canRead: async () => true,
+        readers: async () => undefined,
+        describe: async () => new Map(),
+      } as unknown as RoomAccessService,
       bus as unknown as ChatBus,
       config,
       history as unknown as HistoryService,

@@ -4,10 +4,10 @@ import { ExecutionContext } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
-import { ChatError } from './chat-error';
-import { ChatSession } from './chat-session';
+import { ChatError } from '../chat-error';
+import { ChatSession } from '../delivery/chat-session';
 import { SessionGuard } from './session.guard';
-import { fakeLink } from './session-link.fake';
+import { fakeLink } from '../delivery/session-link.fake';
 
 const contextOf = (session?: ChatSession): ExecutionContext =>
   ({

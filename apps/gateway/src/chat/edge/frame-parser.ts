@@ -3,7 +3,7 @@ import { RawData } from 'ws';
 import { MAX_FRAME_DEPTH } from '@app/protocol';
 
 import { fieldWithLoneSurrogate, nestsDeeperThan } from './frame-guards';
-import { isPlainObject } from './frames';
+import { isPlainObject } from '../delivery/frames';
 
 export interface ParsedFrame {
   event: string;

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 
 import { CLOSE_TRY_AGAIN_LATER } from '@app/protocol';
 
-import { OutFrame, SessionLink } from './chat-session';
+import { OutFrame, SessionLink } from '../delivery/chat-session';
 
 const logger = new Logger('SocketLink');
 /** How long a slow consumer's close handshake may take before the socket is cut. */

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 import { ChatSocket } from './chat-ws.adapter';
 
 /**

@@ -3,11 +3,11 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
 import { isRedisOutOfMemory, STORE_FULL_MESSAGE } from '@app/redis';
 
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 import { ChatSocket } from './chat-ws.adapter';
-import { errorFrame, refOf } from './frames';
+import { errorFrame, refOf } from '../delivery/frames';
 
 /**
  * The one place a failed frame becomes the contract's `error` frame, with the frame's `ref`. An expired

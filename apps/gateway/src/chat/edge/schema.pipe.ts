@@ -1,6 +1,6 @@
 import { PipeTransform } from '@nestjs/common';
 
-import { isPlainObject } from './frames';
+import { isPlainObject } from '../delivery/frames';
 import { Schema } from './frame-schema';
 
 /** Checks a frame's `data` with a compiled schema (see `FrameSchemas`) and hands on the checked copy. */

@@ -1,7 +1,7 @@
 import { TokenClaims } from '@app/auth';
 import { CLOSE_TRY_AGAIN_LATER, LOBBY } from '@app/protocol';
 
-import { FloodGuard } from './flood-guard';
+import { FloodGuard } from '../edge/flood-guard';
 
 /**
  * A frame as it goes out: a string, or the UTF-8 bytes of one (a bus event's frame is encoded once and

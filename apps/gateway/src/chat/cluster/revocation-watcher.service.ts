@@ -10,9 +10,9 @@ import { TokenRevocations } from '@app/auth';
 import { CLOSE_UNAUTHORIZED, ErrorCode } from '@app/protocol';
 import { RedisEpoch } from '@app/redis';
 
-import { ChatSession } from './chat-session';
-import { errorFrame } from './frames';
-import { SessionRegistry } from './session-registry.service';
+import { ChatSession } from '../delivery/chat-session';
+import { errorFrame } from '../delivery/frames';
+import { SessionRegistry } from '../delivery/session-registry.service';
 
 /** How often the revocation mark is read: a logout reaches every instance within twice this. */
 export const REVOCATION_CHECK_MS = 1000;

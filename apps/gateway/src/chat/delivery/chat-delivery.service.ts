@@ -1,17 +1,21 @@
+// delivery/: from the bus to local sockets. The events controller receives what the transport routes, this
+// service orders each stream (BusSequencer fills gaps from history), and the session registry writes one
+// encoded frame to every local session that reads the stream.
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { ErrorCode } from '@app/protocol';
+import { ChatMessage, DirectMessage, ErrorCode } from '@app/protocol';
 import {
   ChatBus,
   DmEvent,
   FollowEvent,
   HistoryService,
   MessageEvent,
+  NoticeEvent,
   Stored,
 } from '@app/pubsub';
 
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
 import { BusSequencer, Sequenced } from './bus-sequencer';
 import { errorFrame } from './frames';
@@ -49,6 +53,11 @@ export class ChatDelivery {
 
   /** A room message (`room:<room>`) or a follow copy (`said:<user>`) from the bus. */
   message(event: MessageEvent): void {
+    this.sequencer.accept(event);
+  }
+
+  /** A moderation notice of a room's stream: ordered with the room's messages. */
+  notice(event: NoticeEvent): void {
     this.sequencer.accept(event);
   }
 
@@ -116,7 +125,7 @@ export class ChatDelivery {
       this.metrics.delivered(
         'dm',
         this.registry.deliverDm(
-          message as Stored & { to: string },
+          message as DirectMessage,
           stream.slice(3),
           origin,
         ),
@@ -124,12 +133,15 @@ export class ChatDelivery {
     else if (stream.startsWith('said:'))
       this.metrics.delivered(
         'message',
-        this.registry.deliverSaid(message as Stored & { room: string }),
+        this.registry.deliverSaid(
+          message as ChatMessage & { readers?: string[] },
+        ),
       );
+    else if ('action' in message) this.registry.deliverNotice(message);
     else
       this.metrics.delivered(
         'message',
-        this.registry.deliverMessage(message as Stored & { room: string }),
+        this.registry.deliverMessage(message as ChatMessage),
       );
   }
 

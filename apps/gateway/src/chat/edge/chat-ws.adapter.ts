@@ -8,11 +8,11 @@ import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 import { TokenClaims, UpgradeAuth } from '@app/auth';
 import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
-import { isOriginAllowed } from '../http/origin';
+import { isOriginAllowed } from '../../http/origin';
 
-import { ChatSession } from './chat-session';
+import { ChatSession } from '../delivery/chat-session';
 import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
-import { errorFrame, refOf } from './frames';
+import { errorFrame, refOf } from '../delivery/frames';
 import { TokenBucket } from './token-bucket';
 
 export type ChatSocket = WebSocket & { session?: ChatSession };
@@ -48,7 +48,7 @@ export interface ChatWsOptions {
   admit(
     user: string,
     address: string,
-  ): Promise<{ sessionId: string } | { refusal: string }>;
+  ): Promise<{ sessionId: string } | { refusal: string; status?: number }>;
   /** Gives back the slot of an admitted upgrade that never became a socket. */
   release(session: AdmittedRef): Promise<void>;
   /** Counts a frame refused for the rate (metrics). */
@@ -330,7 +330,8 @@ export class ChatWsAdapter extends WsAdapter {
     if (!claims) return [401, denied];
     const address = req.socket.remoteAddress ?? 'unknown';
     const admission = await this.options.admit(claims.sub, address);
-    if ('refusal' in admission) return [429, admission.refusal];
+    if ('refusal' in admission)
+      return [admission.status ?? 429, admission.refusal];
     req.claims = claims;
     req.sessionId = admission.sessionId;
     this.releaseUnlessOpened(req, {

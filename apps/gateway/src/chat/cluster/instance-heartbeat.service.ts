@@ -1,3 +1,5 @@
+// cluster/: jobs that keep this instance honest in the cluster: its liveness, reaping dead instances'
+// sessions, noticing lost data or a quiet bus, and closing sessions whose tokens were revoked elsewhere.
 import {
   Inject,
   Injectable,
@@ -17,10 +19,10 @@ import {
 } from '@app/redis';
 import { RoomsService } from '@app/rooms';
 
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
-import { ChatService } from './chat.service';
-import { SessionRegistry } from './session-registry.service';
+import { ChatService } from '../chat.service';
+import { SessionRegistry } from '../delivery/session-registry.service';
 
 /**
  * Keeps this instance's sessions truthful in Redis: a heartbeat marks the instance alive, instances

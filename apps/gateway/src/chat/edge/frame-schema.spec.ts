@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import { ErrorCode } from '@app/protocol';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 import { FrameSchemas } from './frame-schema';
 
 const rejects = (

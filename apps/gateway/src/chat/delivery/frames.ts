@@ -1,6 +1,6 @@
 import { ErrorCode, ErrorPayload, Ref, ServerEvent } from '@app/protocol';
 
-import { isRef } from './frame-schema';
+import { isRef } from '../edge/frame-schema';
 
 export const serverFrame = (event: ServerEvent, data: object): string =>
   JSON.stringify({ event, data });

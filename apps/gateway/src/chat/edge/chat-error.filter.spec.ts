@@ -4,12 +4,12 @@ import { ArgumentsHost, ConsoleLogger, Logger } from '@nestjs/common';
 
 import { ErrorCode } from '@app/protocol';
 
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService } from '../../metrics/metrics.service';
 
-import { ChatError } from './chat-error';
+import { ChatError } from '../chat-error';
 import { ChatErrorFilter } from './chat-error.filter';
-import { ChatSession } from './chat-session';
-import { fakeLink } from './session-link.fake';
+import { ChatSession } from '../delivery/chat-session';
+import { fakeLink } from '../delivery/session-link.fake';
 
 const run = (
   exception: unknown,

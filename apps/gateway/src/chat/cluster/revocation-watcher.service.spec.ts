@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 
 import { TokenClaims, TokenRevocations } from '@app/auth';
 
-import { ChatSession } from './chat-session';
+import { ChatSession } from '../delivery/chat-session';
 import { RevocationWatcher } from './revocation-watcher.service';
-import { FakeBusInterest } from './bus-interest.fake';
-import { SessionRegistry } from './session-registry.service';
-import { fakeLink } from './session-link.fake';
+import { FakeBusInterest } from '../delivery/bus-interest.fake';
+import { SessionRegistry } from '../delivery/session-registry.service';
+import { fakeLink } from '../delivery/session-link.fake';
 
 class FakeSession extends ChatSession {
   readonly frames: string[] = [];
