@@ -126,7 +126,7 @@ export class EventRenderer {
   moderated(event: ModerationEvent, r: ModerationReply): string {
     const user = this.clean(r.user);
     const room = this.roomName(r.room);
-    const until = r.until === undefined ? '' : ` until ${this.clock(r.until)}`;
+    const until = r.until ? ` until ${this.clock(r.until)}` : '';
     const lines: Record<ModerationEvent, string> = {
       [ServerEvent.Banned]: `banned ${user} from ${room}${until}`,
       [ServerEvent.Deopped]: `${user} is no longer an operator of ${room}`,

@@ -28,6 +28,7 @@ describe('moderation text', () => {
         'alice banned bob for 10m: spam',
       ],
       [{ action: 'ban', user: 'bob' }, 'alice banned bob'],
+      [{ action: 'ban', user: 'bob', until: 0 }, 'alice banned bob'],
       [{ action: 'unban', user: 'bob' }, 'alice unbanned bob'],
       [
         { action: 'kick', user: 'bob', reason: 'spamming' },
@@ -72,6 +73,13 @@ describe('moderation text', () => {
     );
     assert.equal(
       describeRemoval({ room: 'dev', action: 'ban', by: 'admin' }, clock),
+      'you were banned from #dev by admin',
+    );
+    assert.equal(
+      describeRemoval(
+        { room: 'dev', action: 'ban', by: 'admin', until: 0 },
+        clock,
+      ),
       'you were banned from #dev by admin',
     );
   });

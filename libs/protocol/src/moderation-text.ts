@@ -14,8 +14,8 @@ export function describeNotice(n: Notice): string {
   const { by } = n;
   const user = n.user ?? 'someone';
   const reason = n.reason ? `: ${n.reason}` : '';
-  const seconds =
-    n.until === undefined ? 0 : Math.round((n.until - n.ts) / 1000);
+  // An `until` of 0 (or none) is a ban or mute that lasts until lifted.
+  const seconds = n.until ? Math.round((n.until - n.ts) / 1000) : 0;
   const span = seconds > 0 ? ` for ${formatDuration(seconds)}` : '';
   switch (n.action) {
     case 'ban':
@@ -56,7 +56,7 @@ export function describeRemoval(
   clock: (ms: number) => string,
 ): string {
   const verb = r.action === 'ban' ? 'banned' : 'kicked';
-  const until = r.until === undefined ? '' : ` until ${clock(r.until)}`;
+  const until = r.until ? ` until ${clock(r.until)}` : '';
   const reason = r.reason ? `: ${r.reason}` : '';
   return `you were ${verb} from #${r.room} by ${r.by}${until}${reason}`;
 }
