@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, chromium, Page } from 'playwright-core';
 
-import { GatewayProcess, ROOT } from './support/gateway-process';
+import { ADMIN_TOKEN, GatewayProcess, ROOT } from './support/gateway-process';
 import { httpsText } from './support/https-text';
-import { ChatClient, login } from './support/chat-client';
+import { ChatClient, httpsJson, login } from './support/chat-client';
 import { freePort, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -362,6 +362,47 @@ describe('the browser chat page', () => {
       await action(rita, '* owen invited rita');
       await action(rita, '* owen kicked rita: too loud');
       await Promise.all([owen.context().close(), rita.context().close()]);
+    },
+  );
+
+  it(
+    'says so and stops reconnecting when an admin disables the account, and forgets the saved login',
+    { timeout: 60_000 },
+    async () => {
+      const admin = (action: 'disable' | 'enable') =>
+        httpsJson(
+          gateways[1].port,
+          'POST',
+          `/admin/users/vic/${action}`,
+          {},
+          {
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+          },
+        );
+      const vic = await open(gateways[0], 'vic');
+      assert.equal((await admin('disable')).status, 200);
+      await vic
+        .locator('#log li.problem', {
+          hasText: 'Your account has been disabled by an administrator',
+        })
+        .waitFor(WAIT);
+      await vic
+        .locator('#status.offline', { hasText: 'account disabled' })
+        .waitFor(WAIT);
+      await vic.screenshot({
+        path: join(ARTIFACTS, 'browser-account-disabled.png'),
+      });
+      // The saved login is gone: a reload asks to log in, and the login says why it is refused.
+      await vic.reload(WAIT);
+      await vic.locator('#login-form').waitFor(WAIT);
+      await vic.fill('#username', 'vic');
+      await vic.fill('#password', 'pw');
+      await vic.click('#login-form button[type=submit]');
+      await vic
+        .locator('#login-error', { hasText: /disabled by an administrator/ })
+        .waitFor(WAIT);
+      assert.equal((await admin('enable')).status, 200);
+      await vic.context().close();
     },
   );
 

@@ -3,7 +3,8 @@ import { after, before, it } from 'node:test';
 
 import { ChatStore, describeStores } from './support/chat-stores';
 import { CliFleet, CliProcess, TIME } from './support/cli-process';
-import { GatewayProcess } from './support/gateway-process';
+import { httpsJson } from './support/chat-client';
+import { ADMIN_TOKEN, GatewayProcess } from './support/gateway-process';
 
 /**
  * Issue 16 in the terminal: the real chat-cli on two gateways runs a room's moderation by its
@@ -188,6 +189,49 @@ describeStores(
 
         await fleet.endCleanly(olga, pete);
         assert.deepEqual(olga.err, [], olga.transcript());
+      },
+    );
+
+    it(
+      'stops with one plain line and exit 1, without reconnecting, when an admin disables the account',
+      { timeout: 60_000 },
+      async () => {
+        const admin = (action: 'disable' | 'enable') =>
+          httpsJson(
+            west.port,
+            'POST',
+            `/admin/users/zed/${action}`,
+            {},
+            {
+              authorization: `Bearer ${ADMIN_TOKEN}`,
+            },
+          );
+        // Two ports: any other drop would send it to the second one.
+        const zed = await session('zed', [east.port, west.port]);
+        assert.equal((await admin('disable')).status, 200);
+        const { code, stderr } = await zed.exit(WAIT);
+        assert.equal(code, 1, zed.transcript());
+        assert.match(
+          stderr,
+          /^error: localhost:\d+ closed the connection: your account has been disabled by an administrator \(code 4403\)\. It cannot log in until an administrator enables it again\.$/m,
+        );
+        assert.doesNotMatch(stderr, /reconnecting/);
+
+        const again = fleet.start(
+          'zed',
+          ['--port', String(west.port), '--user', 'zed'],
+          {
+            CHAT_PASSWORD: 'pw',
+          },
+        );
+        const refused = await again.exit(WAIT);
+        assert.equal(refused.code, 1, again.transcript());
+        assert.match(
+          refused.stderr,
+          /^error: Login refused: .*disabled by an administrator/m,
+        );
+        assert.equal((await admin('enable')).status, 200);
+        await fleet.endCleanly(await session('zed', [west.port]));
       },
     );
   },

@@ -261,13 +261,16 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
                 'token',
                 `${where} refused the login token: HTTP 401`,
               )
-            : new ConnectError(
-                'protocol',
-                res.statusCode === 426
-                  ? `${where} speaks a chat protocol this chat-cli does not (HTTP 426): update chat-cli`
-                  : `${where} refused the chat connection: HTTP ${res.statusCode}`,
-                ConnectError.retryAfter(res.headers['retry-after']),
-              ),
+            : res.statusCode === 403
+              ? // chat-cli sends no Origin, so the one 403 it can get is for a disabled account.
+                ConnectError.disabled(where, 'HTTP 403')
+              : new ConnectError(
+                  'protocol',
+                  res.statusCode === 426
+                    ? `${where} speaks a chat protocol this chat-cli does not (HTTP 426): update chat-cli`
+                    : `${where} refused the chat connection: HTTP ${res.statusCode}`,
+                  ConnectError.retryAfter(res.headers['retry-after']),
+                ),
         ),
       );
       socket.once('error', (error) => fail(ConnectError.from(error, where)));

@@ -51,11 +51,13 @@ export class ConnectError extends Error {
     );
   }
 
-  /** The server closed the socket with 4403: the account was disabled. */
-  static disabled(address: string): ConnectError {
+  /** The server closed the socket with 4403 (or refused the upgrade with 403): the account was disabled. */
+  static disabled(address: string, how = 'code 4403'): ConnectError {
+    const what =
+      how === 'code 4403' ? 'closed the connection' : 'refused the connection';
     return new ConnectError(
       'disabled',
-      `${address} closed the connection: your account has been disabled by an administrator (code 4403). ` +
+      `${address} ${what}: your account has been disabled by an administrator (${how}). ` +
         'It cannot log in until an administrator enables it again.',
     );
   }
