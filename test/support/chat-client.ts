@@ -6,6 +6,7 @@ import {
   advanceCursor,
   Cursors,
   DM_STREAM,
+  Frame as ProtocolFrame,
   LoginResponse,
   messageStream,
   PROTOCOL,
@@ -13,10 +14,8 @@ import {
 
 import { CA, GatewayProcess } from './gateway-process';
 
-export interface Frame {
-  event: string;
-  data: Record<string, any>;
-}
+/** A frame as tests read it: the contract's shape, with loosely typed data. */
+export type Frame = ProtocolFrame<string, Record<string, any>>;
 
 export interface HttpReply {
   status: number;

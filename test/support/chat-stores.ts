@@ -16,36 +16,49 @@ export interface ChatStore {
     env?: Record<string, string>,
     args?: string[],
   ): Promise<GatewayProcess>;
+  /** The one redis-server of a standalone store (to restart or crash it); undefined on a cluster. */
+  readonly redis?: TestRedis;
+  /** The nodes of a cluster store (to fail one over); undefined on a standalone store. */
+  readonly cluster?: TestRedisCluster;
   stop(): Promise<void>;
 }
 
 export interface ChatStoreKind {
   readonly name: ChatStoreName;
-  /** Starts a private store of this kind: one redis-server, or the 3 + 3 loopback cluster. */
-  start(): Promise<ChatStore>;
+  /**
+   * Starts a private store of this kind: one redis-server, or the 3 + 3 loopback cluster; `args` are
+   * added to each redis-server's (e.g. `--enable-debug-command local`).
+   */
+  start(args?: string[]): Promise<ChatStore>;
 }
 
 const STANDALONE: ChatStoreKind = {
   name: 'standalone',
-  async start(): Promise<ChatStore> {
-    const redis = await TestRedis.start();
-    return storeOf('standalone', { REDIS_URL: redis.url }, () => redis.stop());
+  async start(args: string[] = []): Promise<ChatStore> {
+    const redis = await TestRedis.start(args);
+    return {
+      ...storeOf('standalone', { REDIS_URL: redis.url }, () => redis.stop()),
+      redis,
+    };
   },
 };
 
 const CLUSTER: ChatStoreKind = {
   name: 'cluster',
-  async start(): Promise<ChatStore> {
-    const cluster = await TestRedisCluster.start();
-    return storeOf(
-      'cluster',
-      {
-        // A REDIS_URL that answers nothing: the gateway must take the cluster from REDIS_CLUSTER_NODES.
-        REDIS_URL: 'redis://127.0.0.1:1',
-        REDIS_CLUSTER_NODES: cluster.nodesSetting,
-      },
-      () => cluster.stop(),
-    );
+  async start(args: string[] = []): Promise<ChatStore> {
+    const cluster = await TestRedisCluster.start({ args });
+    return {
+      ...storeOf(
+        'cluster',
+        {
+          // A REDIS_URL that answers nothing: the gateway must take the cluster from REDIS_CLUSTER_NODES.
+          REDIS_URL: 'redis://127.0.0.1:1',
+          REDIS_CLUSTER_NODES: cluster.nodesSetting,
+        },
+        () => cluster.stop(),
+      ),
+      cluster,
+    };
   },
 };
 

@@ -125,6 +125,28 @@ export class TestRedisCluster {
     return replica;
   }
 
+  /**
+   * A crash that loses acknowledged writes: the replica of `masterPort` is frozen and cut off from its
+   * master, `during` runs while the master goes on acknowledging writes its replica never gets, then the
+   * master is killed (-9) and the replica thawed; resolves once the replica took over, without them.
+   */
+  async crashUnreplicated(
+    masterPort: number,
+    during: () => Promise<void>,
+  ): Promise<ClusterNode> {
+    const replica = await this.replicaOf(masterPort);
+    this.node(replica.port).signal('SIGSTOP');
+    try {
+      await cli(masterPort, ['CLIENT', 'KILL', 'TYPE', 'replica']);
+      await during();
+      await this.node(masterPort).stop('SIGKILL');
+    } finally {
+      this.node(replica.port).signal('SIGCONT');
+    }
+    await this.waitPromoted(replica.port);
+    return replica;
+  }
+
   /** Starts a stopped node again (it rejoins as a replica of whoever took its slots). */
   async restart(port: number): Promise<void> {
     await this.node(port).restart();

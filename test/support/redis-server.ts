@@ -56,6 +56,11 @@ export class TestRedis {
     );
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server, as a stalled host would. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal);
+  }
+
   /** Ends the server: SIGKILL by default (a crash), SIGTERM for a clean shutdown. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;

@@ -133,6 +133,7 @@ describe(ChatService.name, () => {
       REPLAY_PAGE_SIZE: 100,
     });
     const users = {
+      isDisabled: async () => false,
       resolve: async (name: string) =>
         name.toLowerCase() === 'bob' ? 'Bob' : name === 'ann' ? 'ann' : null,
     };

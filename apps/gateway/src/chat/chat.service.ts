@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 
 import { UsersService } from '@app/auth';
 import {
+  ClientEvent,
+  ClientPayloads,
   CLOSE_ACCOUNT_DISABLED,
   CLOSE_POLICY,
   Cursors,
@@ -42,17 +44,15 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ChatError } from './chat-error';
 import { ChatSession, Replayed } from './delivery/chat-session';
 import { DmSeenWriter } from './delivery/dm-seen-writer';
-import { serverFrame } from './delivery/frames';
+import { replayed, serverFrame } from './delivery/frames';
 import { SessionRegistry } from './delivery/session-registry.service';
 
 type Reply<T> = Omit<T, 'ref'>;
 
-export interface HistoryQuery {
-  room?: string;
-  with?: string;
-  before?: string;
+/** A `history` request (`ClientPayloads`), its limit defaulted. */
+export type HistoryQuery = Omit<ClientPayloads[ClientEvent.History], 'ref'> & {
   limit: number;
-}
+};
 
 /** The chat's rules. Knows sessions, not sockets: replies are returned, events go through the bus. */
 @Injectable()
@@ -500,20 +500,14 @@ export class ChatService {
     }
   }
 
-  /** Stored messages as the frames the session would have received live. */
+  /** Stored messages as the frames the session would have received live (the user's DMs by default). */
   private async *frames(
     session: ChatSession,
     messages: AsyncIterable<Stored & { stream?: string }>,
   ): AsyncGenerator<Replayed> {
     for await (const { stream, ...message } of messages) {
-      const frame = this.replayFrame(session, message, stream);
-      if (frame)
-        yield {
-          id: message.id,
-          stream: stream ?? `dm:${session.username}`,
-          frame,
-          dm: !('room' in message),
-        };
+      const item = replayed(message, stream ?? `dm:${session.username}`);
+      if (!item.readers || item.readers.includes(session.username)) yield item;
     }
   }
 
@@ -530,25 +524,6 @@ export class ChatService {
       `You have ${err.limit} history reads or replays running already (MAX_READS_IN_FLIGHT_PER_USER): wait for one to finish, then try again`,
     );
   };
-
-  /*
-   * A follow copy of a message said in the session's room is not shown: the room's stream has it. Nor is
-   * one from a private room whose members, when it was stored, did not include the user.
-   */
-  private replayFrame(
-    session: ChatSession,
-    message: Stored,
-    stream?: string,
-  ): string | undefined {
-    if (!('room' in message)) return serverFrame(ServerEvent.Dm, message);
-    if ('action' in message) return serverFrame(ServerEvent.Notice, message);
-    if (!stream?.startsWith('said:'))
-      return serverFrame(ServerEvent.Message, message);
-    const { readers, ...copy } = message;
-    if (readers && !readers.includes(session.username)) return undefined;
-    if (copy.room === session.room) return undefined;
-    return serverFrame(ServerEvent.Message, { ...copy, via: 'subscription' });
-  }
 
   /*
    * Turns the bus's refusals into the errors the sender sees; a user who keeps flooding is cut off. A

@@ -144,7 +144,7 @@ export class ModerationService {
     const user = await this.users.setDisabled(name, disabled);
     if (user && disabled)
       await this.bus.publishControl({ user, action: 'disable' });
-    if (user) this.log(disabled ? 'disable' : 'enable', '-', 'admin', user);
+    if (user) this.log(disabled ? 'disable' : 'enable', '', 'admin', user);
     return user;
   }
 
@@ -192,7 +192,7 @@ export class ModerationService {
   ): Promise<void> {
     const result = await this.access.act(room, action, actor, '', value);
     if (!result.done) throw refused(result.refusal, action, room, '');
-    this.log(action, room, actor ?? 'admin', '-');
+    this.log(action, room, actor ?? 'admin', '');
   }
 
   private async resolve(name: string): Promise<string> {
@@ -204,9 +204,12 @@ export class ModerationService {
 
   /* One structured line per action: never the reason or the topic (users' text). */
   private log(action: string, room: string, by: string, user: string): void {
-    this.logger.log(
-      `moderation action=${action} room=${room} by=${by} user=${user}`,
-    );
+    this.logger.log(`Moderation: ${by} ${action} ${user} in #${room}`, {
+      action,
+      room,
+      by,
+      user,
+    });
   }
 }
 

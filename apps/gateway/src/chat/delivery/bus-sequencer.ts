@@ -13,19 +13,15 @@ export type Sequenced = (ChatMessage | DirectMessage | Notice) & {
 };
 
 export interface SequencerPorts {
-  /** The stream's stored messages after `after` up to `upTo`, in id order; `complete` false if some are gone. */
-  fill(
-    stream: string,
-    after: string,
-    upTo: string,
-  ): Promise<{ messages: Sequenced[]; complete: boolean }>;
+  /**
+   * The stream's messages after `after` up to `upTo` did not come over the bus: they are to be read back
+   * from history and sent before the stream's next ones (called before those are delivered).
+   */
+  gap(stream: string, after: string, upTo: string): void;
   deliver(message: Sequenced): void;
-  /** The stream lost messages: a gap history could not fill, or the stream went back (acknowledged writes lost). */
-  missing(stream: string, reason: 'gap' | 'rewound'): void;
+  /** The stream went back: acknowledged writes were lost (a master died before replicating them). */
+  rewound(stream: string): void;
 }
-
-const FILL_ATTEMPTS = 3;
-const FILL_RETRY_MS = 500;
 
 interface StreamState {
   last: string;
@@ -35,17 +31,15 @@ interface StreamState {
    * still passes (sessions drop what they already have), until one above it comes.
    */
   soft: boolean;
-  filling: boolean;
-  waiting: Sequenced[];
 }
 
 /**
  * Puts each stream this instance receives in order; streams are independent (their ids are never
  * compared). Every bus event names the message stored before it in its stream (`prev`): above the last
- * id delivered here, the bus dropped some (a pub/sub reconnect, a failover), and they are read back from
- * that stream's history before newer ones are delivered; below it, the stream went back (a master died
- * with acknowledged writes not yet replicated), and its readers are told, then delivery goes on from the
- * new id. Events that arrive during a fill wait, then pass in order; repeats are dropped by id.
+ * id delivered here, the bus dropped some (a pub/sub reconnect, a failover), and the gap is handed on to
+ * be filled from history before newer ones go out (`StreamHold` holds them per session); below it, the
+ * stream went back (a master died with acknowledged writes not yet replicated), and its readers are told,
+ * then delivery goes on from the new id. Repeats are dropped by id.
  */
 export class BusSequencer {
   private readonly streams = new Map<string, StreamState>();
@@ -54,22 +48,17 @@ export class BusSequencer {
 
   accept(event: Sequenced): void {
     const state = this.state(event.stream);
-    if (state.filling) {
-      state.waiting.push(event);
-      return;
-    }
     if (state.last && event.id <= state.last) {
       if (state.soft) this.ports.deliver(event);
       return;
     }
-    if (state.last && event.prev !== undefined && event.prev > state.last) {
-      state.waiting.push(event);
-      void this.fill(event.stream, state, event.prev);
-      return;
-    }
-    if (state.last && event.prev !== undefined && event.prev < state.last)
-      this.ports.missing(event.stream, 'rewound');
-    this.pass(state, event);
+    if (state.last && event.prev !== undefined && event.prev > state.last)
+      this.ports.gap(event.stream, state.last, event.prev);
+    else if (state.last && event.prev !== undefined && event.prev < state.last)
+      this.ports.rewound(event.stream);
+    state.last = event.id;
+    state.soft = false;
+    this.ports.deliver(event);
   }
 
   /**
@@ -79,67 +68,29 @@ export class BusSequencer {
    */
   ready(stream: string, head: string): void {
     const state = this.state(stream);
-    if (state.filling) return;
     if (!state.last) {
       state.last = head;
       state.soft = true;
       return;
     }
     if (state.last === head) return;
-    if (head > state.last) {
-      void this.fill(stream, state, head);
-      return;
-    }
-    this.ports.missing(stream, 'rewound');
+    if (head > state.last) this.ports.gap(stream, state.last, head);
+    else this.ports.rewound(stream);
     state.last = head;
+    state.soft = false;
   }
 
   /** Forgets a stream this instance no longer receives (its last reader left). */
   forget(stream: string): void {
-    if (!this.streams.get(stream)?.filling) this.streams.delete(stream);
+    this.streams.delete(stream);
   }
 
   private state(stream: string): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
-      state = { last: '', soft: false, filling: false, waiting: [] };
+      state = { last: '', soft: false };
       this.streams.set(stream, state);
     }
     return state;
-  }
-
-  private pass(state: StreamState, event: Sequenced): void {
-    state.last = event.id;
-    state.soft = false;
-    this.ports.deliver(event);
-  }
-
-  private async fill(
-    stream: string,
-    state: StreamState,
-    upTo: string,
-  ): Promise<void> {
-    state.filling = true;
-    const after = state.last;
-    let complete = false;
-    for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
-      try {
-        const found = await this.ports.fill(stream, after, upTo);
-        found.messages.forEach(
-          (message) => message.id > state.last && this.pass(state, message),
-        );
-        complete = found.complete;
-        break;
-      } catch {
-        if (attempt < FILL_ATTEMPTS)
-          await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
-      }
-    }
-    if (!complete) this.ports.missing(stream, 'gap');
-    // Filled or given up on: either way the gap is behind us, so it is not filled again.
-    if (state.last < upTo) state.last = upTo;
-    state.filling = false;
-    const waiting = state.waiting.splice(0);
-    waiting.forEach((event) => this.accept(event));
   }
 }

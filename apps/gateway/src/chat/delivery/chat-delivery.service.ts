@@ -1,6 +1,7 @@
 // delivery/: from the bus to local sockets. The events controller receives what the transport routes, this
-// service orders each stream (BusSequencer fills gaps from history), and the session registry writes one
-// encoded frame to every local session that reads the stream.
+// service orders each stream (BusSequencer finds gaps, filled from history by GapFill), the session
+// registry writes one encoded frame to every local session that reads the stream, and each session's
+// StreamHold holds live frames behind older ones (a resume's replay, a gap fill) sent paced.
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
@@ -12,14 +13,18 @@ import {
   HistoryService,
   MessageEvent,
   NoticeEvent,
-  Stored,
 } from '@app/pubsub';
 
 import { MetricsService } from '../../metrics/metrics.service';
 
 import { BusSequencer, Sequenced } from './bus-sequencer';
-import { errorFrame } from './frames';
+import { Replayed } from './chat-session';
+import { errorFrame, replayed } from './frames';
+import { GapFill } from './gap-fill';
 import { SessionRegistry } from './session-registry.service';
+
+const FILL_ATTEMPTS = 3;
+const FILL_RETRY_MS = 500;
 
 /** Hands stored messages from the bus to local sessions, each stream in order and gap-free (see `BusSequencer`). */
 @Injectable()
@@ -43,9 +48,9 @@ export class ChatDelivery {
       config.getOrThrow<number>('HISTORY_MAX_DMS_PER_USER'),
     );
     this.sequencer = new BusSequencer({
-      fill: (stream, after, upTo) => this.fill(stream, after, upTo),
+      gap: (stream, after, upTo) => this.gap(stream, after, upTo),
       deliver: (message) => this.deliver(message),
-      missing: (stream, reason) => this.missing(stream, reason),
+      rewound: (stream) => this.missing(stream, 'rewound'),
     });
     bus.onChannelReady((channel) => void this.channelReady(channel));
     bus.onChannelReleased((channel) => this.channelReleased(channel));
@@ -95,22 +100,42 @@ export class ChatDelivery {
     if (stream) this.sequencer.forget(stream);
   }
 
-  private async fill(
+  /* Every local reader of the stream gets the gap's messages paced, read from history once for all of them. */
+  private gap(stream: string, after: string, upTo: string): void {
+    const fill = new GapFill(this.readGap(stream, after, upTo));
+    this.registry.fill(stream, () => fill.reader());
+  }
+
+  /*
+   * The gap's messages, page by page, as the fastest reader needs them; a failed read is tried again from
+   * where it stopped. Readers are told when not all of them could be read back.
+   */
+  private async *readGap(
     stream: string,
     after: string,
     upTo: string,
-  ): Promise<{ messages: Sequenced[]; complete: boolean }> {
-    const messages: Sequenced[] = [];
-    const replay = this.history.replay(stream, after, upTo, this.pageSize);
-    for await (const message of replay) {
-      messages.push({ ...(message as Stored), stream });
-      if (messages.length >= this.fillMax) break;
+  ): AsyncGenerator<Replayed> {
+    let last = after;
+    let count = 0;
+    for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
+      try {
+        const pages = this.history.replay(stream, last, upTo, this.pageSize);
+        for await (const message of pages) {
+          yield replayed(message, stream);
+          last = message.id;
+          if (++count >= this.fillMax) break;
+        }
+        break;
+      } catch {
+        if (attempt < FILL_ATTEMPTS)
+          await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
+      }
     }
-    const heads = await this.history.heads(new Map([[stream, after]]));
-    const complete =
-      (heads.get(stream)?.complete ?? false) &&
-      messages[messages.length - 1]?.id === upTo;
-    return { messages, complete };
+    const heads = await this.history
+      .heads(new Map([[stream, after]]))
+      .catch(() => undefined);
+    if (!(heads?.get(stream)?.complete ?? false) || last !== upTo)
+      this.missing(stream, 'gap');
   }
 
   /* The bus event's own fields (`k`, `stream`, `prev`, `origin`) stay off the frame. */

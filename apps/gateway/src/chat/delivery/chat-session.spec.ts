@@ -197,4 +197,96 @@ describe(ChatSession.name, () => {
     sut.deliver('678901', 'room:global', '0002', 'global');
     assert.deepEqual(closes, [1013]);
   });
+
+  it('fills a bus gap before the live frames of its stream, which wait for it, while other streams go on', async () => {
+    const { sut, sent } = make();
+    await sut.release();
+    sut.deliver('room 1', 'room:global', '0001', 'global');
+    let resume!: () => void;
+    const gate = new Promise<void>((resolve) => (resume = resolve));
+    sut.fill(
+      'room:global',
+      (async function* () {
+        yield { frame: 'gap 2', stream: 'room:global', id: '0002' };
+        await gate;
+        yield { frame: 'gap 3', stream: 'room:global', id: '0003' };
+      })(),
+    );
+    sut.deliver('live 4', 'room:global', '0004', 'global');
+    sut.deliverDm('dm 1', 'dm:ann', '0001');
+    await new Promise((resolve) => setImmediate(resolve));
+    sut.deliver('live 3 again', 'room:global', '0003', 'global');
+    sut.deliver('live 5', 'room:global', '0005', 'global');
+    assert.deepEqual(sent, ['room 1', 'dm 1', 'gap 2']);
+    resume();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, [
+      'room 1',
+      'dm 1',
+      'gap 2',
+      'gap 3',
+      'live 4',
+      'live 5',
+    ]);
+  });
+
+  it('fills only after the start and a resume replay, one fill after another', async () => {
+    const { sut, sent } = make();
+    sut.fill(
+      'room:global',
+      from([
+        { frame: 'gap 3', stream: 'room:global', id: '0003' },
+        { frame: 'gap 4', stream: 'room:global', id: '0004' },
+      ]),
+    );
+    sut.fill(
+      'said:bob',
+      from([{ frame: 'said 1', stream: 'said:bob', id: '0001', room: 'x' }]),
+    );
+    sut.deliver('live 5', 'room:global', '0005', 'global');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, []);
+    await sut.release(
+      from([
+        { frame: 'replay 2', stream: 'room:global', id: '0002' },
+        { frame: 'replay 3', stream: 'room:global', id: '0003' },
+      ]),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, [
+      'replay 2',
+      'replay 3',
+      'gap 4',
+      'live 5',
+      'said 1',
+    ]);
+  });
+
+  it('stops filling a room the session left, and drops its held frames; a follow copy said in its room is not shown', async () => {
+    const { sut, sent } = make();
+    await sut.release();
+    let resume!: () => void;
+    const gate = new Promise<void>((resolve) => (resume = resolve));
+    sut.fill(
+      'room:global',
+      (async function* () {
+        yield { frame: 'gap 1', stream: 'room:global', id: '0001' };
+        await gate;
+        yield { frame: 'gap 2', stream: 'room:global', id: '0002' };
+      })(),
+    );
+    sut.deliver('live 3', 'room:global', '0003', 'global');
+    await new Promise((resolve) => setImmediate(resolve));
+    sut.room = 'r1';
+    sut.fill(
+      'said:bob',
+      from([
+        { frame: 'said in r1', stream: 'said:bob', id: '0001', room: 'r1' },
+        { frame: 'said in r2', stream: 'said:bob', id: '0002', room: 'r2' },
+      ]),
+    );
+    resume();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, ['gap 1', 'said in r2']);
+  });
 });

@@ -1,7 +1,9 @@
 import { TokenClaims } from '@app/auth';
-import { CLOSE_TRY_AGAIN_LATER, LOBBY } from '@app/protocol';
+import { ClientEvent, CLOSE_TRY_AGAIN_LATER, LOBBY } from '@app/protocol';
 
 import { FloodGuard } from '../edge/flood-guard';
+
+import { Live, StreamHold } from './stream-hold';
 
 /**
  * A frame as it goes out: a string, or the UTF-8 bytes of one (a bus event's frame is encoded once and
@@ -24,21 +26,18 @@ export interface SessionLink {
   close(code: number, reason: string): void;
 }
 
-/** A stored message going out as a replay: its frame, its stream and id, and whether it is a DM. */
+/**
+ * A stored message going out from history (a resume's replay, unread DMs, a gap fill): its frame, its
+ * stream and id, whether it is a DM, and for a follow copy (`said:<user>`) the room it was said in.
+ */
 export interface Replayed {
   frame: OutFrame;
   stream: string;
   id: string;
   dm?: boolean;
-}
-
-/** A live frame held back while the session may still resume or is replaying: its stream, message id and room, if any. */
-interface Held {
-  frame: OutFrame;
-  stream?: string;
-  id?: string;
   room?: string;
-  dm?: boolean;
+  /** A follow copy from a private room: the only users who may see it. */
+  readers?: string[];
 }
 
 /** A session whose frames nothing limits (tests, tools). */
@@ -53,11 +52,12 @@ const UNLIMITED = {
  * session is closed, frames still waiting there are dropped (never run), so its exit never waits behind them.
  *
  * Delivery keeps one rule: a session gets each stream's ids (`room:<room>`, `dm:<user>`, `said:<user>`)
- * in rising order, each once; streams are independent, their ids never compared. Until the client's
- * first frame has been handled, live frames are held, because a first `resume` replays older messages
- * that must come before them (`release`). The DMs that arrived while the user was away are held too:
- * without a resume they come first, outside the id order; a resume replays them in order instead.
- * Either replay goes out paced by the client's reading, while live frames keep being held.
+ * in rising order, each once; streams are independent, their ids never compared. When live frames wait
+ * for older ones read from history is `StreamHold`'s rule: until the client's first frame was handled
+ * (a first `resume` replays older messages), and while a bus gap of a stream is filled. The DMs that
+ * arrived while the user was away are held too: without a resume they come first, outside the id order;
+ * a resume replays them in order instead. Replays and fills go out paced by the client's reading, one
+ * after another, while the live frames they hold keep waiting.
  *
  * Unread means unread: every DM written to the client is reported to `onDmWritten`, which raises the
  * user's DM-seen mark. That is only true of a session that was sent every DM after the mark, so a
@@ -69,8 +69,10 @@ export class ChatSession {
   /** The last id sent of each stream. */
   private readonly lastIds = new Map<string, string>();
   private closed = false;
-  private held: Held[] | undefined = [];
-  private heldBytes = 0;
+  private readonly hold: StreamHold;
+  /** Paced writes (a replay, then fills) go out one after another; fills wait for the start to end. */
+  private paced: Promise<void>;
+  private started!: () => void;
   private resumable = true;
   private reportsDms = true;
   private unread?: () => AsyncIterable<Replayed>;
@@ -89,7 +91,10 @@ export class ChatSession {
     readonly flood = new FloodGuard(UNLIMITED),
     /** Called once a DM's frame was written to the client (the DM counts as seen). */
     private readonly onDmWritten: (id: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.hold = new StreamHold(link.maxBufferedBytes);
+    this.paced = new Promise((resolve) => (this.started = resolve));
+  }
 
   get expiresAt(): number {
     return this.claims.exp * 1000;
@@ -125,19 +130,12 @@ export class ChatSession {
     room?: string,
     dm = false,
   ): void {
-    if (this.held) {
-      this.hold({ frame, stream, id, room, dm });
-      return;
-    }
-    if (stream !== undefined && id !== undefined) {
-      if (!this.advance(stream, id) || (dm && this.shown.delete(id))) return;
-    }
-    this.link.send(frame, dm && id ? this.written(id) : undefined);
+    this.put({ frame, stream, id, room, dm });
   }
 
   /** A DM from the bus (see `deliver`). */
   deliverDm(frame: OutFrame, stream: string, id: string): void {
-    this.deliver(frame, stream, id, undefined, true);
+    this.put({ frame, stream, id, dm: true });
   }
 
   /** The DMs stored while the user was away (oldest first), read when the session is released without a resume. */
@@ -146,7 +144,16 @@ export class ChatSession {
   }
 
   /**
-   * Stops holding, once. Without `replay`, the unread DMs go out first, then the held frames. With
+   * The client's first frame arrived: unless it is a `resume` (whose replay ends the start), the start
+   * ends now, before the frame is handled.
+   */
+  async frameArrived(event?: string): Promise<void> {
+    if (this.resumable && event !== ClientEvent.Resume)
+      await this.release().catch(() => undefined);
+  }
+
+  /**
+   * Ends the start, once. Without `replay`, the unread DMs go out first, then the held frames. With
    * `replay` (a resume's stored messages, each stream in id order, unread DMs included), held frames that the replay
    * covers, or that belong to a room the session has left, are dropped; the rest follow the replay.
    * Returns how many replayed frames went out; a failure of the replay is thrown after the held frames.
@@ -157,13 +164,31 @@ export class ChatSession {
     const source = replay ?? this.unread?.();
     this.unread = undefined;
     if (!source) {
-      this.releaseHeld(false);
+      this.endStart();
       return Promise.resolve(0);
     }
-    return this.replay(source, replay !== undefined);
+    return this.write(source, replay !== undefined).finally(() =>
+      this.endStart(),
+    );
   }
 
-  /** Ends a replay in progress (shutdown): the frames queued after it need not wait for the client. */
+  /**
+   * A bus gap of `stream`: `items` are its missed messages, read from history. Live frames of the
+   * stream wait until they went out, paced, after any replay or fill before them.
+   */
+  fill(stream: string, items: AsyncIterable<Replayed>): void {
+    if (this.closed) return;
+    this.hold.startFill(stream);
+    this.paced = this.paced
+      .then(() => this.write(items, true, stream))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.lift(this.hold.endFill(stream, this.room)));
+  }
+
+  /** Ends a replay or fill in progress (shutdown): the frames queued after it need not wait for the client. */
   stopReplay(): void {
     this.replayStop.abort();
   }
@@ -183,52 +208,65 @@ export class ChatSession {
     return this.queue;
   }
 
-  private async replay(
+  /* A live frame: now (once per id), held, or, when too much is held, the session is closed. */
+  private put(live: Live): void {
+    const verdict = this.hold.offer(live);
+    if (verdict === 'held') return;
+    if (verdict === 'over') return this.tooFarBehind();
+    const { frame, stream, id, dm } = live;
+    if (stream !== undefined && id !== undefined && !this.fresh(stream, id, dm))
+      return;
+    this.link.send(frame, dm && id ? this.written(id) : undefined);
+  }
+
+  private endStart(): void {
+    this.lift(this.hold.endStart(this.room));
+    this.started();
+  }
+
+  private lift(free: Live[]): void {
+    free.forEach((live) => this.put(live));
+  }
+
+  /* Replayed frames, paced; `inOrder` (a resume, a fill) as `put` would, else (unread DMs) remembered in `shown`. */
+  private async write(
     source: AsyncIterable<Replayed>,
     inOrder: boolean,
+    stream?: string,
   ): Promise<number> {
     let count = 0;
     let finished = false;
     try {
       for await (const item of source) {
-        if (this.replayStop.signal.aborted) break;
-        if (!(await this.replayOne(item, inOrder))) break;
+        if (this.replayStop.signal.aborted || this.left(stream)) break;
+        if (!(await this.writeOne(item, inOrder))) break;
         count++;
       }
       finished = true;
     } finally {
       if (!finished) this.reportsDms = false;
-      this.releaseHeld(inOrder);
     }
     return count;
   }
 
-  private releaseHeld(resumed: boolean): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    this.heldBytes = 0;
-    for (const { frame, stream, id, room, dm } of held) {
-      if (resumed && room !== undefined && room !== this.room) continue;
-      this.deliver(frame, stream, id, undefined, dm);
-    }
-  }
-
-  /* In order (a resume): as `deliver` would. Unread DMs: outside the order, remembered in `shown`. */
-  private async replayOne(item: Replayed, inOrder: boolean): Promise<boolean> {
+  /* A follow copy of a message said in the session's room is not shown: the room's stream has it. */
+  private async writeOne(item: Replayed, inOrder: boolean): Promise<boolean> {
+    if (item.stream.startsWith('said:') && item.room === this.room) return true;
     if (inOrder) {
-      if (!this.advance(item.stream, item.id)) return true;
+      if (!this.fresh(item.stream, item.id, item.dm)) return true;
     } else this.shown.add(item.id);
     const onWritten = item.dm ? this.written(item.id) : undefined;
     return this.link.sendPaced(item.frame, onWritten, this.replayStop.signal);
   }
 
-  /* Live frames held during a long replay count against the same bound as unread bytes on the socket. */
-  private hold(item: Held): void {
-    this.held?.push(item);
-    this.heldBytes += Buffer.byteLength(item.frame);
-    if (this.heldBytes <= this.link.maxBufferedBytes) return;
-    this.held = [];
-    this.heldBytes = 0;
+  /* True when a fill's room stream is no longer the session's room. */
+  private left(stream?: string): boolean {
+    return (
+      stream?.startsWith('room:') === true && stream !== `room:${this.room}`
+    );
+  }
+
+  private tooFarBehind(): void {
     this.reportsDms = false;
     this.link.close(
       CLOSE_TRY_AGAIN_LATER,
@@ -236,12 +274,12 @@ export class ChatSession {
     );
   }
 
-  /* False for an id of the stream already sent (or older): each stream goes out in rising order, once. */
-  private advance(stream: string, id: string): boolean {
+  /* False for an id of the stream already sent (or older), or a DM shown already: each goes out once, in rising order. */
+  private fresh(stream: string, id: string, dm?: boolean): boolean {
     const last = this.lastIds.get(stream);
     if (last !== undefined && id <= last) return false;
     this.lastIds.set(stream, id);
-    return true;
+    return !(dm && this.shown.delete(id));
   }
 
   private written(id: string): () => void {

@@ -1,6 +1,9 @@
 import { ErrorCode, ErrorPayload, Ref, ServerEvent } from '@app/protocol';
+import { Stored } from '@app/pubsub';
 
 import { isRef } from '../edge/frame-schema';
+
+import type { Replayed } from './chat-session';
 
 export const serverFrame = (event: ServerEvent, data: object): string =>
   JSON.stringify({ event, data });
@@ -8,6 +11,41 @@ export const serverFrame = (event: ServerEvent, data: object): string =>
 /** A bus event's frame as UTF-8 bytes, encoded once for all its recipients. */
 export const eventFrame = (event: ServerEvent, data: object): Buffer =>
   Buffer.from(serverFrame(event, data));
+
+/**
+ * A stored message of `stream` as the frame a reader would have received live (a follow copy marked
+ * `via`, and the private room's `readers` kept beside the frame), for a replay or a gap fill; encoded
+ * once for all its readers.
+ */
+export function replayed(message: Stored, stream: string): Replayed {
+  if (!('room' in message))
+    return {
+      frame: eventFrame(ServerEvent.Dm, message),
+      stream,
+      id: message.id,
+      dm: true,
+    };
+  if ('action' in message)
+    return {
+      frame: eventFrame(ServerEvent.Notice, message),
+      stream,
+      id: message.id,
+    };
+  if (!stream.startsWith('said:'))
+    return {
+      frame: eventFrame(ServerEvent.Message, message),
+      stream,
+      id: message.id,
+    };
+  const { readers, ...copy } = message;
+  return {
+    frame: eventFrame(ServerEvent.Message, { ...copy, via: 'subscription' }),
+    stream,
+    id: message.id,
+    room: message.room,
+    ...(readers && { readers }),
+  };
+}
 
 export const errorFrame = (
   code: ErrorCode,

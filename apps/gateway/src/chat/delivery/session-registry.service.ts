@@ -9,7 +9,7 @@ import {
 } from '@app/protocol';
 import { BusChannels, BusService } from '@app/pubsub';
 
-import { ChatSession, OutFrame } from './chat-session';
+import { ChatSession, OutFrame, Replayed } from './chat-session';
 import { eventFrame } from './frames';
 
 /** The part of the bus the registry needs: an interest per channel, counted. */
@@ -165,18 +165,30 @@ export class SessionRegistry {
 
   /** The same frame to every local session that reads the stream (`room:`, `dm:`, `said:`). */
   toReaders(stream: string, frame: OutFrame): void {
+    this.readers(stream).forEach((session) => session.send(frame));
+  }
+
+  /** A bus gap of the stream, filled to every local session that reads it (`items` gives each its own pass). */
+  fill(stream: string, items: () => AsyncIterable<Replayed>): number {
+    const readers = this.readers(stream);
+    readers.forEach((session) =>
+      session.fill(stream, readable(items(), session.username)),
+    );
+    return readers.length;
+  }
+
+  private readers(stream: string): ChatSession[] {
     const colon = stream.indexOf(':');
     const name = stream.slice(colon + 1);
     switch (stream.slice(0, colon)) {
       case 'room':
-        this.byRoom.get(name)?.forEach((session) => session.send(frame));
-        return;
+        return [...(this.byRoom.get(name) ?? [])];
       case 'dm':
-        this.byUser.get(name)?.forEach((session) => session.send(frame));
-        return;
+        return [...(this.byUser.get(name) ?? [])];
       default:
-        for (const follower of this.followersOf.get(name) ?? [])
-          this.byUser.get(follower)?.forEach((session) => session.send(frame));
+        return [...(this.followersOf.get(name) ?? [])].flatMap((follower) => [
+          ...(this.byUser.get(follower) ?? []),
+        ]);
     }
   }
 
@@ -190,6 +202,15 @@ export class SessionRegistry {
         session.deliver(frame, undefined, undefined, presence.room),
     );
   }
+}
+
+/** The items `user` may see: not a private room's follow copy whose readers leave the user out. */
+async function* readable(
+  items: AsyncIterable<Replayed>,
+  user: string,
+): AsyncGenerator<Replayed> {
+  for await (const item of items)
+    if (!item.readers || item.readers.includes(user)) yield item;
 }
 
 /** True when `key` is new to the map. */

@@ -6,7 +6,7 @@ import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims, UpgradeAuth } from '@app/auth';
-import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
+import { CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
 import { isOriginAllowed } from '../../http/origin';
 
@@ -187,8 +187,7 @@ export class ChatWsAdapter extends WsAdapter {
     byEvent: Map<string, MessageMappingProperties>,
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
-    if (session.holding && parsed?.event !== ClientEvent.Resume)
-      await session.release().catch(() => undefined);
+    await session.frameArrived(parsed?.event);
     const ref = refOf(parsed?.data);
     if (!parsed || parsed.problem)
       return session.send(

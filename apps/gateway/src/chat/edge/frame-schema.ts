@@ -1,4 +1,6 @@
 import {
+  ClientEvent,
+  ClientPayloads,
   ErrorCode,
   HISTORY_DEFAULT_LIMIT,
   Cursors,
@@ -222,35 +224,16 @@ function schema<T extends object>(fields: {
   };
 }
 
-export interface RefData {
-  ref?: Ref;
-}
-export interface SendData extends RefData {
-  text: string;
-  cid?: string;
-}
-export interface DmData extends SendData {
-  to: string;
-}
-export interface JoinData extends RefData {
-  room: string;
-}
-export interface UserData extends RefData {
-  user: string;
-}
-export interface WhoData extends RefData {
-  room?: string;
-}
-export interface HistoryData extends RefData {
-  room?: string;
-  with?: string;
-  before?: string;
-  limit: number;
-}
-export interface ResumeData extends RefData {
-  cursors: Cursors;
-  room?: string;
-}
+/* The payloads as the contract declares them (`ClientPayloads`); the schemas fill in defaults. */
+type Payload<E extends ClientEvent> = ClientPayloads[E];
+export type RefData = Payload<ClientEvent.Leave>;
+export type SendData = Payload<ClientEvent.Send>;
+export type DmData = Payload<ClientEvent.Dm>;
+export type JoinData = Payload<ClientEvent.Join>;
+export type UserData = Payload<ClientEvent.Subscribe>;
+export type WhoData = Payload<ClientEvent.Who>;
+export type HistoryData = Payload<ClientEvent.History> & { limit: number };
+export type ResumeData = Payload<ClientEvent.Resume>;
 
 export interface RoomUserData extends RefData {
   room: string;
