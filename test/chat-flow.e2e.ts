@@ -75,6 +75,7 @@ describeStores('chat across two gateway instances', (kind) => {
         users: 1,
         members: ['a'],
         cursor: 'the room stream’s last id',
+        roles: { a: 'owner' },
       },
     );
     assert.match(joinedA.data.cursor, /^\d{16}$/);
@@ -136,6 +137,7 @@ describeStores('chat across two gateway instances', (kind) => {
       ref: who.data.ref,
       room: 'counts',
       users: ['carol', 'dave'],
+      roles: { carol: 'owner' },
     });
 
     await c1.close();

@@ -5,6 +5,8 @@ import {
   DirectMessage,
   ErrorCode,
   HistoryPage,
+  isNotice,
+  Notice,
   ServerEvent,
   ServerFrame,
 } from '@app/protocol';
@@ -98,7 +100,9 @@ export class HistoryView {
     }
   }
 
-  private line(m: ChatMessage | DirectMessage): string {
+  /** A page of a room's history holds its notices too (they carry an `action`). */
+  private line(m: ChatMessage | DirectMessage | Notice): string {
+    if (isNotice(m)) return this.renderer.notice(m);
     return 'room' in m
       ? this.renderer.message(m, this.username)
       : this.renderer.dm(m);

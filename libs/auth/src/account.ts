@@ -7,6 +7,8 @@ export interface Account {
   createdAt: number;
   /** Tokens issued before this time (ms) are refused: `POST /auth/logout?all=1`. */
   revokedBefore: number;
+  /** True while an admin has disabled the account: it cannot log in, and its sessions are closed. */
+  disabled: boolean;
 }
 
 /** The hash fields read for an account, in the order `toAccount` expects them. */
@@ -15,6 +17,7 @@ export const ACCOUNT_FIELDS = [
   'name',
   'createdAt',
   'revokedBefore',
+  'disabled',
 ] as const;
 
 /**
@@ -26,7 +29,7 @@ export function toAccount(
   reply: Array<string | null>,
   keyName: string,
 ): Account | null {
-  const [hash, name, createdAt, revokedBefore] = reply;
+  const [hash, name, createdAt, revokedBefore, disabled] = reply;
   if (!hash) return null;
   return {
     key,
@@ -34,5 +37,6 @@ export function toAccount(
     hash,
     createdAt: Number(createdAt ?? 0),
     revokedBefore: Number(revokedBefore ?? 0),
+    disabled: disabled === '1',
   };
 }

@@ -1,5 +1,6 @@
 import {
   ConflictException,
+  ForbiddenException,
   HttpStatus,
   Inject,
   Injectable,
@@ -175,6 +176,10 @@ export class AuthService {
     }
     if (!(await this.hasher.verify(account.hash, password)))
       throw new UnauthorizedException(WRONG_CREDENTIALS);
+    if (account.disabled)
+      throw new ForbiddenException(
+        `The account ${account.name} is disabled by an administrator: it cannot log in until it is enabled again`,
+      );
     return { account: await this.upgrade(account, password), created: false };
   }
 

@@ -63,6 +63,20 @@ export class UsersService {
     return (await this.find(name))?.name ?? null;
   }
 
+  /** Disables (or enables again) the account; false when there is none. */
+  async setDisabled(name: string, disabled: boolean): Promise<string | null> {
+    const account = await this.find(name);
+    if (!account) return null;
+    if (disabled) await this.redis.hset(account.key, 'disabled', '1');
+    else await this.redis.hdel(account.key, 'disabled');
+    return account.name;
+  }
+
+  /** True while an admin has disabled the account. */
+  async isDisabled(name: string): Promise<boolean> {
+    return (await this.find(name))?.disabled ?? false;
+  }
+
   async exists(name: string): Promise<boolean> {
     return (await this.resolve(name)) !== null;
   }
@@ -85,6 +99,7 @@ export class UsersService {
       hash: await this.hasher.hash(password),
       createdAt: Date.now(),
       revokedBefore: 0,
+      disabled: false,
     };
     const created = await this.createUser(
       [account.key],

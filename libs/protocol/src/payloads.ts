@@ -113,8 +113,11 @@ export interface HistoryPage {
   ref?: Ref;
   room?: string;
   with?: string;
-  /** Oldest first: `message` payloads for a room, `dm` payloads for a conversation. */
-  messages: Array<ChatMessage | DirectMessage>;
+  /**
+   * Oldest first: `message` payloads for a room, `dm` payloads for a conversation. A room's page also holds
+   * its `notice` payloads (they have an `action`), in id order with its messages.
+   */
+  messages: Array<ChatMessage | DirectMessage | Notice>;
   /** True when older messages exist (ask again with `before` = the first id). */
   more: boolean;
 }

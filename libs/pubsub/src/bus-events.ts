@@ -1,4 +1,4 @@
-import { ChatMessage, DirectMessage, Presence } from '@app/protocol';
+import { ChatMessage, DirectMessage, Notice, Presence } from '@app/protocol';
 
 /**
  * What every stored message carries across the bus: its stream (`room:<room>`, `dm`, `said:<user>`), and
@@ -12,7 +12,7 @@ export interface Stamp {
 }
 
 /** A room message on its room's channel (`k: "message"`), or its follow copy on the sender's said channel (`k: "said"`). */
-export type MessageEvent = ChatMessage & Stamp;
+export type MessageEvent = ChatMessage & Stamp & Readers;
 
 /**
  * One inbox's copy of a DM, on its owner's channel; `user` is the inbox's owner (the sender or the
@@ -23,7 +23,31 @@ export interface DmEvent extends DirectMessage, Stamp {
   origin?: string;
 }
 
+/** A moderation notice stored in a room's stream (`k: "notice"`), ordered with the room's messages. */
+export type NoticeEvent = Notice & Stamp;
+
+/**
+ * A follow copy of a message said in a private room carries `readers`, the room's members when it was
+ * stored: only those of the followers may see it (live, in resume, in history).
+ */
+export interface Readers {
+  readers?: string[];
+}
+
 export type PresenceEvent = Presence;
+
+/**
+ * To the user's channel: the user was kicked or banned from `room` (its sessions there go back to the
+ * lobby), or the account was disabled (`room` absent: every session closes).
+ */
+export interface ControlEvent {
+  user: string;
+  action: 'ban' | 'kick' | 'disable';
+  room?: string;
+  by?: string;
+  reason?: string;
+  until?: number;
+}
 
 /** A user started or stopped following `target`; instances with sessions of that user update their index. */
 export interface FollowEvent {
@@ -40,4 +64,4 @@ export interface ProbeEvent {
   ts: number;
 }
 
-export type StampedEvent = MessageEvent | DmEvent;
+export type StampedEvent = MessageEvent | DmEvent | NoticeEvent;

@@ -105,7 +105,7 @@ describe(`${ChatBus.name} on a Redis Cluster`, () => {
       counters.get('said:ann')!,
       10,
     ))
-      said.push(m.text);
+      said.push((m as { text: string }).text);
     assert.deepEqual(said, ['hi']);
     assert.equal((await history.unreadDms('bob', 10)).count, 1);
     await history.markDmsSeen('bob', counters.get('dm:bob')!);

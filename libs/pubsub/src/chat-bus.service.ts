@@ -12,8 +12,10 @@ import {
   ReplicaWait,
 } from '@app/redis';
 
+import { Notice } from '@app/protocol';
+
 import { BusChannels } from './bus-channels';
-import { FollowEvent, PresenceEvent } from './bus-events';
+import { ControlEvent, FollowEvent, PresenceEvent } from './bus-events';
 import { ChannelReadyListener } from './bus-transport';
 import { BusService } from './bus.service';
 import { PubsubKeys } from './pubsub-keys';
@@ -37,11 +39,20 @@ export type Outcome =
   /** Redis ran the script after the caller had stopped waiting, so it did nothing. */
   | { status: 'late' }
   /** Redis may or may not have run the script: no answer in time, or the connection dropped with it sent. */
-  | { status: 'unknown' };
+  | { status: 'unknown' }
+  /** The sender is banned or muted in the room until `until` (ms; 0: until lifted): nothing was stored. */
+  | { status: 'silenced'; kind: 'ban' | 'mute'; until: number };
+
+/** A notice's fields as stored, before its id. */
+export type NoticeDraft = Omit<Notice, 'id' | 'ts'>;
 
 type ClaimReply =
   ['ok', number] | ['dup', string, number] | ['rate', number] | ['late'];
-type AppendReply = ['ok', string] | ['dup', string] | ['late'];
+type AppendReply =
+  | ['ok', string]
+  | ['dup', string]
+  | ['late']
+  | ['silenced', 'ban' | 'mute', string];
 
 /** A stored message's last store step, as `append.lua` takes it. */
 interface Append {
@@ -56,6 +67,8 @@ interface Append {
   persist: boolean;
   deadline: number;
   tokenTtl: number;
+  /** A room message's sender, checked against the room's silenced hash (KEYS[4]). */
+  sender?: string;
 }
 
 /**
@@ -120,9 +133,15 @@ export class ChatBus {
    * the said stream and publishes it. A sequence cut short after (a) stored nothing, or only (b): a
    * retry with the same cid finds the claim and reruns (b) and (c) with the same token, and each step
    * that already ran answers its first id without storing again. Without a cid a cut-short store is
-   * lost (its sender got an error) or lacks only its follow copy.
+   * lost (its sender got an error) or lacks only its follow copy. Step (b) refuses a sender banned or
+   * muted in the room (`silence`). `readers` tells, for a private room, its members: the only followers
+   * who may see the follow copy (asked only when the sender has followers).
    */
-  async publishMessage(room: string, draft: Draft): Promise<Outcome> {
+  async publishMessage(
+    room: string,
+    draft: Draft,
+    readers?: () => Promise<string[] | undefined>,
+  ): Promise<Outcome> {
     const ts = Date.now();
     const claim = await this.claim('message', room, draft);
     if (claim.status !== 'claimed') return claim;
@@ -133,7 +152,9 @@ export class ChatBus {
         PubsubKeys.roomDone(room, claim.token),
         PubsubKeys.roomSeq(room),
         PubsubKeys.roomHistory(room),
+        PubsubKeys.roomSilenced(room),
       ],
+      sender: draft.from,
       body,
       extra: '',
       maxLength: this.limits.roomHistory,
@@ -143,6 +164,7 @@ export class ChatBus {
       persist: true,
     });
     if (stored.status !== 'ok') return stored;
+    const only = claim.followers > 0 ? await readers?.() : undefined;
     if (claim.followers > 0)
       await this.append({
         ...this.stepOf(claim),
@@ -152,7 +174,7 @@ export class ChatBus {
           PubsubKeys.saidSeq(draft.from),
           PubsubKeys.said(draft.from),
         ],
-        body,
+        body: only ? `${body},${fields({ readers: only })}` : body,
         extra: '',
         maxLength: this.limits.roomHistory,
         channel: BusChannels.said(draft.from),
@@ -201,6 +223,54 @@ export class ChatBus {
     });
     if (theirs.status !== 'ok') return theirs;
     return this.outcome(claim, own.id, ts);
+  }
+
+  /** Stores a moderation notice in the room's stream and publishes it there (no rate, no cid: the server's own). */
+  async publishNotice(room: string, notice: NoticeDraft): Promise<string> {
+    const stored = await this.append({
+      token: randomBytes(9).toString('base64url'),
+      tokenTtl: this.limits.tokenTtl,
+      deadline: 0,
+      keys: [
+        PubsubKeys.roomDone(room, randomBytes(9).toString('base64url')),
+        PubsubKeys.roomSeq(room),
+        PubsubKeys.roomHistory(room),
+      ],
+      body: fields({ ...notice, room, ts: Date.now() }),
+      extra: '',
+      maxLength: this.limits.roomHistory,
+      channel: BusChannels.room(room),
+      kind: BusPattern.Notice,
+      stream: `room:${room}`,
+      persist: true,
+    });
+    if (stored.status !== 'ok')
+      throw new Error('The notice could not be stored');
+    return stored.id;
+  }
+
+  /**
+   * Refuses (`until` set: ms it ends, 0 = until lifted) or allows again (`until` undefined) the user's sends
+   * to the room, in the room's slot the store step checks. Safe to repeat.
+   */
+  async silence(
+    room: string,
+    user: string,
+    kind: 'ban' | 'mute',
+    until: number | undefined,
+  ): Promise<void> {
+    const key = PubsubKeys.roomSilenced(room);
+    if (until === undefined) await this.redis.hdel(key, `${kind}:${user}`);
+    else await this.redis.hset(key, `${kind}:${user}`, String(until));
+  }
+
+  /** To the user's channel: every instance with a session of the user acts on it. */
+  publishControl(event: ControlEvent): Promise<void> {
+    return this.bus.publish(
+      BusChannels.user(event.user),
+      BusPattern.Control,
+      event,
+    );
   }
 
   publishPresence(event: PresenceEvent): Promise<void> {
@@ -312,6 +382,7 @@ export class ChatBus {
   ): Promise<
     | { status: 'ok'; id: string; repeat: boolean }
     | { status: 'late' | 'unknown' }
+    | { status: 'silenced'; kind: 'ban' | 'mute'; until: number }
   > {
     const reply = await this.run(() =>
       this.appendScript(step.keys, [
@@ -324,10 +395,13 @@ export class ChatBus {
         step.kind,
         step.stream,
         step.persist ? '1' : '0',
+        step.sender ?? '',
       ]),
     );
     if ('status' in reply) return reply;
     if (reply[0] === 'late') return { status: 'late' };
+    if (reply[0] === 'silenced')
+      return { status: 'silenced', kind: reply[1], until: Number(reply[2]) };
     // REDIS_STORE_WAIT_REPLICAS: the answer waits (bounded) until replicas of the stream's master have it.
     await this.replicas.afterStore(step.keys[2]);
     return { status: 'ok', id: reply[1], repeat: reply[0] === 'dup' };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { ChatMessage, DirectMessage } from '@app/protocol';
+import { ChatMessage, DirectMessage, Notice } from '@app/protocol';
 import {
   defineLuaCommand,
   LuaCommand,
@@ -11,7 +11,9 @@ import {
 
 import { PubsubKeys } from './pubsub-keys';
 
-export type Stored = ChatMessage | DirectMessage;
+/** What a stream holds: room messages (a follow copy may carry `readers`), DMs, and a room's notices. */
+export type Stored =
+  (ChatMessage & { readers?: string[] }) | DirectMessage | Notice;
 
 export interface Page<T extends Stored> {
   messages: T[];
@@ -81,8 +83,12 @@ export class HistoryService {
     room: string,
     limit: number,
     before?: string,
-  ): Promise<Page<ChatMessage>> {
-    return this.page<ChatMessage>(PubsubKeys.roomHistory(room), limit, before);
+  ): Promise<Page<ChatMessage | Notice>> {
+    return this.page<ChatMessage | Notice>(
+      PubsubKeys.roomHistory(room),
+      limit,
+      before,
+    );
   }
 
   /**

@@ -4,6 +4,7 @@
  *
  *   chat:{r:<room>}:history         stream of the room's messages (entry id = message id)
  *   chat:{r:<room>}:seq             the room stream's last id
+ *   chat:{r:<room>}:silenced        hash "ban:<user>" / "mute:<user>" -> ms it ends (0: until lifted); append.lua refuses their sends
  *   chat:{r:<room>}:done:<token>    the id a room store step gave its idempotency token (re-sends are no-ops)
  *   chat:{u:<user>}:inbox           stream of the DMs to or from the user (the user's own copy of each)
  *   chat:{u:<user>}:inbox-seq       the inbox stream's last id
@@ -21,6 +22,7 @@
 export const PubsubKeys = {
   roomHistory: (room: string): string => `chat:{r:${room}}:history`,
   roomSeq: (room: string): string => `chat:{r:${room}}:seq`,
+  roomSilenced: (room: string): string => `chat:{r:${room}}:silenced`,
   roomDone: (room: string, token: string): string =>
     `chat:{r:${room}}:done:${token}`,
   inbox: (user: string): string => `chat:{u:${user}}:inbox`,

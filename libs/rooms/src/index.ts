@@ -1,4 +1,5 @@
 export * from './rooms.constants';
 export * from './rooms-keys';
 export * from './rooms.module';
+export * from './room-access.service';
 export * from './rooms.service';

@@ -5,6 +5,11 @@
  *   chat:{r:<room>}:sessions     hash session -> user, the sessions in the room (once per session)
  *   chat:{r:<room>}:users        hash user -> sessions of that user in the room (HLEN = distinct users)
  *   chat:{r:<room>}:version      the room's membership version, stamped on each change for the rooms index
+ *   chat:{r:<room>}:access       hash owner, private ("1" when invite-only), topic
+ *   chat:{r:<room>}:ops          set of the room's operators
+ *   chat:{r:<room>}:invites      hash user -> ms the invite expires (INVITE_TTL_SECONDS)
+ *   chat:{r:<room>}:bans         hash user -> ms the ban ends (0: until unbanned)
+ *   chat:{r:<room>}:members      set of the users who may read a private room (its owner, ops, invited joiners)
  *   chat:{u:<user>}:sessions     hash session -> instance, the user's open sessions (MAX_SESSIONS_PER_USER)
  *   chat:{u:<user>}:rooms-created  rooms the user created in the current hour (ROOMS_CREATED_PER_HOUR)
  *   chat:{a:<address>}:sessions  hash session -> instance, open sessions from a client address (MAX_CONNECTIONS_PER_ADDRESS)
@@ -21,6 +26,11 @@ export const RoomsKeys = {
   roomSessions: (room: string): string => `chat:{r:${room}}:sessions`,
   roomUsers: (room: string): string => `chat:{r:${room}}:users`,
   roomVersion: (room: string): string => `chat:{r:${room}}:version`,
+  roomAccess: (room: string): string => `chat:{r:${room}}:access`,
+  roomOps: (room: string): string => `chat:{r:${room}}:ops`,
+  roomInvites: (room: string): string => `chat:{r:${room}}:invites`,
+  roomBans: (room: string): string => `chat:{r:${room}}:bans`,
+  roomMembers: (room: string): string => `chat:{r:${room}}:members`,
   userSessions: (user: string): string => `chat:{u:${user}}:sessions`,
   roomsCreated: (user: string): string => `chat:{u:${user}}:rooms-created`,
   addressSessions: (address: string): string => `chat:{a:${address}}:sessions`,

@@ -200,6 +200,13 @@ export class RoomsService {
     return created > perHour ? Math.max(ttl, 1) : 0;
   }
 
+  /** True when the session is in the room's membership (a kick or ban takes it out there first). */
+  async hasSession(room: string, sessionId: string): Promise<boolean> {
+    return (
+      (await this.redis.hexists(RoomsKeys.roomSessions(room), sessionId)) === 1
+    );
+  }
+
   async who(room: string): Promise<string[]> {
     return (await this.redis.hkeys(RoomsKeys.roomUsers(room))).sort();
   }
@@ -467,6 +474,11 @@ export class RoomsService {
     );
     await this.index(room, users, version);
     return { changed: flag === 1, users, emptied: emptied === 1 };
+  }
+
+  /** Sends a room's count at `version` to the rooms index (after a step that changed membership, such as a kick). */
+  async reindex(room: string, users: number, version: string): Promise<void> {
+    await this.index(room, users, version);
   }
 
   private index(room: string, users: number, version: string): Promise<number> {

@@ -12,6 +12,7 @@ import { ChatEventsController } from './delivery/chat-events.controller';
 import { ChatGateway } from './edge/chat.gateway';
 import { ChatService } from './chat.service';
 import { InstanceHeartbeat } from './cluster/instance-heartbeat.service';
+import { ModerationService } from './moderation.service';
 import { RevocationWatcher } from './cluster/revocation-watcher.service';
 import { SessionRegistry } from './delivery/session-registry.service';
 
@@ -28,8 +29,10 @@ import { SessionRegistry } from './delivery/session-registry.service';
     ChatGateway,
     ChatService,
     InstanceHeartbeat,
+    ModerationService,
     RevocationWatcher,
     SessionRegistry,
   ],
+  exports: [ModerationService],
 })
 export class ChatModule {}

@@ -11,7 +11,7 @@ import {
   Outcome,
   SubscriptionsService,
 } from '@app/pubsub';
-import { Admission, RoomsService } from '@app/rooms';
+import { Admission, RoomAccessService, RoomsService } from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -133,10 +133,18 @@ describe(ChatService.name, () => {
       REPLAY_PAGE_SIZE: 100,
     });
     const users = {
+      isDisabled: async () => false,
       resolve: async (name: string) =>
         name.toLowerCase() === 'bob' ? 'Bob' : name === 'ann' ? 'ann' : null,
     };
     sut = new ChatService(
+      {
+        enter: async () => ({ allowed: true, created: false }),
+        settings: async () => ({ ops: [], private: false }),
+        canRead: async () => true,
+        readers: async () => undefined,
+        describe: async () => new Map(),
+      } as unknown as RoomAccessService,
       bus as unknown as ChatBus,
       config,
       history as unknown as HistoryService,

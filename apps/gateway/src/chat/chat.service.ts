@@ -5,6 +5,7 @@ import { UsersService } from '@app/auth';
 import {
   ClientEvent,
   ClientPayloads,
+  CLOSE_ACCOUNT_DISABLED,
   CLOSE_POLICY,
   Cursors,
   DM_STREAM,
@@ -30,7 +31,13 @@ import {
   SubscriptionsService,
 } from '@app/pubsub';
 import { isRedisOutOfMemory, STORE_FULL_MESSAGE } from '@app/redis';
-import { ClientSessionRef, INSTANCE_ID, Move, RoomsService } from '@app/rooms';
+import {
+  ClientSessionRef,
+  INSTANCE_ID,
+  Move,
+  RoomAccessService,
+  RoomsService,
+} from '@app/rooms';
 
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -62,6 +69,7 @@ export class ChatService {
   private readonly seen: DmSeenWriter;
 
   constructor(
+    private readonly access: RoomAccessService,
     private readonly bus: ChatBus,
     config: ConfigService,
     private readonly history: HistoryService,
@@ -105,6 +113,11 @@ export class ChatService {
     await this.registry.add(session);
     if (!known) await this.registry.setFollowing(user, following);
     await this.announce(user, move, '', LOBBY);
+    // Disabled while this session was opening: the control event may have gone before its channel was heard.
+    if (await this.users.isDisabled(user)) {
+      session.close(CLOSE_ACCOUNT_DISABLED, DISABLED_MESSAGE);
+      return;
+    }
     const [unread, heads] = await Promise.all([
       this.history.unreadDms(user, this.pageSize),
       this.history.counters([
@@ -143,7 +156,9 @@ export class ChatService {
   async admit(
     user: string,
     address: string,
-  ): Promise<{ sessionId: string } | { refusal: string }> {
+  ): Promise<{ sessionId: string } | { refusal: string; status?: number }> {
+    if (await this.users.isDisabled(user))
+      return { refusal: DISABLED_MESSAGE, status: 403 };
     const sessionId = `${this.instanceId}/${++this.sessionCount}`;
     const admission = await this.rooms.admit(
       { id: sessionId, username: user, address },
@@ -183,7 +198,11 @@ export class ChatService {
     const outcome = await this.publish(
       session,
       () =>
-        this.bus.publishMessage(room, { from: session.username, text, cid }),
+        this.bus.publishMessage(
+          room,
+          { from: session.username, text, cid },
+          () => this.access.readers(room),
+        ),
       { kind: 'message', target: room, cid },
     );
     if (outcome.status === 'ok') this.metrics.published('message');
@@ -224,26 +243,68 @@ export class ChatService {
     };
   }
 
+  /*
+   * The room's access step (bans, invites, the first joiner's ownership) comes before the move, and a ban
+   * is looked for again after it: a ban whose removal step ran between the two finds the session in the
+   * second look, which moves it back to the lobby, so a join that crosses a ban never stays in.
+   */
   async join(session: ChatSession, room: string): Promise<Reply<Joined>> {
     const from = session.room;
-    if (room !== from) await this.admitToRoom(session.username, room);
+    if (room !== from) {
+      await this.admitToRoom(session.username, room);
+      await this.mayEnter(session.username, room);
+    }
     const move = await this.rooms.move(session, from, room);
     await this.registry.moveTo(session, room);
     if (move.userJoined && move.users === 1 && room !== LOBBY)
       await this.history.keepRoom(room);
     await this.announce(session.username, move, from, room);
     if (move.emptied) await this.roomEmptied(from);
+    if (room !== from && room !== LOBBY) {
+      const again = await this.access.enter(room, session.username);
+      if (!again.allowed) {
+        await this.join(session, LOBBY);
+        this.refuseEntry(again, room);
+      }
+    }
     const stream = `room:${room}`;
-    const [members, heads] = await Promise.all([
+    const [members, heads, settings] = await Promise.all([
       this.rooms.who(room),
       this.history.counters([stream]),
+      this.access.settings(room),
     ]);
     return {
       room,
       users: move.users,
       members,
       cursor: heads.get(stream) ?? ZERO_ID,
+      ...(settings.topic && { topic: settings.topic }),
+      ...(settings.private && { private: true }),
+      roles: RoomAccessService.roles(settings),
     };
+  }
+
+  /** Refuses a user who may not enter the room now (banned; a private room without an invite). */
+  private async mayEnter(user: string, room: string): Promise<void> {
+    const entry = await this.access.enter(room, user);
+    if (!entry.allowed) this.refuseEntry(entry, room);
+  }
+
+  private refuseEntry(
+    entry: { refusal: 'banned'; until: number } | { refusal: 'not-invited' },
+    room: string,
+  ): never {
+    if (entry.refusal === 'banned')
+      throw new ChatError(
+        ErrorCode.Banned,
+        `You are banned from #${room} ${untilText(entry.until)}`,
+      );
+    throw notInvited(room);
+  }
+
+  /** Refuses a non-member's read of a private room, with the same error whether or not the room exists. */
+  private async mayRead(user: string, room: string): Promise<void> {
+    if (!(await this.access.canRead(room, user))) throw notInvited(room);
   }
 
   /**
@@ -274,15 +335,29 @@ export class ChatService {
       );
   }
 
+  /** The rooms with someone in them, with their topics; private rooms are not listed. */
   async listRooms(): Promise<Reply<RoomsList>> {
-    return { rooms: await this.rooms.list() };
+    const rooms = await this.rooms.list();
+    const described = await this.access.describe(rooms.map((r) => r.name));
+    return {
+      rooms: rooms.flatMap((room) => {
+        const about = described.get(room.name);
+        if (about?.private) return [];
+        return [{ ...room, ...(about?.topic && { topic: about.topic }) }];
+      }),
+    };
   }
 
   async who(
     session: ChatSession,
     room = session.room,
   ): Promise<Reply<WhoList>> {
-    return { room, users: await this.rooms.who(room) };
+    await this.mayRead(session.username, room);
+    const [users, settings] = await Promise.all([
+      this.rooms.who(room),
+      this.access.settings(room),
+    ]);
+    return { room, users, roles: RoomAccessService.roles(settings) };
   }
 
   async subscribe(
@@ -339,6 +414,7 @@ export class ChatService {
       return { with: other, ...page };
     }
     const room = query.room ?? session.room;
+    await this.mayRead(user, room);
     const page = await this.leased(user, () =>
       this.history.roomPage(room, query.limit, query.before),
     );
@@ -429,8 +505,10 @@ export class ChatService {
     session: ChatSession,
     messages: AsyncIterable<Stored & { stream?: string }>,
   ): AsyncGenerator<Replayed> {
-    for await (const { stream, ...message } of messages)
-      yield replayed(message, stream ?? `dm:${session.username}`);
+    for await (const { stream, ...message } of messages) {
+      const item = replayed(message, stream ?? `dm:${session.username}`);
+      if (!item.readers || item.readers.includes(session.username)) yield item;
+    }
   }
 
   /** `work` as one of the user's expensive reads in flight (MAX_READS_IN_FLIGHT_PER_USER). */
@@ -456,6 +534,19 @@ export class ChatService {
     attempt: () => Promise<Outcome>,
     message: { kind: 'message' | 'dm'; target: string; cid?: string },
   ): Promise<Extract<Outcome, { status: 'ok' | 'dup' }>> {
+    const outcome = await this.attempt(session, attempt, message);
+    if (outcome.status !== 'silenced') return outcome;
+    throw new ChatError(
+      outcome.kind === 'ban' ? ErrorCode.Banned : ErrorCode.Muted,
+      `You are ${outcome.kind === 'ban' ? 'banned' : 'muted'} in #${message.target} ${untilText(outcome.until)}: your message was not stored`,
+    );
+  }
+
+  private async attempt(
+    session: ChatSession,
+    attempt: () => Promise<Outcome>,
+    message: { kind: 'message' | 'dm'; target: string; cid?: string },
+  ): Promise<Extract<Outcome, { status: 'ok' | 'dup' | 'silenced' }>> {
     let outcome: Outcome;
     try {
       outcome = await attempt();
@@ -530,6 +621,24 @@ export class ChatService {
 }
 
 const ZERO_ID = '0'.repeat(16);
+
+export const DISABLED_MESSAGE =
+  'This account is disabled by an administrator: do not reconnect';
+
+/** "until <ISO time>", or "until lifted" when it does not end by itself (0). */
+export function untilText(until: number): string {
+  return until === 0
+    ? 'until lifted'
+    : `until ${new Date(until).toISOString()}`;
+}
+
+/** One error for a private room a user may not see, whether or not the room exists. */
+function notInvited(room: string): ChatError {
+  return new ChatError(
+    ErrorCode.NotInvited,
+    `#${room} is invite-only: ask its owner or an operator for an invite`,
+  );
+}
 
 /** The stream's name as the client knows it: `dm` for the user's own inbox (`dm:<user>`). */
 function toClientStream(stream: string, user: string): string {

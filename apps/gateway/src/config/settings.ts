@@ -357,6 +357,10 @@ export class Settings {
   @IntSetting(1, 100000, 'a number of rooms')
   ROOMS_CREATED_PER_HOUR = 20;
 
+  @Doc('how long an invite to a private room stays valid if not used')
+  @IntSetting(60, 31536000, 'a whole number of seconds')
+  INVITE_TTL_SECONDS = 7 * 86400;
+
   @Doc('how long a client message id is remembered (retries are never doubled)')
   @IntSetting(1, 2592000, 'a whole number of seconds')
   CID_TTL_SECONDS = 86400;

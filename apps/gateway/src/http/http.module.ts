@@ -9,8 +9,10 @@ import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from '@app/auth';
 import { RoomsModule } from '@app/rooms';
 
+import { ChatModule } from '../chat/chat.module';
 import { INSTANCE_NAME } from '../instance-id';
 
+import { AdminRoomsController } from './admin-rooms.controller';
 import { AdminTokenGuard } from './admin-token.guard';
 import { AdminUsersController } from './admin-users.controller';
 import { AuthCorsMiddleware } from './auth-cors.middleware';
@@ -21,9 +23,15 @@ import { RoomsController } from './rooms.controller';
 @Module({
   imports: [
     AuthModule.forInstance(INSTANCE_NAME),
+    ChatModule,
     RoomsModule.forInstance(INSTANCE_NAME),
   ],
-  controllers: [AdminUsersController, AuthController, RoomsController],
+  controllers: [
+    AdminRoomsController,
+    AdminUsersController,
+    AuthController,
+    RoomsController,
+  ],
   providers: [
     AdminTokenGuard,
     { provide: APP_FILTER, useClass: RetryAfterFilter },

@@ -14,7 +14,12 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { BadRoomCursorError, RoomPage, RoomsService } from '@app/rooms';
+import {
+  BadRoomCursorError,
+  RoomAccessService,
+  RoomPage,
+  RoomsService,
+} from '@app/rooms';
 
 import { RoomListDto } from '../openapi/dto/room-list.dto';
 
@@ -29,7 +34,10 @@ const DEFAULT_LIMIT = 100;
 @Controller('rooms')
 @UseGuards(AdminTokenGuard)
 export class RoomsController {
-  constructor(private readonly rooms: RoomsService) {}
+  constructor(
+    private readonly access: RoomAccessService,
+    private readonly rooms: RoomsService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -44,12 +52,28 @@ export class RoomsController {
   @ApiUnauthorizedResponse({
     description: 'Missing or wrong admin token, or CHAT_ADMIN_TOKEN is not set',
   })
-  list(@Query(httpValidationPipe) query: RoomsQueryDto): Promise<RoomPage> {
+  async list(
+    @Query(httpValidationPipe) query: RoomsQueryDto,
+  ): Promise<RoomPage> {
     const limit = query.limit ? Number(query.limit) : DEFAULT_LIMIT;
-    return this.rooms.page(query.cursor, limit).catch((err: unknown) => {
-      if (err instanceof BadRoomCursorError)
-        throw new BadRequestException(err.message);
-      throw err;
-    });
+    const page = await this.rooms
+      .page(query.cursor, limit)
+      .catch((err: unknown) => {
+        if (err instanceof BadRoomCursorError)
+          throw new BadRequestException(err.message);
+        throw err;
+      });
+    const about = await this.access.describe(page.rooms.map((r) => r.name));
+    return {
+      ...page,
+      rooms: page.rooms.map((room) => {
+        const { topic, private: hidden } = about.get(room.name) ?? {};
+        return {
+          ...room,
+          ...(topic && { topic }),
+          ...(hidden && { private: true }),
+        };
+      }),
+    };
   }
 }

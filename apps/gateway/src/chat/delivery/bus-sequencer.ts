@@ -1,10 +1,10 @@
-import { ChatMessage, DirectMessage } from '@app/protocol';
+import { ChatMessage, DirectMessage, Notice } from '@app/protocol';
 
 /**
  * A stored message as the sequencer sees it. `stream` is the server's name of its stream (`room:<room>`,
  * `dm:<user>`, `said:<user>`); `prev` comes only on live bus events, `origin` only on a sender's live DM copy.
  */
-export type Sequenced = (ChatMessage | DirectMessage) & {
+export type Sequenced = (ChatMessage | DirectMessage | Notice) & {
   stream: string;
   /** The bus event's kind, on live events only. */
   k?: string;

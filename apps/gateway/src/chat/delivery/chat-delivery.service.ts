@@ -5,14 +5,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { ErrorCode } from '@app/protocol';
+import { ChatMessage, DirectMessage, ErrorCode } from '@app/protocol';
 import {
   ChatBus,
   DmEvent,
   FollowEvent,
   HistoryService,
   MessageEvent,
-  Stored,
+  NoticeEvent,
 } from '@app/pubsub';
 
 import { MetricsService } from '../../metrics/metrics.service';
@@ -61,6 +61,11 @@ export class ChatDelivery {
     this.sequencer.accept(event);
   }
 
+  /** A moderation notice of a room's stream: ordered with the room's messages. */
+  notice(event: NoticeEvent): void {
+    this.sequencer.accept(event);
+  }
+
   /** One inbox's copy of a DM from the bus: its stream is its owner's (`dm:<user>`). */
   dm({ user, ...event }: DmEvent): void {
     this.sequencer.accept({ ...event, stream: `dm:${user}` });
@@ -97,8 +102,9 @@ export class ChatDelivery {
 
   /* Every local reader of the stream gets the gap's messages paced, read from history once for all of them. */
   private gap(stream: string, after: string, upTo: string): void {
-    const fill = new GapFill(this.readGap(stream, after, upTo));
-    this.registry.fill(stream, () => fill.reader());
+    let readers = 0;
+    const fill = new GapFill(this.readGap(stream, after, upTo, () => readers));
+    readers = this.registry.fill(stream, () => fill.reader());
   }
 
   /*
@@ -109,13 +115,16 @@ export class ChatDelivery {
     stream: string,
     after: string,
     upTo: string,
+    readers: () => number,
   ): AsyncGenerator<Replayed> {
+    const kind = stream.startsWith('dm:') ? 'dm' : 'message';
     let last = after;
     let count = 0;
     for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
       try {
         const pages = this.history.replay(stream, last, upTo, this.pageSize);
         for await (const message of pages) {
+          this.metrics.delivered(kind, readers());
           yield replayed(message, stream);
           last = message.id;
           if (++count >= this.fillMax) break;
@@ -145,7 +154,7 @@ export class ChatDelivery {
       this.metrics.delivered(
         'dm',
         this.registry.deliverDm(
-          message as Stored & { to: string },
+          message as DirectMessage,
           stream.slice(3),
           origin,
         ),
@@ -153,12 +162,15 @@ export class ChatDelivery {
     else if (stream.startsWith('said:'))
       this.metrics.delivered(
         'message',
-        this.registry.deliverSaid(message as Stored & { room: string }),
+        this.registry.deliverSaid(
+          message as ChatMessage & { readers?: string[] },
+        ),
       );
+    else if ('action' in message) this.registry.deliverNotice(message);
     else
       this.metrics.delivered(
         'message',
-        this.registry.deliverMessage(message as Stored & { room: string }),
+        this.registry.deliverMessage(message as ChatMessage),
       );
   }
 

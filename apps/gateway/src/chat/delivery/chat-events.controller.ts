@@ -3,15 +3,18 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 
 import {
   BusPattern,
+  ControlEvent,
   DmEvent,
   FollowEvent,
   MessageEvent,
+  NoticeEvent,
   PresenceEvent,
   ProbeEvent,
 } from '@app/pubsub';
 
 import { BusCanary } from '../../health/bus-canary.service';
 import { MetricsService } from '../../metrics/metrics.service';
+import { ModerationService } from '../moderation.service';
 
 import { ChatDelivery } from './chat-delivery.service';
 import { SessionRegistry } from './session-registry.service';
@@ -23,6 +26,7 @@ export class ChatEventsController {
     private readonly canary: BusCanary,
     private readonly delivery: ChatDelivery,
     private readonly metrics: MetricsService,
+    private readonly moderation: ModerationService,
     private readonly registry: SessionRegistry,
   ) {}
 
@@ -36,6 +40,16 @@ export class ChatEventsController {
   onSaid(@Payload() event: MessageEvent): void {
     this.metrics.busLag(BusPattern.Said, Date.now() - event.ts);
     this.delivery.message(event);
+  }
+
+  @EventPattern(BusPattern.Notice)
+  onNotice(@Payload() event: NoticeEvent): void {
+    this.delivery.notice(event);
+  }
+
+  @EventPattern(BusPattern.Control)
+  onControl(@Payload() event: ControlEvent): Promise<void> {
+    return this.moderation.control(event);
   }
 
   @EventPattern(BusPattern.Dm)

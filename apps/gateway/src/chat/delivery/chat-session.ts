@@ -36,6 +36,8 @@ export interface Replayed {
   id: string;
   dm?: boolean;
   room?: string;
+  /** A follow copy from a private room: the only users who may see it. */
+  readers?: string[];
 }
 
 /** A session whose frames nothing limits (tests, tools). */

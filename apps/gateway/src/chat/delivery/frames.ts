@@ -14,7 +14,8 @@ export const eventFrame = (event: ServerEvent, data: object): Buffer =>
 
 /**
  * A stored message of `stream` as the frame a reader would have received live (a follow copy marked
- * `via`), for a replay or a gap fill; encoded once for all its readers.
+ * `via`, and the private room's `readers` kept beside the frame), for a replay or a gap fill; encoded
+ * once for all its readers.
  */
 export function replayed(message: Stored, stream: string): Replayed {
   if (!('room' in message))
@@ -24,20 +25,25 @@ export function replayed(message: Stored, stream: string): Replayed {
       id: message.id,
       dm: true,
     };
+  if ('action' in message)
+    return {
+      frame: eventFrame(ServerEvent.Notice, message),
+      stream,
+      id: message.id,
+    };
   if (!stream.startsWith('said:'))
     return {
       frame: eventFrame(ServerEvent.Message, message),
       stream,
       id: message.id,
     };
+  const { readers, ...copy } = message;
   return {
-    frame: eventFrame(ServerEvent.Message, {
-      ...message,
-      via: 'subscription',
-    }),
+    frame: eventFrame(ServerEvent.Message, { ...copy, via: 'subscription' }),
     stream,
     id: message.id,
     room: message.room,
+    ...(readers && { readers }),
   };
 }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ChatMessage,
   DirectMessage,
+  Notice,
   Presence,
   ServerEvent,
 } from '@app/protocol';
@@ -110,13 +111,18 @@ export class SessionRegistry {
 
   /**
    * A follow copy (the sender's said stream): local followers of its sender get it marked `via`, except
-   * sessions in its room, which have the ordinary copy. Returns the recipients.
+   * sessions in its room, which have the ordinary copy. A copy from a private room (`readers`) goes only
+   * to the followers among them. Returns the recipients.
    */
-  deliverSaid(message: ChatMessage): number {
+  deliverSaid({
+    readers,
+    ...message
+  }: ChatMessage & { readers?: string[] }): number {
     let count = 0;
     let frame: Buffer | undefined;
     const stream = `said:${message.from}`;
     for (const follower of this.followersOf.get(message.from) ?? []) {
+      if (readers && !readers.includes(follower)) continue;
       for (const session of this.byUser.get(follower) ?? []) {
         if (session.room === message.room) continue;
         frame ??= eventFrame(ServerEvent.Message, {
@@ -128,6 +134,22 @@ export class SessionRegistry {
       }
     }
     return count;
+  }
+
+  /** A room's notice: every local session in the room. */
+  deliverNotice(notice: Notice): void {
+    const members = this.byRoom.get(notice.room);
+    if (!members) return;
+    const frame = eventFrame(ServerEvent.Notice, notice);
+    const stream = `room:${notice.room}`;
+    members.forEach((session) =>
+      session.deliver(frame, stream, notice.id, notice.room),
+    );
+  }
+
+  /** The local sessions of `user` (none when the user has none here). */
+  sessionsOf(user: string): ChatSession[] {
+    return [...(this.byUser.get(user) ?? [])];
   }
 
   /** One inbox's copy of a DM: every session of its owner but the one that sent it. Returns the recipients. */
@@ -149,7 +171,9 @@ export class SessionRegistry {
   /** A bus gap of the stream, filled to every local session that reads it (`items` gives each its own pass). */
   fill(stream: string, items: () => AsyncIterable<Replayed>): number {
     const readers = this.readers(stream);
-    readers.forEach((session) => session.fill(stream, items()));
+    readers.forEach((session) =>
+      session.fill(stream, readable(items(), session.username)),
+    );
     return readers.length;
   }
 
@@ -178,6 +202,15 @@ export class SessionRegistry {
         session.deliver(frame, undefined, undefined, presence.room),
     );
   }
+}
+
+/** The items `user` may see: not a private room's follow copy whose readers leave the user out. */
+async function* readable(
+  items: AsyncIterable<Replayed>,
+  user: string,
+): AsyncGenerator<Replayed> {
+  for await (const item of items)
+    if (!item.readers || item.readers.includes(user)) yield item;
 }
 
 /** True when `key` is new to the map. */

@@ -48,7 +48,7 @@ export interface ChatWsOptions {
   admit(
     user: string,
     address: string,
-  ): Promise<{ sessionId: string } | { refusal: string }>;
+  ): Promise<{ sessionId: string } | { refusal: string; status?: number }>;
   /** Gives back the slot of an admitted upgrade that never became a socket. */
   release(session: AdmittedRef): Promise<void>;
   /** Counts a frame refused for the rate (metrics). */
@@ -329,7 +329,8 @@ export class ChatWsAdapter extends WsAdapter {
     if (!claims) return [401, denied];
     const address = req.socket.remoteAddress ?? 'unknown';
     const admission = await this.options.admit(claims.sub, address);
-    if ('refusal' in admission) return [429, admission.refusal];
+    if ('refusal' in admission)
+      return [admission.status ?? 429, admission.refusal];
     req.claims = claims;
     req.sessionId = admission.sessionId;
     this.releaseUnlessOpened(req, {

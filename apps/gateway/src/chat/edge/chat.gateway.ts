@@ -25,6 +25,8 @@ import {
   HistoryPage,
   Joined,
   LOBBY,
+  ModerationReply,
+  PrivateReply,
   ReconnectNotice,
   Ref,
   Resumed,
@@ -32,6 +34,7 @@ import {
   Sent,
   ServerEvent,
   SubscriptionChange,
+  TopicReply,
   WhoList,
   WS_PATH,
 } from '@app/protocol';
@@ -43,15 +46,22 @@ import { ChatErrorFilter } from './chat-error.filter';
 import { ChatSession } from '../delivery/chat-session';
 import { ChatSocket, UpgradeRequest } from './chat-ws.adapter';
 import { ChatService } from '../chat.service';
+import { ModerationService, UserActionName } from '../moderation.service';
 import { CurrentSession } from './current-session.decorator';
 import { FloodGuard } from './flood-guard';
 import {
+  BanData,
   DmData,
   FrameSchemas,
   HistoryData,
   JoinData,
+  KickData,
+  MuteData,
+  PrivateData,
   RefData,
   ResumeData,
+  RoomUserData,
+  TopicData,
   SendData,
   UserData,
   WhoData,
@@ -88,6 +98,7 @@ export class ChatGateway
     private readonly config: ConfigService,
     private readonly heartbeat: InstanceHeartbeat,
     private readonly metrics: MetricsService,
+    private readonly moderation: ModerationService,
     private readonly registry: SessionRegistry,
     private readonly sessionLog: SessionLog,
   ) {}
@@ -261,6 +272,109 @@ export class ChatGateway
     return this.chat
       .resume(session, data.cursors, data.room)
       .then(reply(ServerEvent.Resumed, data.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Invite)
+  invite(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'invite', ServerEvent.Invited, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Kick)
+  kick(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.kick) data: KickData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'kick', ServerEvent.Kicked, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Ban)
+  ban(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.ban) data: BanData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'ban', ServerEvent.Banned, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Unban)
+  unban(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'unban', ServerEvent.Unbanned, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Mute)
+  mute(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.mute) data: MuteData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'mute', ServerEvent.Muted, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Unmute)
+  unmute(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'unmute', ServerEvent.Unmuted, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Op)
+  op(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'op', ServerEvent.Opped, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Deop)
+  deop(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'deop', ServerEvent.Deopped, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Owner)
+  owner(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.roomUser) data: RoomUserData,
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.act(session, 'owner', ServerEvent.OwnerSet, data);
+  }
+
+  @SubscribeMessage(ClientEvent.Topic)
+  topic(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.topic) data: TopicData,
+  ): Promise<WsResponse<TopicReply>> {
+    return this.moderation
+      .topic(session.username, data.room, data.text)
+      .then(reply(ServerEvent.Topic, data.ref));
+  }
+
+  @SubscribeMessage(ClientEvent.Private)
+  setPrivate(
+    @CurrentSession() session: ChatSession,
+    @body(FrameSchemas.private) data: PrivateData,
+  ): Promise<WsResponse<PrivateReply>> {
+    return this.moderation
+      .setPrivate(session.username, data.room, data.on)
+      .then(reply(ServerEvent.Private, data.ref));
+  }
+
+  private act(
+    session: ChatSession,
+    action: UserActionName,
+    event: ServerEvent,
+    data: RoomUserData & { reason?: string; seconds?: number },
+  ): Promise<WsResponse<ModerationReply>> {
+    return this.moderation
+      .userAction(session.username, action, data)
+      .then(reply(event, data.ref));
   }
 
   /* Without a resume: the unread DMs, then the live frames. A catch-up that fails leaves them unread. */

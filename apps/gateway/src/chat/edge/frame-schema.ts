@@ -8,7 +8,10 @@ import {
   HISTORY_MAX_LIMIT,
   MAX_CID_LENGTH,
   MAX_CURSORS,
+  MAX_MODERATION_SECONDS,
+  MAX_REASON_LENGTH,
   MAX_REF_LENGTH,
+  MAX_TOPIC_LENGTH,
   MAX_TEXT_LENGTH,
   NAME_PATTERN,
   NAME_RULE,
@@ -76,6 +79,46 @@ const text: Field<string> = (value) => {
     throw new FieldError('text must not be only whitespace');
   const control = textControlProblem(value);
   if (control) throw new FieldError(control);
+  return value;
+};
+
+/** Short user-written text (a reason, a topic): at most `max` characters, no control characters at all. */
+const line =
+  (label: string, max: number, allowEmpty: boolean): Field<string> =>
+  (value) => {
+    if (typeof value !== 'string')
+      throw new FieldError(`${label} must be a string`);
+    if (!allowEmpty && value.length === 0)
+      throw new FieldError(`${label} must not be empty`);
+    if (value.length > max)
+      throw new FieldError(
+        `${label} is ${value.length} characters; the limit is ${max}`,
+        ErrorCode.TooLarge,
+      );
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    const found = /[\x00-\x1f\x7f-\x9f]/.exec(value);
+    if (found)
+      throw new FieldError(
+        `${label} may not contain control characters (found one at character ${found.index + 1})`,
+      );
+    return value;
+  };
+
+const seconds: Field<number | undefined> = optional((value) => {
+  if (
+    !Number.isInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > MAX_MODERATION_SECONDS
+  )
+    throw new FieldError(
+      `seconds must be a whole number from 1 to ${MAX_MODERATION_SECONDS}; leave it out for "until lifted"`,
+    );
+  return value as number;
+});
+
+const on: Field<boolean> = (value) => {
+  if (typeof value !== 'boolean')
+    throw new FieldError('on must be true or false');
   return value;
 };
 
@@ -192,7 +235,41 @@ export type WhoData = Payload<ClientEvent.Who>;
 export type HistoryData = Payload<ClientEvent.History> & { limit: number };
 export type ResumeData = Payload<ClientEvent.Resume>;
 
+export interface RoomUserData extends RefData {
+  room: string;
+  user: string;
+}
+export interface KickData extends RoomUserData {
+  reason?: string;
+}
+export interface BanData extends KickData {
+  seconds?: number;
+}
+export interface MuteData extends RoomUserData {
+  seconds?: number;
+}
+export interface TopicData extends RefData {
+  room: string;
+  text: string;
+}
+export interface PrivateData extends RefData {
+  room: string;
+  on: boolean;
+}
+
+const reason = optional(line('reason', MAX_REASON_LENGTH, false));
+
 export const FrameSchemas = {
+  ban: schema<BanData>({ ref, room, user: name('user'), seconds, reason }),
+  kick: schema<KickData>({ ref, room, user: name('user'), reason }),
+  mute: schema<MuteData>({ ref, room, user: name('user'), seconds }),
+  private: schema<PrivateData>({ ref, room, on }),
+  roomUser: schema<RoomUserData>({ ref, room, user: name('user') }),
+  topic: schema<TopicData>({
+    ref,
+    room,
+    text: line('text', MAX_TOPIC_LENGTH, true),
+  }),
   dm: schema<DmData>({ ref, to: name('to'), text, cid }),
   history: schema<HistoryData>({
     ref,

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { RoomCount } from '@app/protocol';
 
@@ -11,4 +11,12 @@ export class RoomCountDto implements RoomCount {
     example: 2,
   })
   users: number;
+
+  @ApiPropertyOptional({ description: "The room's topic, when it has one" })
+  topic?: string;
+
+  @ApiPropertyOptional({
+    description: 'true for a private (invite-only) room; absent otherwise',
+  })
+  private?: boolean;
 }
