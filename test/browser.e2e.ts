@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, chromium, Page } from 'playwright-core';
 
-import { GatewayProcess, ROOT } from './support/gateway-process';
+import { ADMIN_TOKEN, GatewayProcess, ROOT } from './support/gateway-process';
 import { httpsText } from './support/https-text';
-import { ChatClient, login } from './support/chat-client';
+import { ChatClient, httpsJson, login } from './support/chat-client';
 import { freePort, waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
@@ -277,6 +277,132 @@ describe('the browser chat page', () => {
       await ann.locator('#room-name', { hasText: '#side' }).waitFor(WAIT);
       await type(ann, '/leave');
       await ann.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
+    },
+  );
+
+  it(
+    'runs a room by its commands: topic and roles shown, notices in the log, a kick said plainly, a private room refused',
+    { timeout: 60_000 },
+    async () => {
+      const owen = await open(gateways[0], 'owen');
+      const rita = await open(gateways[1], 'rita');
+      const action = (page: Page, text: string | RegExp) =>
+        page.locator('#log li.action', { hasText: text }).waitFor(WAIT);
+
+      await type(owen, '/join studio');
+      await owen.locator('#room-name', { hasText: '#studio' }).waitFor(WAIT);
+      await type(owen, '/topic Mixing today <b>loud</b>');
+      await action(owen, '* owen set the topic: Mixing today <b>loud</b>');
+      await owen
+        .locator('#room-topic', { hasText: 'Mixing today <b>loud</b>' })
+        .waitFor(WAIT);
+
+      await type(rita, '/join studio');
+      await rita
+        .locator('#log li.notice', {
+          hasText: 'Joined #studio (2 users). Topic: Mixing today <b>loud</b>',
+        })
+        .waitFor(WAIT);
+      assert.equal(
+        await rita.locator('#room-topic').textContent(),
+        'Mixing today <b>loud</b>',
+      );
+      assert.equal(await rita.locator('#room-topic b').count(), 0);
+      await rita
+        .locator('#members li', { hasText: 'owen' })
+        .locator('.role.owner')
+        .waitFor(WAIT);
+      await type(owen, '/op rita');
+      await action(rita, '* owen made rita an operator');
+      await rita
+        .locator('#members li', { hasText: 'rita' })
+        .locator('.role.op')
+        .waitFor(WAIT);
+      assert.deepEqual(
+        await rita.locator('#members li').allTextContents(),
+        ['owenowner', 'ritaop'],
+        'the owner first, then the operators',
+      );
+      await owen.screenshot({
+        path: join(ARTIFACTS, 'browser-moderation-owner.png'),
+      });
+
+      await type(owen, '/deop rita');
+      await action(owen, '* owen removed rita as operator');
+      await type(owen, '/kick rita too loud');
+      await rita
+        .locator('#log li.problem', {
+          hasText: 'You were kicked from #studio by owen: too loud',
+        })
+        .waitFor(WAIT);
+      await rita.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
+      await action(owen, '* owen kicked rita: too loud');
+
+      await type(owen, '/private on');
+      await action(owen, '* room is now private, set by owen');
+      await owen.locator('#room-name.private').waitFor(WAIT);
+      await type(rita, '/join studio');
+      await rita
+        .locator('#log li.problem', { hasText: /^Refused: / })
+        .waitFor(WAIT);
+      assert.equal(await rita.locator('#room-name').textContent(), '#global');
+      await rita.screenshot({
+        path: join(ARTIFACTS, 'browser-moderation-removed.png'),
+      });
+
+      // Typed in #global, for the room by name: the reply confirms it.
+      await type(owen, '/leave');
+      await owen.locator('#room-name', { hasText: '#global' }).waitFor(WAIT);
+      await type(owen, '/invite #studio rita');
+      await owen
+        .locator('#log li.notice', { hasText: 'Invited rita to #studio' })
+        .waitFor(WAIT);
+      await type(rita, '/join studio');
+      await rita.locator('#room-name.private').waitFor(WAIT);
+      await action(rita, '* owen invited rita');
+      await action(rita, '* owen kicked rita: too loud');
+      await Promise.all([owen.context().close(), rita.context().close()]);
+    },
+  );
+
+  it(
+    'says so and stops reconnecting when an admin disables the account, and forgets the saved login',
+    { timeout: 60_000 },
+    async () => {
+      const admin = (action: 'disable' | 'enable') =>
+        httpsJson(
+          gateways[1].port,
+          'POST',
+          `/admin/users/vic/${action}`,
+          {},
+          {
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+          },
+        );
+      const vic = await open(gateways[0], 'vic');
+      assert.equal((await admin('disable')).status, 200);
+      await vic
+        .locator('#log li.problem', {
+          hasText: 'Your account has been disabled by an administrator',
+        })
+        .waitFor(WAIT);
+      await vic
+        .locator('#status.offline', { hasText: 'account disabled' })
+        .waitFor(WAIT);
+      await vic.screenshot({
+        path: join(ARTIFACTS, 'browser-account-disabled.png'),
+      });
+      // The saved login is gone: a reload asks to log in, and the login says why it is refused.
+      await vic.reload(WAIT);
+      await vic.locator('#login-form').waitFor(WAIT);
+      await vic.fill('#username', 'vic');
+      await vic.fill('#password', 'pw');
+      await vic.click('#login-form button[type=submit]');
+      await vic
+        .locator('#login-error', { hasText: /disabled by an administrator/ })
+        .waitFor(WAIT);
+      assert.equal((await admin('enable')).status, 200);
+      await vic.context().close();
     },
   );
 

@@ -73,7 +73,7 @@ describe('chat-cli durable chat against two gateway instances', () => {
       const reader = await fleet.session('reader', [east.port]);
       reader.write('/join durable');
       await reader.line(/^joined #durable \(2 users\)$/);
-      await reader.line(/^users in #durable \(2\): reader, writer$/);
+      await reader.line(/^users in #durable \(2\): writer \(owner\), reader$/);
       await reader.line(/^-- earlier messages --$/);
       await reader.line(new RegExp(`^${TIME} #durable <writer> earlier 3$`));
       const header = reader.out.indexOf('-- earlier messages --');

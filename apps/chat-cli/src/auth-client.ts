@@ -47,7 +47,7 @@ export class AuthClient {
         'login',
         `Login failed: ${message ?? 'wrong user name or password'}`,
       );
-    if (status === 400)
+    if (status === 400 || status === 403)
       return this.fail(
         'login',
         `Login refused: ${message ?? 'the server rejected the request'}`,

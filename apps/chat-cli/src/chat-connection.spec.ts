@@ -63,6 +63,8 @@ class FakeGateway {
   requests = 0;
   /** `welcome.instances`; unset, the welcome has none (an older server). */
   advertised?: string[];
+  /** Set: every upgrade is refused with this status (403: a disabled account). */
+  refuseUpgrades?: number;
   private readonly wss: WebSocketServer;
 
   private constructor(
@@ -87,6 +89,10 @@ class FakeGateway {
     server.on('upgrade', (req, socket, head) => {
       const token = bearer(req.headers.authorization);
       this.upgrades.push(token);
+      if (this.refuseUpgrades) {
+        socket.end(`HTTP/1.1 ${this.refuseUpgrades} Refused\r\n\r\n`);
+        return;
+      }
       if (!this.tokens.valid.has(token)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
         return;
@@ -375,6 +381,45 @@ describe(ChatConnection.name, () => {
       established.login.token,
     ]);
     assert.notEqual(established.login.token, token);
+  });
+
+  it('stops without reconnecting when the server closes with 4403 (account disabled)', async () => {
+    const { sut } = await failingOver();
+    const upgradesBefore = west.upgrades.length + east.upgrades.length;
+    let downs = 0;
+    sut.on('down', () => downs++);
+    const failed = once(sut, 'failed');
+    east.dropAll(4403);
+    const [error] = (await within(failed)) as [ConnectError];
+    assert.equal(error.failure, 'disabled');
+    assert.equal(error.fatal, true);
+    assert.match(
+      error.message,
+      /account has been disabled by an administrator \(code 4403\)/,
+    );
+    assert.equal(downs, 0);
+    assert.equal(sut.connected, false);
+    assert.equal(west.upgrades.length + east.upgrades.length, upgradesBefore);
+  });
+
+  it('gives up at the first upgrade refused with 403 (disabled while away)', async () => {
+    const { sut } = await failingOver();
+    let retries = 0;
+    sut.on('retry', () => retries++);
+    const failed = once(sut, 'failed');
+    east.refuseUpgrades = west.refuseUpgrades = 403;
+    try {
+      east.dropAll(1012, 20);
+      const [error] = (await within(failed)) as [ConnectError];
+      assert.equal(error.failure, 'disabled');
+      assert.match(
+        error.message,
+        /refused the connection: your account has been disabled by an administrator \(HTTP 403\)/,
+      );
+      assert.equal(retries, 1);
+    } finally {
+      east.refuseUpgrades = west.refuseUpgrades = undefined;
+    }
   });
 
   it('refreshes the token before it expires, and presents the fresh one on reconnect', async () => {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 
 import {
+  CLOSE_ACCOUNT_DISABLED,
   CLOSE_GOING_AWAY,
   CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
@@ -260,22 +261,27 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
                 'token',
                 `${where} refused the login token: HTTP 401`,
               )
-            : new ConnectError(
-                'protocol',
-                res.statusCode === 426
-                  ? `${where} speaks a chat protocol this chat-cli does not (HTTP 426): update chat-cli`
-                  : `${where} refused the chat connection: HTTP ${res.statusCode}`,
-                ConnectError.retryAfter(res.headers['retry-after']),
-              ),
+            : res.statusCode === 403
+              ? // chat-cli sends no Origin, so the one 403 it can get is for a disabled account.
+                ConnectError.disabled(where, 'HTTP 403')
+              : new ConnectError(
+                  'protocol',
+                  res.statusCode === 426
+                    ? `${where} speaks a chat protocol this chat-cli does not (HTTP 426): update chat-cli`
+                    : `${where} refused the chat connection: HTTP ${res.statusCode}`,
+                  ConnectError.retryAfter(res.headers['retry-after']),
+                ),
         ),
       );
       socket.once('error', (error) => fail(ConnectError.from(error, where)));
       socket.once('close', (code) =>
         fail(
-          new ConnectError(
-            'network',
-            `${where} closed the connection (code ${code}) before its welcome`,
-          ),
+          code === CLOSE_ACCOUNT_DISABLED
+            ? ConnectError.disabled(where)
+            : new ConnectError(
+                'network',
+                `${where} closed the connection (code ${code}) before its welcome`,
+              ),
         ),
       );
       socket.once('message', (raw) => {
@@ -332,6 +338,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     if (code === CLOSE_UNAUTHORIZED && this.socketToken)
       this.tokens.forget(this.socketToken);
     const endpoint = this.current ?? this.firstEndpoint();
+    // A disabled account is refused everywhere: reconnecting would only be refused again.
+    if (code === CLOSE_ACCOUNT_DISABLED)
+      return void this.emit('failed', ConnectError.disabled(address(endpoint)));
     const restarting =
       code === CLOSE_SERVICE_RESTART || code === CLOSE_GOING_AWAY;
     const windowMs =

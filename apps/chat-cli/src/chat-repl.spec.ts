@@ -628,4 +628,166 @@ describe(ChatRepl.name, () => {
       'not sent: "two"',
     ]);
   });
+
+  describe('room moderation', () => {
+    const notice = (n: number, fields: object, room = 'dev') => ({
+      event: 'notice',
+      data: { id: id(n), room, by: 'a', ts, ...fields },
+    });
+    const inDev = () => {
+      const started = setup();
+      started.io.type('/join dev');
+      started.connection.reply('joined', {
+        room: 'dev',
+        users: 2,
+        members: ['a', 'b'],
+        cursor: id(10),
+        topic: 'Deploys only',
+        roles: { a: 'owner' },
+      });
+      started.connection.reply('history', {
+        room: 'dev',
+        messages: [],
+        more: false,
+      });
+      return started;
+    };
+
+    it('shows the topic and roles on joining', () => {
+      const { io } = inDev();
+      assert.deepEqual(io.out.slice(-2), [
+        'joined #dev (2 users), topic: Deploys only',
+        'users in #dev (2): a (owner), b',
+      ]);
+    });
+
+    it('sends a command for the room it is in when it goes out, or for the #room named', () => {
+      const { io, connection } = setup();
+      io.type('/join dev', '/kick b spamming', '/ban #ops c 10m');
+      connection.reply('joined', {
+        room: 'dev',
+        users: 2,
+        members: ['a', 'b'],
+      });
+      connection.reply('history', { room: 'dev', messages: [], more: false });
+      assert.deepEqual(connection.last(), {
+        event: 'kick',
+        data: { room: 'dev', user: 'b', reason: 'spamming', ref: '5' },
+      });
+      connection.reply('kicked', { room: 'dev', user: 'b' });
+      assert.deepEqual(connection.last(), {
+        event: 'ban',
+        data: { room: 'ops', user: 'c', seconds: 600, ref: '6' },
+      });
+      const until = Date.now() + 600_000;
+      connection.reply('banned', { room: 'ops', user: 'c', until });
+      assert.match(
+        io.out.at(-1) ?? '',
+        /^banned c from #ops until \d\d:\d\d:\d\d$/,
+      );
+      assert.equal(
+        io.out.some((line) => line.includes('kicked b from')),
+        false,
+        'in the room, the notice says it',
+      );
+    });
+
+    it('prints notices once, and resumes the room from the newest one', () => {
+      const { io, connection } = inDev();
+      connection.server(
+        notice(11, { action: 'kick', user: 'b', reason: 'spam' }),
+      );
+      connection.server(
+        notice(11, { action: 'kick', user: 'b', reason: 'spam' }),
+      );
+      assert.deepEqual(
+        io.out.filter((line) => line.includes('kicked')),
+        ['[12:00:01] #dev * a kicked b: spam'],
+      );
+      connection.drop();
+      connection.restore();
+      const resume = connection.last();
+      assert.equal(resume.event, 'resume');
+      assert.equal(
+        (resume.data.cursors as Record<string, string>)['room:dev'],
+        id(11),
+      );
+    });
+
+    it('shows the notices of a history page among its messages', () => {
+      const { io, connection } = inDev();
+      io.type('/history');
+      connection.reply('history', {
+        room: 'dev',
+        messages: [
+          message(id(3), 'hello', 'b', 'dev'),
+          notice(4, { action: 'op', user: 'b' }).data,
+        ],
+        more: false,
+      });
+      assert.deepEqual(io.out.slice(-3), [
+        '-- earlier messages --',
+        '[12:00:01] #dev <b> hello',
+        '[12:00:01] #dev * a made b an operator',
+      ]);
+    });
+
+    it('says who removed us and why, and is back in #global', () => {
+      const { io, connection } = inDev();
+      connection.server({
+        event: 'removed',
+        data: { room: 'dev', action: 'kick', by: 'b', reason: 'spamming' },
+      });
+      assert.equal(io.out.at(-1), 'you were kicked from #dev by b: spamming');
+      assert.equal(io.prompt, 'a@global> ');
+      assert.deepEqual(connection.last(), {
+        event: 'who',
+        data: { ref: '5' },
+      });
+      connection.reply('who', { room: 'global', users: ['a'] });
+      assert.deepEqual(connection.last().data, {
+        room: 'global',
+        limit: 20,
+        ref: '6',
+      });
+      io.type('hello');
+      connection.reply('history', {
+        room: 'global',
+        messages: [],
+        more: false,
+      });
+      assert.equal(connection.last().event, 'send');
+    });
+
+    it('says plainly why a join or a line was refused', () => {
+      const { io, connection } = setup();
+      io.type('/join dev');
+      connection.reply('error', {
+        code: 'BANNED',
+        message: 'You are banned from #dev until 14:00',
+      });
+      io.type('hello');
+      connection.reply('error', {
+        code: 'MUTED',
+        message: 'You are muted in #global',
+      });
+      assert.deepEqual(io.err, [
+        'refused: You are banned from #dev until 14:00 (BANNED)',
+        'refused: You are muted in #global (MUTED)',
+        'not sent: "hello"',
+      ]);
+      assert.equal(io.prompt, 'a@global> ');
+    });
+
+    it('stops and exits 1 when the account is disabled', async () => {
+      const { io, connection, exit } = setup();
+      connection.connected = false;
+      connection.emit('failed', ConnectError.disabled('localhost:8000'));
+      assert.equal(await exit, 1);
+      assert.match(
+        io.err.at(-1) ?? '',
+        /^error: localhost:8000 closed the connection: your account has been disabled by an administrator \(code 4403\)/,
+      );
+    });
+  });
 });

@@ -6,6 +6,7 @@ import {
   CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
   CommandParser,
+  commandPayload,
   CommandRequest,
   DirectMessage,
   DM_STREAM,
@@ -13,6 +14,8 @@ import {
   Joined,
   LOBBY,
   messageStream,
+  Notice,
+  Removed,
   ServerEvent,
   ServerFrame,
   Welcome,
@@ -204,7 +207,14 @@ export class ChatRepl {
       case ClientEvent.History:
         return this.history.page(command);
       default:
-        return this.request(command.event, command.data, command.line, 'typed');
+        return {
+          event: command.event,
+          line: command.line,
+          origin: 'typed',
+          // A room command that named no room is for the room we are in when it goes out.
+          payload: () => commandPayload(command, this.room),
+          settle: (reply) => this.show(reply),
+        };
     }
   }
 
@@ -239,6 +249,10 @@ export class ChatRepl {
         return this.showDm(frame.data);
       case ServerEvent.Presence:
         return this.console.print(this.renderer.presence(frame.data));
+      case ServerEvent.Notice:
+        return this.showNotice(frame.data);
+      case ServerEvent.Removed:
+        return this.removed(frame.data);
       case ServerEvent.Error:
         return this.console.print(this.renderer.error(frame.data), 'err');
       case ServerEvent.Joined:
@@ -253,6 +267,22 @@ export class ChatRepl {
     if (m.via === undefined && m.room === this.room)
       this.shown.noteIn(`#${m.room}`, m.id);
     this.console.print(this.renderer.message(m, this.username));
+  }
+
+  /** A moderation action or setting change: stored in the room's stream, so it moves the room's cursor like a message. */
+  private showNotice(n: Notice): void {
+    if (!this.shown.firstSight(`room:${n.room}`, n.id)) return;
+    if (n.room === this.room) this.shown.noteIn(`#${n.room}`, n.id);
+    this.console.print(this.renderer.notice(n));
+  }
+
+  /** Kicked or banned: the server has put this session back in the lobby. */
+  private removed(r: Removed): void {
+    this.console.print(this.renderer.removed(r));
+    if (r.room !== this.room) return;
+    this.enter(LOBBY);
+    this.queue.add(this.request(ClientEvent.Who, {}, '/who', 'auto'));
+    this.queue.add(this.history.earlier('auto'));
   }
 
   private showDm(d: DirectMessage): void {
@@ -281,6 +311,27 @@ export class ChatRepl {
         return this.console.print(this.renderer.subscribed(reply.data.user));
       case ServerEvent.Unsubscribed:
         return this.console.print(this.renderer.unsubscribed(reply.data.user));
+      case ServerEvent.Banned:
+      case ServerEvent.Deopped:
+      case ServerEvent.Invited:
+      case ServerEvent.Kicked:
+      case ServerEvent.Muted:
+      case ServerEvent.Opped:
+      case ServerEvent.OwnerSet:
+      case ServerEvent.Unbanned:
+      case ServerEvent.Unmuted:
+        // In the room, its notice says it (to everyone there, us included).
+        if (reply.data.room !== this.room)
+          this.console.print(this.renderer.moderated(reply.event, reply.data));
+        return;
+      case ServerEvent.Topic:
+        if (reply.data.room !== this.room)
+          this.console.print(this.renderer.topicSet(reply.data));
+        return;
+      case ServerEvent.Private:
+        if (reply.data.room !== this.room)
+          this.console.print(this.renderer.privacySet(reply.data));
+        return;
       case ServerEvent.Error:
         return this.console.print(this.renderer.error(reply.data), 'err');
     }
@@ -295,7 +346,11 @@ export class ChatRepl {
       this.console.print(this.renderer.joined(joined));
       if (Array.isArray(joined.members))
         this.console.print(
-          this.renderer.who({ room: joined.room, users: joined.members }),
+          this.renderer.who({
+            room: joined.room,
+            users: joined.members,
+            roles: joined.roles,
+          }),
         );
     }
     this.queue.addFirst(this.history.earlier(announce ? 'auto' : 'reconnect'));

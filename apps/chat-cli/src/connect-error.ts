@@ -1,6 +1,15 @@
-/** `token`: a kept token was refused (HTTP 401 on the upgrade or the refresh); logging in with the password may still work. */
+/**
+ * `token`: a kept token was refused (HTTP 401 on the upgrade or the refresh); logging in with the password may still work.
+ * `disabled`: an admin disabled the account (close 4403); nothing works until they enable it again.
+ */
 export type ConnectFailure =
-  'refused' | 'untrusted' | 'login' | 'token' | 'network' | 'protocol';
+  | 'refused'
+  | 'untrusted'
+  | 'login'
+  | 'token'
+  | 'network'
+  | 'protocol'
+  | 'disabled';
 
 const CERTIFICATE_CODES = new Set([
   'CERT_HAS_EXPIRED',
@@ -35,7 +44,22 @@ export class ConnectError extends Error {
   }
 
   get fatal(): boolean {
-    return this.failure === 'untrusted' || this.failure === 'login';
+    return (
+      this.failure === 'untrusted' ||
+      this.failure === 'login' ||
+      this.failure === 'disabled'
+    );
+  }
+
+  /** The server closed the socket with 4403 (or refused the upgrade with 403): the account was disabled. */
+  static disabled(address: string, how = 'code 4403'): ConnectError {
+    const what =
+      how === 'code 4403' ? 'closed the connection' : 'refused the connection';
+    return new ConnectError(
+      'disabled',
+      `${address} ${what}: your account has been disabled by an administrator (${how}). ` +
+        'It cannot log in until an administrator enables it again.',
+    );
   }
 
   /** Classifies a socket or TLS error raised while talking to `address` (host:port). */

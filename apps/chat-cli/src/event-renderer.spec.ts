@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ErrorCode } from '@app/protocol';
+import { ErrorCode, ServerEvent } from '@app/protocol';
 
 import { EventRenderer } from './event-renderer';
 
@@ -180,5 +180,139 @@ describe(EventRenderer.name, () => {
 
   it('shows the user and room in the prompt', () => {
     assert.equal(sut.prompt('a', 'global'), 'a@global> ');
+  });
+
+  describe('room moderation', () => {
+    const notice = { id: '9', room: 'dev', by: 'alice', ts };
+
+    it('renders notices as one line in their room', () => {
+      assert.equal(
+        sut.notice({
+          ...notice,
+          action: 'ban',
+          user: 'bob',
+          until: ts + 600_000,
+          reason: 'spam',
+        }),
+        '[12:00:01] #dev * alice banned bob for 10m: spam',
+      );
+      assert.equal(
+        sut.notice({
+          ...notice,
+          by: 'carol',
+          action: 'topic',
+          text: 'Deploys',
+        }),
+        '[12:00:01] #dev * carol set the topic: Deploys',
+      );
+      assert.equal(
+        sut.notice({ ...notice, action: 'private', on: true }),
+        '[12:00:01] #dev * room is now private, set by alice',
+      );
+    });
+
+    it('neutralises escapes and bidi overrides in topics and reasons', () => {
+      assert.equal(
+        sut.notice({
+          ...notice,
+          action: 'topic',
+          text: '\x1b[2Jclean\u202e',
+        }),
+        '[12:00:01] #dev * alice set the topic: clean\\u202e',
+      );
+      assert.equal(
+        sut.removed({
+          room: 'dev',
+          action: 'kick',
+          by: 'alice',
+          reason: 'out\x1b]0;x\x07\nnow',
+        }),
+        'you were kicked from #dev by alice: out\\nnow',
+      );
+      assert.equal(
+        sut.joined({
+          room: 'dev',
+          users: 1,
+          members: ['a'],
+          cursor: '0',
+          topic: 'a\u202eb',
+        }),
+        'joined #dev (1 user), topic: a\\u202eb',
+      );
+    });
+
+    it('tells a removed user who did it, and when a ban ends', () => {
+      const until = new Date();
+      until.setHours(23, 59, 0, 0);
+      assert.equal(
+        sut.removed({
+          room: 'dev',
+          action: 'ban',
+          by: 'alice',
+          until: until.getTime(),
+          reason: 'spam',
+        }),
+        'you were banned from #dev by alice until 23:59:00: spam',
+      );
+      assert.equal(
+        sut.removed({ room: 'dev', action: 'ban', by: 'alice', until: ts }),
+        'you were banned from #dev by alice until 2026-01-02 12:00:01',
+      );
+    });
+
+    it('shows the topic and privacy on joining, and roles in who', () => {
+      assert.equal(
+        sut.joined({
+          room: 'dev',
+          users: 2,
+          members: [],
+          cursor: '0',
+          topic: 'Deploys only',
+          private: true,
+        }),
+        'joined #dev (2 users, private), topic: Deploys only',
+      );
+      assert.equal(
+        sut.who({
+          room: 'dev',
+          users: ['alice', 'bob', 'carol', 'dave'],
+          roles: { dave: 'owner', bob: 'op' },
+        }),
+        'users in #dev (4): dave (owner), bob (op), alice, carol',
+      );
+    });
+
+    it('says plainly why a request was refused', () => {
+      assert.equal(
+        sut.error({
+          code: ErrorCode.Banned,
+          message: 'You are banned from #dev until 14:00',
+        }),
+        'refused: You are banned from #dev until 14:00 (BANNED)',
+      );
+      assert.equal(
+        sut.error({ code: ErrorCode.NotInvited, message: '#dev is private' }),
+        'refused: #dev is private (NOT_INVITED)',
+      );
+    });
+
+    it('confirms moderation replies and settings', () => {
+      assert.equal(
+        sut.moderated(ServerEvent.Kicked, { room: 'dev', user: 'bob' }),
+        'kicked bob from #dev',
+      );
+      assert.equal(
+        sut.moderated(ServerEvent.Opped, { room: 'dev', user: 'bob' }),
+        'bob is now an operator of #dev',
+      );
+      assert.equal(
+        sut.topicSet({ room: 'dev', text: '' }),
+        'topic of #dev cleared',
+      );
+      assert.equal(
+        sut.privacySet({ room: 'dev', on: true }),
+        '#dev is now private',
+      );
+    });
   });
 });

@@ -1,11 +1,22 @@
 import {
+  byRole,
   ChatMessage,
+  describeNotice,
+  describeRemoval,
   DirectMessage,
+  ErrorCode,
   ErrorPayload,
   Joined,
+  ModerationReply,
+  Notice,
   Presence,
+  PrivateReply,
+  Removed,
   RoomCount,
+  ServerEvent,
+  TopicReply,
   WhoList,
+  withRole,
 } from '@app/protocol';
 
 import { TextSanitizer } from './text-sanitizer';
@@ -20,6 +31,26 @@ const PLAIN: Paint = (text) => text;
 const NICK_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96].map(
   (code) => SGR(code, 39),
 );
+/** Refusals a user can act on: shown as `refused: <the server's reason> (CODE)` rather than as a failure. */
+const REFUSALS = new Set<string>([
+  ErrorCode.Banned,
+  ErrorCode.Forbidden,
+  ErrorCode.Muted,
+  ErrorCode.NotInvited,
+]);
+
+/** The replies to moderation commands, and what they confirm. */
+type ModerationEvent =
+  | ServerEvent.Banned
+  | ServerEvent.Deopped
+  | ServerEvent.Invited
+  | ServerEvent.Kicked
+  | ServerEvent.Muted
+  | ServerEvent.Opped
+  | ServerEvent.OwnerSet
+  | ServerEvent.Unbanned
+  | ServerEvent.Unmuted;
+
 /** Our own colour codes; text from the network never contains escapes (the sanitizer removed them). */
 const OWN_SGR = /\x1b\[[0-9;]*m/g;
 
@@ -72,9 +103,59 @@ export class EventRenderer {
     return `${this.time(ts)} ${this.yellow(`* ${this.clean(p.user)} ${verb} ${this.roomName(p.room)}`)}`;
   }
 
-  /** `error: OFFLINE: user "x" is not online`. */
+  /** `error: OFFLINE: user "x" is not online`; a ban, mute, missing invite or role: `refused: <why> (BANNED)`. */
   error(e: Pick<ErrorPayload, 'code' | 'message'>): string {
+    if (REFUSALS.has(e.code))
+      return this.red(
+        `refused: ${this.clean(e.message)} (${this.clean(e.code)})`,
+      );
     return this.red(`error: ${this.clean(e.code)}: ${this.clean(e.message)}`);
+  }
+
+  /** `[12:00:01] #dev * alice banned bob for 10m: spam`: a moderation action or setting change. */
+  notice(n: Notice): string {
+    return `${this.time(n.ts)} ${this.room(n.room)} ${this.yellow(`* ${this.clean(describeNotice(n))}`)}`;
+  }
+
+  /** `you were kicked from #dev by alice: spamming`, said to the user put out of the room. */
+  removed(r: Removed): string {
+    return this.red(this.clean(describeRemoval(r, (ms) => this.clock(ms))));
+  }
+
+  /** What a moderation command did, when its notice is not shown here (the actor is not in the room). */
+  moderated(event: ModerationEvent, r: ModerationReply): string {
+    const user = this.clean(r.user);
+    const room = this.roomName(r.room);
+    const until = r.until ? ` until ${this.clock(r.until)}` : '';
+    const lines: Record<ModerationEvent, string> = {
+      [ServerEvent.Banned]: `banned ${user} from ${room}${until}`,
+      [ServerEvent.Deopped]: `${user} is no longer an operator of ${room}`,
+      [ServerEvent.Invited]: `invited ${user} to ${room}`,
+      [ServerEvent.Kicked]: `kicked ${user} from ${room}`,
+      [ServerEvent.Muted]: `muted ${user} in ${room}${until}`,
+      [ServerEvent.Opped]: `${user} is now an operator of ${room}`,
+      [ServerEvent.OwnerSet]: `${user} is now the owner of ${room}`,
+      [ServerEvent.Unbanned]: `unbanned ${user} in ${room}`,
+      [ServerEvent.Unmuted]: `unmuted ${user} in ${room}`,
+    };
+    return this.green(lines[event]);
+  }
+
+  /** `topic of #dev set: ...` / `topic of #dev cleared`. */
+  topicSet(r: TopicReply): string {
+    const room = this.roomName(r.room);
+    return this.green(
+      r.text
+        ? `topic of ${room} set: ${this.clean(r.text)}`
+        : `topic of ${room} cleared`,
+    );
+  }
+
+  /** `#dev is now private` / `#dev is now public`. */
+  privacySet(r: PrivateReply): string {
+    return this.green(
+      `${this.roomName(r.room)} is now ${r.on ? 'private' : 'public'}`,
+    );
   }
 
   /** A message or DM from history: the same line, dimmed as a whole. */
@@ -119,10 +200,12 @@ export class EventRenderer {
     );
   }
 
-  /** `joined #room1 (2 users)`. */
+  /** `joined #room1 (2 users)`; `joined #dev (2 users, private), topic: Deploys only`. */
   joined(j: Joined): string {
+    const details = [this.users(j.users), ...(j.private ? ['private'] : [])];
+    const topic = j.topic ? `, topic: ${this.clean(j.topic)}` : '';
     return this.green(
-      `joined ${this.roomName(j.room)} (${this.users(j.users)})`,
+      `joined ${this.roomName(j.room)} (${details.join(', ')})${topic}`,
     );
   }
 
@@ -144,9 +227,12 @@ export class EventRenderer {
     ];
   }
 
-  /** `users in #room1 (2): a, b`. */
+  /** `users in #room1 (2): a, b`; with roles, the owner and operators first: `alice (owner), bob (op), carol`. */
   who(w: WhoList): string {
-    const names = w.users.map((u) => this.clean(u));
+    const roles = w.roles ?? {};
+    const names = byRole(w.users, roles).map((u) =>
+      this.clean(withRole(u, roles[u])),
+    );
     return `users in ${this.roomName(w.room)} (${names.length}): ${names.join(', ') || '(nobody)'}`;
   }
 
@@ -178,10 +264,21 @@ export class EventRenderer {
 
   time(ts: number): string {
     const date = new Date(Number.isFinite(ts) ? ts : Date.now());
+    return this.dim(`[${this.hms(date)}]`);
+  }
+
+  /** When a ban or mute ends: `14:30:00`, with the date in front when it is not today. */
+  private clock(ms: number): string {
+    const date = new Date(Number.isFinite(ms) ? ms : Date.now());
+    if (date.toDateString() === new Date().toDateString())
+      return this.hms(date);
     const pad = (n: number): string => String(n).padStart(2, '0');
-    return this.dim(
-      `[${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}]`,
-    );
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${this.hms(date)}`;
+  }
+
+  private hms(date: Date): string {
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
   }
 
   private room(name: string): string {

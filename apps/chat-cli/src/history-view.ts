@@ -1,11 +1,12 @@
 import {
   ChatMessage,
-  Notice,
   ClientEvent,
   CommandRequest,
   DirectMessage,
   ErrorCode,
   HistoryPage,
+  isNotice,
+  Notice,
   ServerEvent,
   ServerFrame,
 } from '@app/protocol';
@@ -99,9 +100,9 @@ export class HistoryView {
     }
   }
 
+  /** A page of a room's history holds its notices too (they carry an `action`). */
   private line(m: ChatMessage | DirectMessage | Notice): string {
-    if ('action' in m)
-      return `* ${m.by} ${m.action} ${m.user ?? m.text ?? ''}`.trimEnd();
+    if (isNotice(m)) return this.renderer.notice(m);
     return 'room' in m
       ? this.renderer.message(m, this.username)
       : this.renderer.dm(m);

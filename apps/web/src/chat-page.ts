@@ -4,14 +4,22 @@ import {
   ClientEvent,
   ClientPayloads,
   CommandParser,
+  commandPayload,
   CommandRequest,
   Cursors,
+  describeNotice,
+  describeRemoval,
   DM_STREAM,
   ErrorCode,
   HistoryPage,
+  isNotice,
+  Joined,
   LOBBY,
   messageStream,
+  ModerationReply,
+  Notice,
   Ref,
+  Removed,
   RoomCount,
   ServerEvent,
   ServerFrame,
@@ -20,7 +28,7 @@ import {
 
 import * as auth from './auth-api';
 import { ChatSocket, SocketState } from './chat-socket';
-import { ChatView } from './chat-view';
+import { ChatView, Roles } from './chat-view';
 import { PageOutbox, Post } from './page-outbox';
 import { savedLogin } from './saved-login';
 
@@ -39,6 +47,41 @@ const EARLIER_COUNT = 20;
 /** How often the room list's user counts are refreshed while online. */
 const ROOMS_REFRESH_MS = 20_000;
 
+/** Refusals the user can act on (a ban, a mute, a missing invite or role): said as such, not as a failure. */
+const REFUSALS = new Set<string>([
+  ErrorCode.Banned,
+  ErrorCode.Forbidden,
+  ErrorCode.Muted,
+  ErrorCode.NotInvited,
+]);
+
+/** What each moderation reply confirms (shown when the actor is not in the room, where the notice says it). */
+const CONFIRMATIONS: Partial<
+  Record<ServerEvent, (r: ModerationReply) => string>
+> = {
+  [ServerEvent.Banned]: (r) => `Banned ${r.user} from #${r.room}`,
+  [ServerEvent.Deopped]: (r) =>
+    `${r.user} is no longer an operator of #${r.room}`,
+  [ServerEvent.Invited]: (r) => `Invited ${r.user} to #${r.room}`,
+  [ServerEvent.Kicked]: (r) => `Kicked ${r.user} from #${r.room}`,
+  [ServerEvent.Muted]: (r) => `Muted ${r.user} in #${r.room}`,
+  [ServerEvent.Opped]: (r) => `${r.user} is now an operator of #${r.room}`,
+  [ServerEvent.OwnerSet]: (r) => `${r.user} is now the owner of #${r.room}`,
+  [ServerEvent.Unbanned]: (r) => `Unbanned ${r.user} in #${r.room}`,
+  [ServerEvent.Unmuted]: (r) => `Unmuted ${r.user} in #${r.room}`,
+};
+
+/** When a ban ends: the time today, the date and time later. */
+const until = (ms: number): string => {
+  const date = new Date(ms);
+  return date.toDateString() === new Date().toDateString()
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+};
+
+const capitalized = (text: string): string =>
+  text.charAt(0).toUpperCase() + text.slice(1);
+
 /** Stream ids (`ms-seq`) in order; a plain string comparison would put 999-0 after 1000-0. */
 const idBefore = (a: string, b: string): boolean => {
   const [ams, aseq] = a.split('-').map(Number);
@@ -51,6 +94,10 @@ export class ChatPage {
   private readonly parser = new CommandParser();
   private readonly pending = new Map<string, Outgoing>();
   private readonly members = new Set<string>();
+  /** The roles in the current room (owner, operators), and its topic and privacy. */
+  private roles: Roles = {};
+  private topic = '';
+  private isPrivate = false;
   private readonly shown = new Set<string>();
   /** The oldest message shown per thread (`#room`, `@user`): where `/history` pages back from. */
   private readonly oldest = new Map<string, string>();
@@ -129,6 +176,7 @@ export class ChatPage {
         state: (state, detail) => this.connection(state, detail),
         frame: (frame) => this.receive(frame),
         unauthorized: () => this.expired(),
+        disabled: () => this.disabled(),
       },
       (base) => this.ticket(base),
     );
@@ -161,6 +209,16 @@ export class ChatPage {
   private expired(): void {
     savedLogin.clear();
     this.view.showLogin('Your login has expired: log in again');
+  }
+
+  /** Close 4403: the socket has stopped; the log stays readable, and a reload does not try again with the saved token. */
+  private disabled(): void {
+    window.clearInterval(this.roomsTimer);
+    savedLogin.clear();
+    this.view.notice(
+      'Your account has been disabled by an administrator: you cannot chat or log in until they enable it again.',
+      'problem',
+    );
   }
 
   private async logOut(): Promise<void> {
@@ -215,7 +273,11 @@ export class ChatPage {
         event: command.event,
         data: this.historyQuery(command.data),
       });
-    return !this.send(command);
+    // A room command that named no room is for the room the page is in.
+    return !this.send({
+      event: command.event,
+      data: commandPayload(command, this.room),
+    });
   }
 
   /** A line to a room or a user: it goes now, or once the connection is back; it is never refused. */
@@ -302,13 +364,40 @@ export class ChatPage {
         );
       case ServerEvent.Joined:
         this.advance(`room:${frame.data.room}`, frame.data.cursor);
-        return this.joined(
-          frame.data.room,
-          frame.data.users,
-          frame.data.members,
-        );
+        return this.joined(frame.data);
+      case ServerEvent.Notice:
+        return this.showNotice(frame.data);
+      case ServerEvent.Removed:
+        return this.removed(frame.data);
+      case ServerEvent.Banned:
+      case ServerEvent.Deopped:
+      case ServerEvent.Invited:
+      case ServerEvent.Kicked:
+      case ServerEvent.Muted:
+      case ServerEvent.Opped:
+      case ServerEvent.OwnerSet:
+      case ServerEvent.Unbanned:
+      case ServerEvent.Unmuted:
+        if (frame.data.room !== this.room)
+          this.view.notice(CONFIRMATIONS[frame.event]?.(frame.data) ?? '');
+        return;
+      case ServerEvent.Topic:
+        if (frame.data.room !== this.room)
+          this.view.notice(
+            frame.data.text
+              ? `Topic of #${frame.data.room} set: ${frame.data.text}`
+              : `Topic of #${frame.data.room} cleared`,
+          );
+        return;
+      case ServerEvent.Private:
+        if (frame.data.room !== this.room)
+          this.view.notice(
+            `#${frame.data.room} is now ${frame.data.on ? 'private' : 'public'}`,
+          );
+        return;
       case ServerEvent.Who:
-        if (frame.data.room === this.room) this.setMembers(frame.data.users);
+        if (frame.data.room === this.room)
+          this.setMembers(frame.data.users, frame.data.roles);
         if (!asked?.quiet)
           this.view.notice(
             `In #${frame.data.room}: ${frame.data.users.join(', ') || 'nobody'}`,
@@ -401,7 +490,21 @@ export class ChatPage {
     this.loadHistory();
   }
 
-  private joined(room: string, users: number, members?: string[]): void {
+  private joined(joined: Joined): void {
+    const { room, users, members } = joined;
+    this.moveTo(room);
+    this.setTopic(joined.topic ?? '', joined.private === true);
+    const details = `${users} ${users === 1 ? 'user' : 'users'}${joined.private ? ', private' : ''}`;
+    const topic = joined.topic ? `. Topic: ${joined.topic}` : '';
+    this.view.notice(`Joined #${room} (${details})${topic}`);
+    if (members) this.setMembers(members, joined.roles);
+    else this.ask(ClientEvent.Who, {});
+    this.loadHistory();
+    this.ask(ClientEvent.Rooms, {});
+  }
+
+  /** Into `room`: a new room starts on a clean log. */
+  private moveTo(room: string): void {
     if (room !== this.room) {
       this.view.clearLog();
       this.shown.clear();
@@ -409,13 +512,37 @@ export class ChatPage {
     }
     this.room = room;
     this.view.setRoom(room);
-    this.view.notice(
-      `Joined #${room} (${users} ${users === 1 ? 'user' : 'users'})`,
-    );
-    if (members) this.setMembers(members);
-    else this.ask(ClientEvent.Who, {});
+  }
+
+  private setTopic(topic: string, isPrivate: boolean): void {
+    this.topic = topic;
+    this.isPrivate = isPrivate;
+    this.view.setTopic(topic, isPrivate);
+  }
+
+  /** Kicked or banned: the server has put this session back in the lobby; the page says who did it and why. */
+  private removed(r: Removed): void {
+    const why = capitalized(describeRemoval(r, until));
+    if (r.room !== this.room) return this.view.notice(why, 'problem');
+    this.moveTo(LOBBY);
+    this.view.notice(why, 'problem');
+    this.view.notice(`You are in #${LOBBY}`);
+    this.ask(ClientEvent.Who, {});
     this.loadHistory();
     this.ask(ClientEvent.Rooms, {});
+  }
+
+  /** A moderation action or setting change: it moves the room's cursor like a message, and may change the header or roles. */
+  private showNotice(n: Notice, placement: 'by-id' | 'append' = 'by-id'): void {
+    if (placement === 'by-id' && !this.firstSight(`room:${n.room}`, n.id))
+      return;
+    this.view.roomNotice(n, describeNotice(n), placement);
+    if (placement === 'append' || n.room !== this.room) return;
+    this.noteOldest(`#${n.room}`, n.id);
+    if (n.action === 'topic') this.setTopic(n.text ?? '', this.isPrivate);
+    if (n.action === 'private') this.setTopic(this.topic, n.on === true);
+    if (n.action === 'op' || n.action === 'deop' || n.action === 'owner')
+      this.ask(ClientEvent.Who, {});
   }
 
   private loadHistory(): void {
@@ -426,13 +553,11 @@ export class ChatPage {
   /** The latest messages of the room, loaded on entering it, among the live ones. */
   private showLatest(page: HistoryPage): void {
     if (page.room !== this.room) return;
-    page.messages.forEach((m) =>
-      'action' in m
-        ? undefined
-        : 'room' in m
-          ? this.showMessage(m)
-          : this.showDm(m),
-    );
+    page.messages.forEach((m) => {
+      if (isNotice(m)) this.showNotice(m);
+      else if ('room' in m) this.showMessage(m);
+      else this.showDm(m);
+    });
     this.noteOldest(`#${page.room}`, page.messages[0]?.id);
   }
 
@@ -447,8 +572,8 @@ export class ChatPage {
       return this.view.notice(`No ${earlier ? 'earlier ' : ''}${what}`);
     this.view.notice(`${earlier ? 'Earlier' : 'Latest'} ${what}:`);
     for (const m of page.messages) {
-      if ('action' in m) continue;
-      if ('room' in m) this.view.message(m, this.username, 'append');
+      if (isNotice(m)) this.showNotice(m, 'append');
+      else if ('room' in m) this.view.message(m, this.username, 'append');
       else this.view.dm(m, 'append');
     }
     this.noteOldest(thread, page.messages[0].id);
@@ -464,7 +589,7 @@ export class ChatPage {
     if (room !== this.room) return;
     if (action === 'join') this.members.add(user);
     else this.members.delete(user);
-    this.view.setMembers(this.members, this.username);
+    this.view.setMembers(this.members, this.username, this.roles);
     this.countMembers();
     this.view.notice(
       `${user} ${action === 'join' ? 'joined' : 'left'} #${room}`,
@@ -472,10 +597,11 @@ export class ChatPage {
     );
   }
 
-  private setMembers(users: string[]): void {
+  private setMembers(users: string[], roles: Roles = {}): void {
     this.members.clear();
     users.forEach((user) => this.members.add(user));
-    this.view.setMembers(this.members, this.username);
+    this.roles = roles;
+    this.view.setMembers(this.members, this.username, this.roles);
     this.countMembers();
   }
 
@@ -565,7 +691,10 @@ export class ChatPage {
     )
       return this.post(post);
     if (post) this.outbox.settle(post.data.cid);
-    this.view.notice(`${code}: ${message}`, 'problem');
+    this.view.notice(
+      REFUSALS.has(code) ? `Refused: ${message}` : `${code}: ${message}`,
+      'problem',
+    );
     if (post) this.view.notice(`Not sent: ${post.line}`, 'problem');
   }
 }

@@ -1,4 +1,5 @@
 import {
+  CLOSE_ACCOUNT_DISABLED,
   CLOSE_GOING_AWAY,
   CLOSE_SERVICE_RESTART,
   CLOSE_UNAUTHORIZED,
@@ -19,6 +20,8 @@ export interface SocketEvents {
   frame(frame: ServerFrame): void;
   /** The token was refused (expired, revoked): the user must log in again. */
   unauthorized(): void;
+  /** An admin disabled the account (close 4403): the socket has stopped for good. */
+  disabled(): void;
 }
 
 /** A single-use ticket for a WebSocket to the instance at `base` (an origin such as https://host:8081). */
@@ -125,6 +128,11 @@ export class ChatSocket {
   private closed(event: CloseEvent): void {
     if (this.stopped) return;
     if (event.code === CLOSE_UNAUTHORIZED) return this.refused();
+    if (event.code === CLOSE_ACCOUNT_DISABLED) {
+      this.stopped = true;
+      this.events.state('offline', 'account disabled');
+      return this.events.disabled();
+    }
     const restart =
       this.restartWithinMs ??
       (event.code === CLOSE_SERVICE_RESTART || event.code === CLOSE_GOING_AWAY

@@ -1,8 +1,16 @@
-import { ChatMessage, DirectMessage, RoomCount } from '@app/protocol';
+import {
+  byRole,
+  ChatMessage,
+  DirectMessage,
+  RoomCount,
+  RoomRole,
+} from '@app/protocol';
 
 import { SocketState } from './chat-socket';
 
 export type NoticeKind = 'notice' | 'presence' | 'problem';
+
+export type Roles = Partial<Record<string, RoomRole>>;
 
 export interface DmConversation {
   user: string;
@@ -55,6 +63,7 @@ export class ChatView {
   private readonly status = byId('status');
   private readonly whoami = byId('whoami');
   private readonly roomName = byId('room-name');
+  private readonly roomTopic = byId('room-topic');
   private readonly memberCount = byId('member-count');
   private readonly members = byId<HTMLUListElement>('members');
   private readonly log = byId<HTMLOListElement>('log');
@@ -101,13 +110,28 @@ export class ChatView {
   setRoom(room: string): void {
     this.roomName.textContent = `#${room}`;
     this.input.placeholder = `Message #${room} (/help for commands)`;
+    this.setTopic('', false);
   }
 
-  setMembers(names: Iterable<string>, self: string): void {
-    const sorted = [...names].sort();
+  /** The room's topic under its name, and a lock mark when it is private. */
+  setTopic(topic: string, isPrivate: boolean): void {
+    this.roomTopic.textContent = topic;
+    this.roomTopic.hidden = topic === '';
+    this.roomName.classList.toggle('private', isPrivate);
+    this.roomName.title = isPrivate ? 'private: invited users only' : '';
+  }
+
+  /** The people here, the owner first, then the operators, each role written after the name. */
+  setMembers(names: Iterable<string>, self: string, roles: Roles = {}): void {
+    const sorted = byRole([...names].sort(), roles);
     this.memberCount.textContent = `${sorted.length} ${sorted.length === 1 ? 'person' : 'people'} here`;
     this.members.replaceChildren(
-      ...sorted.map((name) => el('li', name === self ? 'self' : '', name)),
+      ...sorted.map((name) => {
+        const item = el('li', name === self ? 'self' : '', name);
+        const role = roles[name];
+        if (role) item.append(el('span', `role ${role}`, role));
+        return item;
+      }),
     );
   }
 
@@ -181,6 +205,20 @@ export class ChatView {
       el('span', 'text', d.text),
     );
     this.place(row, placement === 'by-id' ? d.id : undefined);
+  }
+
+  /** A moderation action or setting change of the room: stored like a message, so placed by id. */
+  roomNotice(
+    n: { id: string; ts: number },
+    text: string,
+    placement: Placement = 'by-id',
+  ): void {
+    const row = el('li', 'action');
+    row.append(
+      el('span', 'time', clock(n.ts)),
+      el('span', 'text', `* ${text}`),
+    );
+    this.place(row, placement === 'by-id' ? n.id : undefined);
   }
 
   notice(text: string, kind: NoticeKind = 'notice'): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { CommandParser } from './command-parser';
+import { CommandParser, commandPayload } from './command-parser';
 import { MAX_TEXT_LENGTH } from './limits';
 
 describe(CommandParser.name, () => {
@@ -199,6 +199,17 @@ describe(CommandParser.name, () => {
       '/history [USER] [N]',
       '/help',
       '/quit',
+      '/invite [#ROOM] USER',
+      '/kick [#ROOM] USER [REASON]',
+      '/ban [#ROOM] USER [DURATION] [REASON]',
+      '/unban [#ROOM] USER',
+      '/mute [#ROOM] USER [DURATION]',
+      '/unmute [#ROOM] USER',
+      '/op [#ROOM] USER',
+      '/deop [#ROOM] USER',
+      '/owner [#ROOM] USER',
+      '/topic [#ROOM] TEXT',
+      '/private [#ROOM] on|off',
     ]) {
       assert.ok(
         lines.some((line) => line.trimStart().startsWith(command)),
@@ -212,5 +223,181 @@ describe(CommandParser.name, () => {
           line[column - 1] !== ' ' || line.slice(column, column + 2) === '  ',
       ),
     );
+  });
+
+  describe('room moderation', () => {
+    const request = (event: string, data: object, line: string) => ({
+      kind: 'request',
+      event,
+      data,
+      line,
+    });
+
+    it('leaves the room out unless the first argument names one with #', () => {
+      assert.deepEqual(
+        sut.parse('/kick bob spamming  again'),
+        request(
+          'kick',
+          { user: 'bob', reason: 'spamming  again' },
+          '/kick bob spamming  again',
+        ),
+      );
+      assert.deepEqual(
+        sut.parse('/kick #dev bob spamming'),
+        request(
+          'kick',
+          { room: 'dev', user: 'bob', reason: 'spamming' },
+          '/kick #dev bob spamming',
+        ),
+      );
+      assert.deepEqual(
+        sut.parse('/kick bob'),
+        request('kick', { user: 'bob' }, '/kick bob'),
+      );
+    });
+
+    it('parses the commands that take only a user', () => {
+      for (const event of ['invite', 'unban', 'unmute', 'op', 'deop', 'owner'])
+        assert.deepEqual(
+          sut.parse(`/${event} #dev carol`),
+          request(
+            event,
+            { room: 'dev', user: 'carol' },
+            `/${event} #dev carol`,
+          ),
+        );
+      assert.equal(hintOf('/op carol dave'), 'Usage: /op [#ROOM] USER');
+      assert.equal(hintOf('/owner'), 'Usage: /owner [#ROOM] USER');
+      assert.equal(hintOf('/invite #dev'), 'Usage: /invite [#ROOM] USER');
+    });
+
+    it('turns a ban or mute duration into seconds, and keeps the rest as the reason', () => {
+      const ban = (line: string) => sut.parse(line);
+      assert.deepEqual(
+        ban('/ban bob 10m spam and more'),
+        request(
+          'ban',
+          { user: 'bob', seconds: 600, reason: 'spam and more' },
+          '/ban bob 10m spam and more',
+        ),
+      );
+      assert.deepEqual(
+        ban('/ban #dev bob 1D'),
+        request(
+          'ban',
+          { room: 'dev', user: 'bob', seconds: 86400 },
+          '/ban #dev bob 1D',
+        ),
+      );
+      assert.deepEqual(
+        ban('/ban bob 10 times spam'),
+        request(
+          'ban',
+          { user: 'bob', reason: '10 times spam' },
+          '/ban bob 10 times spam',
+        ),
+      );
+      assert.deepEqual(
+        sut.parse('/mute bob 30s'),
+        request('mute', { user: 'bob', seconds: 30 }, '/mute bob 30s'),
+      );
+      assert.deepEqual(
+        sut.parse('/mute #dev bob'),
+        request('mute', { room: 'dev', user: 'bob' }, '/mute #dev bob'),
+      );
+      assert.deepEqual(
+        sut.parse('/mute bob 2h'),
+        request('mute', { user: 'bob', seconds: 7200 }, '/mute bob 2h'),
+      );
+    });
+
+    it('refuses durations out of range and mutes with extra words', () => {
+      assert.match(
+        hintOf('/ban bob 0s'),
+        /^Duration "0s" is invalid: use a number and a unit/,
+      );
+      assert.match(hintOf('/ban bob 31d spam'), /^Duration "31d" is invalid/);
+      assert.ok(sut.parse('/ban bob 30d').kind === 'request');
+      assert.match(
+        hintOf('/mute bob forever'),
+        /^Duration "forever" is invalid/,
+      );
+      assert.equal(
+        hintOf('/mute bob 10m please'),
+        'Usage: /mute [#ROOM] USER [DURATION]',
+      );
+    });
+
+    it('checks names, reasons and topics like the server does', () => {
+      assert.match(hintOf('/kick #d.v bob'), /^Room "d.v" is invalid/);
+      assert.match(hintOf('/kick b@b'), /^User name "b@b" is invalid/);
+      assert.equal(
+        hintOf(`/kick bob ${'x'.repeat(201)}`),
+        'Reason too long (201 characters): the limit is 200',
+      );
+      assert.match(hintOf('/ban bob 1h \x07'), /found U\+0007/);
+      assert.equal(
+        hintOf(`/topic ${'t'.repeat(201)}`),
+        'Topic too long (201 characters): the limit is 200',
+      );
+      assert.match(hintOf('/topic esc\x1b[2J'), /found U\+001B/);
+    });
+
+    it('sets, clears and scopes topics, and switches a room private', () => {
+      assert.deepEqual(
+        sut.parse('/topic Deploys only, please'),
+        request(
+          'topic',
+          { text: 'Deploys only, please' },
+          '/topic Deploys only, please',
+        ),
+      );
+      assert.deepEqual(
+        sut.parse('/topic #dev #rust is great'),
+        request(
+          'topic',
+          { room: 'dev', text: '#rust is great' },
+          '/topic #dev #rust is great',
+        ),
+      );
+      assert.deepEqual(
+        sut.parse('/topic -'),
+        request('topic', { text: '' }, '/topic -'),
+      );
+      assert.equal(hintOf('/topic'), 'Usage: /topic [#ROOM] TEXT');
+      assert.deepEqual(
+        sut.parse('/private on'),
+        request('private', { on: true }, '/private on'),
+      );
+      assert.deepEqual(
+        sut.parse('/private #dev OFF'),
+        request('private', { room: 'dev', on: false }, '/private #dev OFF'),
+      );
+      assert.equal(hintOf('/private maybe'), 'Usage: /private [#ROOM] on|off');
+    });
+
+    it('fills in the current room when the request goes out, unless one was named', () => {
+      const payload = (line: string) => {
+        const command = sut.parse(line);
+        assert.equal(command.kind, 'request');
+        return command.kind === 'request' ? commandPayload(command, 'dev') : {};
+      };
+      assert.deepEqual(payload('/kick bob'), { room: 'dev', user: 'bob' });
+      assert.deepEqual(payload('/kick #ops bob'), { room: 'ops', user: 'bob' });
+      assert.deepEqual(payload('/rooms'), {});
+      assert.deepEqual(payload('hello'), { text: 'hello' });
+      assert.deepEqual(payload('/join lobby'), { room: 'lobby' });
+    });
+
+    it('heads the moderation commands in the help', () => {
+      const lines = sut.helpLines();
+      const heading = lines.findIndex((line) =>
+        line.startsWith('Room moderation'),
+      );
+      assert.ok(heading > lines.findIndex((line) => line.includes('/quit')));
+      assert.ok(
+        lines.slice(heading + 1).every((line) => line.startsWith('  /')),
+      );
+    });
   });
 });
