@@ -408,7 +408,7 @@ describe('the browser chat page', () => {
 
   it(
     'queues what is typed while reconnecting, and sends it once when its instance is back',
-    { timeout: 60_000 },
+    { timeout: 90_000 },
     async () => {
       const { bob } = pages;
       await type(bob, '/join global');
