@@ -534,6 +534,10 @@ describe(
         assert.deepEqual(found.outOfOrder, []);
         for (const [session, ms] of found.silenceMs)
           assert.ok(ms <= 10000, `${session} got nothing for ${ms} ms`);
+        // A WAIT on the promoted master (no replica yet) once held its connection, probes and heartbeats
+        // included, for REDIS_STORE_WAIT_MS per store: the instances took each other for dead.
+        for (const gateway of [east, west])
+          assert.doesNotMatch(gateway.log, /missed its heartbeats/);
       },
     );
 

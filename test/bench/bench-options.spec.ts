@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { benchOptions, BenchOptions } from './bench-options';
+import { gatewayMainOf } from './bench-servers';
 
 const options = (argv: string[], env: NodeJS.ProcessEnv = {}): BenchOptions =>
   benchOptions(argv, env) as BenchOptions;
@@ -46,7 +50,36 @@ describe(benchOptions.name, () => {
   it('names the systems it knows when given another', () => {
     assert.throws(
       () => benchOptions(['--systems', 'floor,nats'], {}),
-      /--systems nats is unknown: use floor, gateway, socketio/,
+      /--systems nats is unknown: use floor, gateway-before, gateway, socketio/,
     );
+  });
+
+  it('runs gateway-before only from a --baseline checkout that holds a gateway build', () => {
+    assert.throws(
+      () => benchOptions(['--systems', 'gateway-before,gateway'], {}),
+      /gateway-before needs --baseline DIR/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+    try {
+      assert.throws(
+        () => benchOptions(['--baseline', dir], {}),
+        /has no .*main\.js: run npm run build in it first/,
+      );
+      mkdirSync(dirname(gatewayMainOf(dir)), { recursive: true });
+      writeFileSync(gatewayMainOf(dir), '');
+      const sut = options([], {
+        BENCH_SYSTEMS: 'gateway-before,gateway',
+        BENCH_BASELINE: dir,
+      });
+      assert.deepEqual(sut.systems, ['gateway-before', 'gateway']);
+      assert.equal(sut.baseline, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes no store wait unless --store-wait says how many replicas', () => {
+    assert.equal(options([]).storeWait, 0);
+    assert.equal(options(['--store-wait', '1']).storeWait, 1);
   });
 });

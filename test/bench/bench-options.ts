@@ -1,6 +1,13 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { SYSTEMS, SystemName } from './bench-servers';
+import {
+  ALL_SYSTEMS,
+  gatewayMainOf,
+  SYSTEMS,
+  SystemName,
+} from './bench-servers';
 
 export interface BenchOptions {
   rates: number[];
@@ -23,6 +30,10 @@ export interface BenchOptions {
   timeLimit: number;
   quick: boolean;
   cluster: boolean;
+  /** The checkout whose gateway build runs as the system `gateway-before` (absolute). */
+  baseline?: string;
+  /** REDIS_STORE_WAIT_REPLICAS for the gateway instances (0: the gateway's default, no WAIT). */
+  storeWait: number;
 }
 
 interface Option {
@@ -111,7 +122,17 @@ const OPTIONS: Record<string, Option> = {
   systems: {
     env: 'BENCH_SYSTEMS',
     full: SYSTEMS.join(','),
-    help: 'systems to measure, in order: floor, gateway, socketio',
+    help: `systems to measure, in order: ${ALL_SYSTEMS.join(', ')} (gateway-before needs --baseline)`,
+  },
+  baseline: {
+    env: 'BENCH_BASELINE',
+    full: '',
+    help: 'another checkout, built with npm run build, whose gateway runs as the system gateway-before (e.g. a git worktree of the commit before a change)',
+  },
+  'store-wait': {
+    env: 'BENCH_STORE_WAIT',
+    full: '0',
+    help: "the gateway's REDIS_STORE_WAIT_REPLICAS: replicas each store waits for (WAIT), 0 for none; not gateway-before's, so --baseline . compares both in one run",
   },
   profile: {
     env: 'BENCH_PROFILE',
@@ -187,10 +208,19 @@ export function benchOptions(
   if (rates.some((r) => r === 0))
     throw new Error('--rates needs rates above 0, e.g. 2000,5000');
   const systems = raw('systems').split(',') as SystemName[];
-  const unknown = systems.find((s) => !SYSTEMS.includes(s));
+  const unknown = systems.find((s) => !ALL_SYSTEMS.includes(s));
   if (unknown)
     throw new Error(
-      `--systems ${unknown} is unknown: use ${SYSTEMS.join(', ')}`,
+      `--systems ${unknown} is unknown: use ${ALL_SYSTEMS.join(', ')}`,
+    );
+  const baseline = raw('baseline') ? resolve(raw('baseline')) : undefined;
+  if (systems.includes('gateway-before') && !baseline)
+    throw new Error(
+      '--systems gateway-before needs --baseline DIR: a checkout of the older commit, built with npm run build',
+    );
+  if (baseline && !existsSync(gatewayMainOf(baseline)))
+    throw new Error(
+      `--baseline ${baseline} has no ${gatewayMainOf(baseline)}: run npm run build in it first`,
     );
   const instances = Math.max(1, num('instances'));
   const perRoom = raw('instances-per-room');
@@ -220,5 +250,7 @@ export function benchOptions(
     timeLimit: num('time-limit'),
     quick,
     cluster,
+    baseline,
+    storeWait: num('store-wait'),
   };
 }

@@ -53,7 +53,11 @@ const DISTURBING_OTHERS_PERCENT = 20;
 const DISTURBING_SEND_LAG_MS = 5;
 
 const fixed = (n: number, digits = 1): string =>
-  Number.isFinite(n) ? n.toFixed(digits) : '-';
+  Number.isFinite(n)
+    ? n.toFixed(digits)
+    : n === Infinity
+      ? 'none in time'
+      : '-';
 const int = (n: number): string =>
   Number.isFinite(n) ? String(Math.round(n)) : '-';
 const median = (values: number[]): number => {
@@ -82,7 +86,10 @@ const medianP99 = (rows: StepRow[], system: SystemName, rate: number): number =>
   median(
     rows
       .filter((r) => r.system === system && r.step.rate === rate)
-      .map((r) => r.step.latency.p99),
+      // A step none of whose deliveries arrived in time has no p99: it counts as the worst.
+      .map((r) =>
+        Number.isNaN(r.step.latency.p99) ? Infinity : r.step.latency.p99,
+      ),
   );
 
 /** One entry per system and rate, in the order of the rows. */

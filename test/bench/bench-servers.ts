@@ -8,8 +8,20 @@ import { sleep, waitFor } from '../support/ports';
 import { BUS_EVENTS_METRIC } from './bench-http';
 import { Pauses } from './bench-protocol';
 
-export type SystemName = 'floor' | 'gateway' | 'socketio';
+export type SystemName = 'floor' | 'gateway' | 'gateway-before' | 'socketio';
+/** The systems a run measures by default, in order. */
 export const SYSTEMS: SystemName[] = ['floor', 'gateway', 'socketio'];
+/** Every system `--systems` accepts; `gateway-before` is another checkout's gateway build (`--baseline DIR`). */
+export const ALL_SYSTEMS: SystemName[] = [
+  'floor',
+  'gateway-before',
+  'gateway',
+  'socketio',
+];
+
+/** The gateway's main file inside a checkout built with `npm run build`. */
+export const gatewayMainOf = (dir: string): string =>
+  join(dir, 'dist', 'apps', 'gateway', 'src', 'main.js');
 
 /** The Redis a run uses: a standalone server, or a cluster (`host:port,...`, the gateway's REDIS_CLUSTER_NODES). */
 export interface RedisTarget {
@@ -115,6 +127,7 @@ class ScriptProcess implements BenchServer {
 /**
  * `count` server processes of one system against `redis`, each with the bench hooks preloaded and listening on
  * `<controlDir>/<system>-<i>.sock`; with `profileDir`, each can write `<profileDir>/<system>-<i>.cpuprofile`.
+ * `gateway-before` starts the gateway built in the checkout `baseline`, with this checkout's certificate.
  */
 export async function startServers(
   system: SystemName,
@@ -123,6 +136,7 @@ export async function startServers(
   env: Record<string, string>,
   controlDir: string,
   profileDir?: string,
+  baseline?: string,
 ): Promise<BenchServer[]> {
   const controlOf = (i: number): string =>
     join(controlDir, `${system}-${i + 1}.sock`);
@@ -134,15 +148,30 @@ export async function startServers(
       BENCH_CPU_PROFILE: join(profileDir, `${system}-${i + 1}.cpuprofile`),
     }),
   });
-  const start = (i: number): Promise<BenchServer> =>
-    system === 'gateway'
-      ? GatewayProcess.start(redis.url, {
-          ...envOf(i),
-          ...(redis.clusterNodes && {
-            REDIS_CLUSTER_NODES: redis.clusterNodes,
-          }),
-        }).then((gateway) => asBenchServer(gateway, controlOf(i)))
-      : ScriptProcess.start(system, redis, envOf(i), controlOf(i));
+  const gatewayEnv = (i: number): Record<string, string> => ({
+    ...envOf(i),
+    ...(redis.clusterNodes && { REDIS_CLUSTER_NODES: redis.clusterNodes }),
+  });
+  const start = (i: number): Promise<BenchServer> => {
+    if (system === 'gateway')
+      return GatewayProcess.start(redis.url, gatewayEnv(i)).then((gateway) =>
+        asBenchServer(gateway, controlOf(i)),
+      );
+    if (system === 'gateway-before') {
+      if (!baseline) throw new Error('gateway-before needs --baseline DIR');
+      const certs = {
+        TLS_CERT: join(ROOT, 'certs', 'server.crt'),
+        TLS_KEY: join(ROOT, 'certs', 'server.key'),
+      };
+      return GatewayProcess.start(
+        redis.url,
+        { ...gatewayEnv(i), ...certs },
+        [],
+        { main: gatewayMainOf(baseline), cwd: baseline },
+      ).then((gateway) => asBenchServer(gateway, controlOf(i)));
+    }
+    return ScriptProcess.start(system, redis, envOf(i), controlOf(i));
+  };
   const started = await Promise.allSettled(
     Array.from({ length: count }, (_, i) => start(i)),
   );

@@ -21,7 +21,7 @@ import { sleep } from '../support/ports';
 import { TestRedisCluster } from '../support/redis-cluster';
 import { TestRedis } from '../support/redis-server';
 import { BenchOptions, benchOptions, USAGE } from './bench-options';
-import { LoadCommand } from './bench-protocol';
+import { LoadCommand, StepResult } from './bench-protocol';
 import {
   BusRow,
   busTable,
@@ -52,18 +52,36 @@ import {
   machineTicks,
 } from './proc-stat';
 
+const GATEWAY_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_PER_SECOND: '100000',
+  RATE_LIMIT_BURST: '100000',
+  // The idle connections share --idle-users users, all from 127.0.0.1.
+  MAX_SESSIONS_PER_USER: '100000',
+  MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+};
 const SERVER_ENV: Record<SystemName, Record<string, string>> = {
   floor: {},
   socketio: {},
-  gateway: {
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    // The idle connections share --idle-users users, all from 127.0.0.1.
-    MAX_SESSIONS_PER_USER: '100000',
-    MAX_CONNECTIONS_PER_ADDRESS: '1000000',
-  },
+  gateway: GATEWAY_ENV,
+  'gateway-before': GATEWAY_ENV,
 };
+
+/**
+ * The environment of one system's processes under these options. --store-wait reaches `gateway` only, so
+ * `--baseline .` (this checkout as `gateway-before`) compares the same build with and without it in one run.
+ */
+function serverEnv(
+  system: SystemName,
+  options: BenchOptions,
+): Record<string, string> {
+  if (system !== 'gateway' || options.storeWait === 0)
+    return SERVER_ENV[system];
+  return {
+    ...SERVER_ENV[system],
+    REDIS_STORE_WAIT_REPLICAS: String(options.storeWait),
+  };
+}
 /** Pause after opening or closing many sockets, so session set-up and teardown (Redis writes, presence) are over. */
 const SETTLE_MS = 2000;
 
@@ -166,6 +184,20 @@ async function measureIdle(
   return row;
 }
 
+/**
+ * A step none of whose own deliveries arrived (a system far behind) has NaN percentiles, which the IPC
+ * channel's JSON turns into null: back to NaN, so the tables print "-".
+ */
+function withoutNulls(step: StepResult): StepResult {
+  const nan = (n: number | null): number => n ?? NaN;
+  const { p50, p90, p99, max } = step.latency;
+  return {
+    ...step,
+    latency: { p50: nan(p50), p90: nan(p90), p99: nan(p99), max: nan(max) },
+    sendLag: { p99: nan(step.sendLag.p99), max: nan(step.sendLag.max) },
+  };
+}
+
 async function measureStep(
   system: SystemName,
   servers: BenchServer[],
@@ -183,10 +215,12 @@ async function measureStep(
     seconds: options.seconds,
     drainSeconds: options.drain,
   };
-  const result = await generator.call(
-    command,
-    'step',
-    (options.seconds + options.drain + 60) * 1000,
+  const result = withoutNulls(
+    await generator.call(
+      command,
+      'step',
+      (options.seconds + options.drain + 60) * 1000,
+    ),
   );
   const { wall, ...cpu } = spent(
     before,
@@ -219,11 +253,12 @@ async function runSystem(
     system,
     redis,
     options.instances,
-    SERVER_ENV[system],
+    serverEnv(system, options),
     controlDir,
     options.profile,
+    options.baseline,
   ).catch((err: Error) => {
-    if (system === 'gateway' && redis.clusterNodes)
+    if (system.startsWith('gateway') && redis.clusterNodes)
       err.message += `\n(with --cluster the gateway gets REDIS_CLUSTER_NODES=${redis.clusterNodes}; a gateway that does not know that setting talks to one node as if it were standalone and fails with MOVED)`;
     throw err;
   });
@@ -399,11 +434,16 @@ function header(options: BenchOptions, redisVersion: string): string {
     `${options.instances} instances per system on ${where}${spread}, ${options.rooms} rooms × ${options.members} members ` +
     `(${options.senders} sender${options.senders > 1 ? 's' : ''} per room), ${options.textBytes}-character texts`;
   const timing = `steps of ${options.seconds} s after ${options.warmup} s warm-up, ${options.repeat} run(s) per rate`;
+  const gateways = [
+    options.storeWait > 0 &&
+      `gateway with REDIS_STORE_WAIT_REPLICAS=${options.storeWait}`,
+    options.baseline && `gateway-before from ${options.baseline}`,
+  ].filter(Boolean);
   return [
     `## Fan-out benchmark, ${new Date().toISOString()}${options.quick ? ' (--quick)' : ''}`,
     '',
     `Machine: ${machineDescription()}; Node ${process.version}; redis-server ${redisVersion}; load average at start ${load}.`,
-    `Shape: ${shape}; ${timing}.`,
+    `Shape: ${shape}; ${timing}${gateways.length ? `; ${gateways.join('; ')}` : ''}.`,
   ].join('\n');
 }
 

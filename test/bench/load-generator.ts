@@ -85,6 +85,23 @@ function login(user: User): Promise<string> {
   });
 }
 
+/**
+ * A keep-alive socket that the server closes as the agent reuses it gives "socket hang up" (more often on a
+ * loaded machine): the login never reached the server, so it is sent again, at most twice more.
+ */
+async function loginWithRetry(user: User): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await login(user);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const dropped =
+        code === 'ECONNRESET' || /socket hang up/.test(String(err));
+      if (!dropped || attempt === 3) throw err;
+    }
+  }
+}
+
 /** Runs `task` for 0..count-1 with at most `concurrency` at once. */
 async function pool(
   count: number,
@@ -197,7 +214,7 @@ async function setup(
   const everyone: User[] = [...members, ...idleUsers];
   const started = performance.now();
   await pool(everyone.length, LOGIN_CONCURRENCY, async (i) => {
-    everyone[i].token = await login(everyone[i]);
+    everyone[i].token = await loginWithRetry(everyone[i]);
   });
   return { kind: 'ready', loginSeconds: (performance.now() - started) / 1000 };
 }

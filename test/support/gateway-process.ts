@@ -45,16 +45,18 @@ export class GatewayProcess {
     return this.output;
   }
 
+  /** `build` runs another checkout's gateway (its `main` file, from its own folder `cwd`), e.g. an older commit's. */
   static async start(
     redisUrl: string,
     env: Record<string, string> = {},
     args: string[] = [],
+    build: { main: string; cwd: string } = { main: GATEWAY_MAIN, cwd: ROOT },
   ): Promise<GatewayProcess> {
     const child = spawn(
       process.execPath,
-      [GATEWAY_MAIN, '--port', '0', '--host', '127.0.0.1', ...args],
+      [build.main, '--port', '0', '--host', '127.0.0.1', ...args],
       {
-        cwd: ROOT,
+        cwd: build.cwd,
         env: {
           ...process.env,
           REDIS_URL: redisUrl,

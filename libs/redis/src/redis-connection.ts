@@ -113,6 +113,9 @@ export function createRedis(
         ? null
         : Math.min(times * 200, tuning.retryDelayMs),
     slotsRefreshTimeout: 2000,
+    // ioredis re-reads the slot map only on errors and redirects; a replica that joins a master (a lost
+    // master rejoining) is seen within this, so a store waiting for replicas (ReplicaWait) finds it.
+    slotsRefreshInterval: 5000,
   };
   return new Cluster(target.nodes, cluster);
 }

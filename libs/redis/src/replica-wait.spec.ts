@@ -5,6 +5,7 @@ import Redis, { Cluster } from 'ioredis';
 import { TestRedisCluster } from '../../../test/support/redis-cluster';
 import { TestRedis } from '../../../test/support/redis-server';
 import { waitFor } from '../../../test/support/ports';
+import { keySlot } from './key-slot';
 import { waitForReplicas } from './replica-wait';
 
 describe(waitForReplicas.name, () => {
@@ -84,6 +85,14 @@ describe(waitForReplicas.name, () => {
         10000,
         'every replica to be in sync',
       );
+      await waitFor(
+        async () => {
+          await new Promise((resolve) => sut.refreshSlotsCache(resolve));
+          return sut.slots.every((nodes) => nodes.length === 2);
+        },
+        10000,
+        "the client's slot map to list every replica",
+      );
     });
 
     after(async () => {
@@ -99,6 +108,35 @@ describe(waitForReplicas.name, () => {
           acknowledged: 1,
           ok: true,
         });
+      }
+    });
+
+    it('answers not replicated at once, sending no WAIT, when the slot map lists no replica for the master (one lost in a failover)', async () => {
+      const key = 'chat:{r:alone}:k';
+      await sut.set(key, 'v');
+      const slot = keySlot(key);
+      const listed = sut.slots[slot];
+      const waits: unknown[] = [];
+      const masters = sut.nodes('master');
+      const original = masters.map((node) => node.wait);
+      masters.forEach(
+        (node) =>
+          (node.wait = ((...args: unknown[]) => {
+            waits.push(args);
+            return Promise.resolve(0);
+          }) as never),
+      );
+      try {
+        sut.slots[slot] = [listed[0]];
+        assert.deepEqual(await waitForReplicas(sut, key, 1, 60000), {
+          required: 1,
+          acknowledged: 0,
+          ok: false,
+        });
+        assert.deepEqual(waits, [], 'no WAIT held the connection');
+      } finally {
+        sut.slots[slot] = listed;
+        masters.forEach((node, i) => (node.wait = original[i]));
       }
     });
   });

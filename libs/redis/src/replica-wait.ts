@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 
 import { keySlot } from './key-slot';
 import { REDIS } from './redis.constants';
@@ -33,8 +33,21 @@ export async function waitForReplicas(
   timeoutMs: number,
 ): Promise<ReplicaAck> {
   if (replicas <= 0) return { required: 0, acknowledged: 0, ok: true };
+  // WAIT holds its connection, and every command queued behind it (other stores, probes, heartbeats),
+  // for the whole timeout when the master has too few replicas (its own was promoted or died and is not
+  // replaced yet): answer at once that the store is not replicated instead.
+  // The map is read again (coalesced by ioredis), in case it missed a replica that joined since.
+  if (isCluster(redis) && knownReplicas(redis, key) < replicas) {
+    redis.refreshSlotsCache();
+    return { required: replicas, acknowledged: 0, ok: false };
+  }
   const acknowledged = await masterOf(redis, key).wait(replicas, timeoutMs);
   return { required: replicas, acknowledged, ok: acknowledged >= replicas };
+}
+
+/* The replicas the slot map lists for the key's slot (refreshed after a failover, and every few seconds). */
+function knownReplicas(redis: Cluster, key: string): number {
+  return Math.max(0, (redis.slots[keySlot(key)]?.length ?? 1) - 1);
 }
 
 function masterOf(redis: RedisClient, key: string): Redis {

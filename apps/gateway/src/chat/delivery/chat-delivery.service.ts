@@ -102,8 +102,9 @@ export class ChatDelivery {
 
   /* Every local reader of the stream gets the gap's messages paced, read from history once for all of them. */
   private gap(stream: string, after: string, upTo: string): void {
-    const fill = new GapFill(this.readGap(stream, after, upTo));
-    this.registry.fill(stream, () => fill.reader());
+    let readers = 0;
+    const fill = new GapFill(this.readGap(stream, after, upTo, () => readers));
+    readers = this.registry.fill(stream, () => fill.reader());
   }
 
   /*
@@ -114,13 +115,16 @@ export class ChatDelivery {
     stream: string,
     after: string,
     upTo: string,
+    readers: () => number,
   ): AsyncGenerator<Replayed> {
+    const kind = stream.startsWith('dm:') ? 'dm' : 'message';
     let last = after;
     let count = 0;
     for (let attempt = 1; attempt <= FILL_ATTEMPTS; attempt++) {
       try {
         const pages = this.history.replay(stream, last, upTo, this.pageSize);
         for await (const message of pages) {
+          this.metrics.delivered(kind, readers());
           yield replayed(message, stream);
           last = message.id;
           if (++count >= this.fillMax) break;

@@ -27,11 +27,6 @@ export class StreamHold {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** True until the first hold ends (the session's start, or its resume). */
-  get starting(): boolean {
-    return this.everything;
-  }
-
   /** `now` when the frame may go out, `held` when it waits, `over` when holding it passed the bound (all dropped). */
   offer(live: Live): 'now' | 'held' | 'over' {
     if (!this.holds(live)) return 'now';
