@@ -377,7 +377,7 @@ describeStores('moderation across two instances', (kind) => {
     );
   });
 
-  it('stores none of the messages of a user banned while sending 50 from the other instance after the ban is acknowledged', async () => {
+  it('stores none of the messages of a user banned while sending 50 from the other instance after the ban is acknowledged', async (t) => {
     const own = await connect(east, 'b-own');
     await own.request('join', { room: 'flood' });
     const spammer = await connect(west, 'b-spam');
@@ -411,6 +411,13 @@ describeStores('moderation across two instances', (kind) => {
       const reply = spammer.frames.find((f) => f.data?.ref === ref);
       return reply?.event === 'error' || reply?.data.room === 'global';
     }).length;
+    const banned = refs.filter(
+      (ref) =>
+        spammer.frames.find((f) => f.data?.ref === ref)?.data.code === 'BANNED',
+    ).length;
+    t.diagnostic(
+      `stored before the ban ${stored}, refused BANNED by the store step ${banned}, sent to global after removal ${refusedOrMoved - banned}`,
+    );
     assert.ok(refusedOrMoved > 0, 'the ban came while the sends went on');
     assert.equal(
       stored + refusedOrMoved,

@@ -147,6 +147,8 @@ export class AuthService {
 
   /** A fresh token for the same user; the old one stays valid until it expires or is logged out. */
   async refresh(claims: TokenClaims): Promise<TokenResponse> {
+    if (await this.users.isDisabled(claims.sub))
+      throw new ForbiddenException(disabledMessage(claims.sub));
     return { token: await this.sign(claims.sub), username: claims.sub };
   }
 
@@ -177,9 +179,7 @@ export class AuthService {
     if (!(await this.hasher.verify(account.hash, password)))
       throw new UnauthorizedException(WRONG_CREDENTIALS);
     if (account.disabled)
-      throw new ForbiddenException(
-        `The account ${account.name} is disabled by an administrator: it cannot log in until it is enabled again`,
-      );
+      throw new ForbiddenException(disabledMessage(account.name));
     return { account: await this.upgrade(account, password), created: false };
   }
 
@@ -315,4 +315,8 @@ export class AuthService {
       `${event} user=${user} address=${address} instance=${this.instance}`,
     );
   }
+}
+
+function disabledMessage(name: string): string {
+  return `The account ${name} is disabled by an administrator: it cannot log in until it is enabled again`;
 }

@@ -201,4 +201,66 @@ describe(ChatBus.name, () => {
       PubsubKeys.inbox('bob'),
     ]);
   });
+
+  it('refuses a banned or muted sender in the store step, until the end it was given, and stores nothing', async () => {
+    await sut.silence('lobby', 'ann', 'mute', 0);
+    assert.deepEqual(
+      await sut.publishMessage('lobby', { from: 'ann', text: 'hush' }),
+      { status: 'silenced', kind: 'mute', until: 0 },
+    );
+    await sut.silence('lobby', 'ann', 'mute', undefined);
+    const until = Date.now() + 60000;
+    await sut.silence('lobby', 'ann', 'ban', until);
+    assert.deepEqual(
+      await sut.publishMessage('lobby', { from: 'ann', text: 'out' }),
+      { status: 'silenced', kind: 'ban', until },
+    );
+    assert.equal(await redis.xlen(PubsubKeys.roomHistory('lobby')), 0);
+    assert.equal(await redis.xlen(PubsubKeys.said('ann')), 0);
+    await sut.silence('lobby', 'ann', 'ban', Date.now() - 1);
+    assert.equal(
+      (await sut.publishMessage('lobby', { from: 'ann', text: 'back' })).status,
+      'ok',
+      'an ended ban refuses nothing',
+    );
+    await redis.del(PubsubKeys.roomSilenced('lobby'));
+  });
+
+  it("gives a private room's follow copy its readers, asked only when the sender has followers", async () => {
+    let asked = 0;
+    const readers = async (): Promise<string[]> => {
+      asked++;
+      return ['cat'];
+    };
+    await sut.publishMessage('lobby', { from: 'ann', text: 'inner' }, readers);
+    const [[, fields]] = await redis.xrange(PubsubKeys.said('ann'), '-', '+');
+    assert.deepEqual(JSON.parse(fields[1]).readers, ['cat']);
+    const [[, roomFields]] = await redis.xrange(
+      PubsubKeys.roomHistory('lobby'),
+      '-',
+      '+',
+    );
+    assert.equal(JSON.parse(roomFields[1]).readers, undefined);
+    await sut.publishMessage('lobby', { from: 'bob', text: 'x' }, readers);
+    assert.equal(asked, 1, 'bob has no followers');
+  });
+
+  it('stores a notice in the room stream, after the messages, without a rate or cid', async () => {
+    await sut.publishMessage('lobby', { from: 'ann', text: 'before' });
+    const id = await sut.publishNotice('lobby', {
+      room: 'lobby',
+      by: 'ann',
+      action: 'kick',
+      user: 'bob',
+    });
+    const entries = await redis.xrange(
+      PubsubKeys.roomHistory('lobby'),
+      '-',
+      '+',
+    );
+    const last = JSON.parse(entries[entries.length - 1][1][1]);
+    assert.equal(last.id, id);
+    assert.equal(last.action, 'kick');
+    assert.equal(entries.length, 2);
+  });
 });

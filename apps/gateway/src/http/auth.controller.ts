@@ -65,7 +65,7 @@ export class AuthController {
   })
   @ApiForbiddenResponse({
     description:
-      'The request came from a web page whose Origin is not in ALLOWED_ORIGINS',
+      'The request came from a web page whose Origin is not in ALLOWED_ORIGINS, or an admin disabled the account (the right password is needed to learn that)',
   })
   @ApiTooManyRequestsResponse({
     description:
@@ -93,6 +93,9 @@ export class AuthController {
   })
   @ApiUnauthorizedResponse({
     description: 'Missing, forged, expired or revoked token',
+  })
+  @ApiForbiddenResponse({
+    description: 'An admin disabled the account',
   })
   refresh(@AuthClaims() claims: TokenClaims): Promise<TokenResponse> {
     return this.auth.refresh(claims);

@@ -119,4 +119,65 @@ describe('FrameSchemas', () => {
       /cursors\["dm"\] must be a message id/,
     );
   });
+
+  it('checks the moderation commands: names, seconds, reason, topic and flag', () => {
+    assert.deepEqual(
+      FrameSchemas.ban({
+        room: 'Club',
+        user: 'bob',
+        seconds: 60,
+        reason: 'spam',
+        by: 'x',
+      }),
+      { room: 'club', user: 'bob', seconds: 60, reason: 'spam' },
+    );
+    assert.deepEqual(FrameSchemas.topic({ room: 'club', text: '' }), {
+      room: 'club',
+      text: '',
+    });
+    assert.deepEqual(FrameSchemas.private({ room: 'club', on: false }), {
+      room: 'club',
+      on: false,
+    });
+    rejects(
+      () => FrameSchemas.mute({ room: 'club', user: 'bob', seconds: 0 }),
+      ErrorCode.BadRequest,
+      /seconds must be a whole number from 1 to 2592000/,
+    );
+    rejects(
+      () => FrameSchemas.ban({ room: 'club', user: 'bob', seconds: 1.5 }),
+      ErrorCode.BadRequest,
+      /seconds must be a whole number/,
+    );
+    rejects(
+      () =>
+        FrameSchemas.kick({
+          room: 'club',
+          user: 'bob',
+          reason: 'x'.repeat(201),
+        }),
+      ErrorCode.TooLarge,
+      /reason is 201 characters; the limit is 200/,
+    );
+    rejects(
+      () => FrameSchemas.kick({ room: 'club', user: 'bob', reason: 'a\nb' }),
+      ErrorCode.BadRequest,
+      /reason may not contain control characters \(found one at character 2\)/,
+    );
+    rejects(
+      () => FrameSchemas.topic({ room: 'club', text: 'x'.repeat(201) }),
+      ErrorCode.TooLarge,
+      /text is 201 characters; the limit is 200/,
+    );
+    rejects(
+      () => FrameSchemas.private({ room: 'club', on: 'yes' }),
+      ErrorCode.BadRequest,
+      /on must be true or false/,
+    );
+    rejects(
+      () => FrameSchemas.roomUser({ room: 'club' }),
+      ErrorCode.BadRequest,
+      /user must be a string/,
+    );
+  });
 });
