@@ -458,6 +458,7 @@ describeStores(
         users: 1,
         members: ['hal'],
         cursor: '0000000000000000',
+        roles: { hal: 'owner' },
       });
       const ids = await sendAll(hal, 7, (i) => `page ${i}`);
       const ivy = await connect(west, 'ivy');
@@ -468,6 +469,7 @@ describeStores(
         users: 2,
         members: ['hal', 'ivy'],
         cursor: ids[6],
+        roles: { hal: 'owner' },
       });
 
       const page1 = await ivy.request('history', { limit: 3 });
