@@ -408,7 +408,7 @@ describe('the browser chat page', () => {
 
   it(
     'queues what is typed while reconnecting, and sends it once when its instance is back',
-    { timeout: 60_000 },
+    { timeout: 90_000 },
     async () => {
       const { bob } = pages;
       await type(bob, '/join global');
@@ -428,7 +428,8 @@ describe('the browser chat page', () => {
         '--port',
         String(gateways[0].port),
       ]);
-      await page.locator('#status.online').waitFor({ timeout: 20_000 });
+      // Only a wait: the backoff grew while the instance was down, and a loaded machine starts it slowly.
+      await page.locator('#status.online').waitFor({ timeout: 45_000 });
       await type(page, 'back again');
       await page
         .locator('#log li.message', { hasText: 'back again' })

@@ -48,6 +48,7 @@ export class StoreAdmin {
       ? (await cluster.masterOfSlot(keySlot(key))).port
       : this.store.redis!.port;
     const connection = new Redis(port, '127.0.0.1');
+    connection.on('error', () => undefined);
     this.extra.push(connection);
     return connection;
   }

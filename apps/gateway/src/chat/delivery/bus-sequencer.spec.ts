@@ -101,4 +101,20 @@ describe(BusSequencer.name, () => {
     sut.ready('room:r', '3');
     assert.deepEqual(missing, ['room:r rewound']);
   });
+
+  it('does not take a head read before newer events came for a stream that went back', () => {
+    const { sut, delivered, missing } = make();
+    sut.accept(msg('5', '4'));
+    const mark = sut.mark('room:r');
+    sut.accept(msg('7', '6'));
+    sut.ready('room:r', '6', mark);
+    sut.accept(msg('8', '7'));
+    assert.deepEqual(missing, []);
+    assert.deepEqual(delivered, [
+      'room:r/5',
+      'room:r gap 5..6',
+      'room:r/7',
+      'room:r/8',
+    ]);
+  });
 });

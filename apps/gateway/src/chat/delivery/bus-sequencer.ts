@@ -31,6 +31,8 @@ interface StreamState {
    * still passes (sessions drop what they already have), until one above it comes.
    */
   soft: boolean;
+  /** Events accepted so far: tells `ready` whether any came while the stream's head was being read. */
+  accepted: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class BusSequencer {
 
   accept(event: Sequenced): void {
     const state = this.state(event.stream);
+    state.accepted++;
     if (state.last && event.id <= state.last) {
       if (state.soft) this.ports.deliver(event);
       return;
@@ -61,19 +64,27 @@ export class BusSequencer {
     this.ports.deliver(event);
   }
 
+  /** Taken before a stream's head is read, and handed to `ready` with it. */
+  mark(stream: string): number {
+    return this.state(stream).accepted;
+  }
+
   /**
-   * The stream's channel is (again) subscribed and `head` is its last stored id: what was stored while
-   * the subscription was down is filled; a first subscription only sets where the stream starts here
-   * (what came before is history, which a session's resume reads).
+   * The stream's channel is (again) subscribed and `head` is its last stored id, read after `mark`: what
+   * was stored while the subscription was down is filled; a first subscription only sets where the
+   * stream starts here (what came before is history, which a session's resume reads). A head below the
+   * last id delivered means the stream went back, unless events came while it was read (then it is
+   * merely older than they are, and their `prev` tells).
    */
-  ready(stream: string, head: string): void {
+  ready(stream: string, head: string, mark = this.mark(stream)): void {
     const state = this.state(stream);
     if (!state.last) {
       state.last = head;
       state.soft = true;
       return;
     }
-    if (state.last === head) return;
+    if (head === state.last) return;
+    if (head < state.last && state.accepted !== mark) return;
     if (head > state.last) this.ports.gap(stream, state.last, head);
     else this.ports.rewound(stream);
     state.last = head;
@@ -88,7 +99,7 @@ export class BusSequencer {
   private state(stream: string): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
-      state = { last: '', soft: false };
+      state = { last: '', soft: false, accepted: 0 };
       this.streams.set(stream, state);
     }
     return state;

@@ -85,8 +85,9 @@ export class ChatDelivery {
     const stream = streamOfChannel(channel);
     if (!stream) return;
     try {
+      const mark = this.sequencer.mark(stream);
       const heads = await this.history.counters([stream]);
-      this.sequencer.ready(stream, heads.get(stream) ?? '0'.repeat(16));
+      this.sequencer.ready(stream, heads.get(stream) ?? '0'.repeat(16), mark);
     } catch (err) {
       this.logger.warn(
         `Could not read where ${stream} stands after its channel was subscribed: ${(err as Error).message}`,

@@ -289,4 +289,23 @@ describe(ChatSession.name, () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sent, ['gap 1', 'said in r2']);
   });
+
+  it('sends a live frame that came between two gaps of a stream between their fills', async () => {
+    const { sut, sent } = make();
+    await sut.release();
+    sut.deliver('room 1', 'room:global', '0001', 'global');
+    sut.fill(
+      'room:global',
+      from([{ frame: 'gap 2', stream: 'room:global', id: '0002' }]),
+    );
+    sut.deliver('live 3', 'room:global', '0003', 'global');
+    sut.fill(
+      'room:global',
+      from([{ frame: 'gap 4', stream: 'room:global', id: '0004' }]),
+    );
+    sut.deliver('live 5', 'room:global', '0005', 'global');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, ['room 1', 'gap 2', 'live 3', 'gap 4', 'live 5']);
+  });
 });

@@ -213,7 +213,11 @@ export class ChatSession {
     const verdict = this.hold.offer(live);
     if (verdict === 'held') return;
     if (verdict === 'over') return this.tooFarBehind();
-    const { frame, stream, id, dm } = live;
+    this.out(live);
+  }
+
+  /* A frame the hold let go: once per id of its stream. */
+  private out({ frame, stream, id, dm }: Live): void {
     if (stream !== undefined && id !== undefined && !this.fresh(stream, id, dm))
       return;
     this.link.send(frame, dm && id ? this.written(id) : undefined);
@@ -225,7 +229,7 @@ export class ChatSession {
   }
 
   private lift(free: Live[]): void {
-    free.forEach((live) => this.put(live));
+    free.forEach((live) => this.out(live));
   }
 
   /* Replayed frames, paced; `inOrder` (a resume, a fill) as `put` would, else (unread DMs) remembered in `shown`. */

@@ -48,4 +48,19 @@ describe(StreamHold.name, () => {
     assert.equal(sut.offer(live('678901', 'room:r', 'r')), 'over');
     assert.deepEqual(frames(sut.endStart('r')), []);
   });
+
+  it('lets frames that came between two fills of a stream go out between them', () => {
+    const sut = new StreamHold(1000);
+    sut.endStart('r');
+    sut.startFill('room:r');
+    sut.offer(live('after gap 1', 'room:r', 'r'));
+    sut.startFill('room:r');
+    sut.offer(live('after gap 2', 'room:r', 'r'));
+    assert.deepEqual(frames(sut.endFill('room:r', 'r')), ['after gap 1']);
+    assert.equal(sut.offer(live('later', 'room:r', 'r')), 'held');
+    assert.deepEqual(frames(sut.endFill('room:r', 'r')), [
+      'after gap 2',
+      'later',
+    ]);
+  });
 });
