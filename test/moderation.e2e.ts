@@ -505,6 +505,31 @@ describeStores('moderation across two instances', (kind) => {
         .status,
       404,
     );
+    const globalBan = await admin(east, '/admin/rooms/global/ban', {
+      user: 'a-user',
+      seconds: 600,
+      reason: 'spam',
+    });
+    assert.equal(globalBan.status, 200);
+    assert.ok(globalBan.body.until > Date.now());
+    await user.next(
+      (f) => f.event === 'removed' && f.data.room === 'global',
+      5000,
+    );
+    assert.equal(
+      errorOf(await user.request('send', { text: 'still here?' })),
+      'BANNED',
+    );
+    assert.equal(
+      (await user.request('join', { room: 'a-side' })).event,
+      'joined',
+    );
+    assert.equal((await user.request('leave')).data.room, 'global');
+    assert.equal(
+      (await admin(east, '/admin/rooms/global/unban', { user: 'a-user' }))
+        .status,
+      200,
+    );
     const topic = await admin(west, '/admin/rooms/global/topic', {
       text: 'Welcome',
     });

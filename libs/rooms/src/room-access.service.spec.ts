@@ -108,6 +108,12 @@ describe(RoomAccessService.name, () => {
       refusal: 'banned',
       until: 0,
     });
+    await sut.act('global', 'ban', undefined, 'mem', '0');
+    assert.equal(
+      (await sut.enter('global', 'mem')).allowed,
+      true,
+      'a ban in the lobby keeps nobody out of it',
+    );
     await redis.hset(RoomsKeys.roomBans('bans'), 'mem', String(Date.now() - 1));
     assert.equal(
       (await sut.enter('bans', 'mem')).allowed,

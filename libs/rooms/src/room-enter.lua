@@ -11,13 +11,15 @@ local user, ownerless = ARGV[1], ARGV[2] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
+-- The lobby refuses nobody (every session starts and ends up there): a ban there only silences (libs/pubsub).
+if ownerless then return {'ok', 0} end
+
 local ban = redis.call('HGET', bans, user)
 if ban then
   local untilMs = tonumber(ban)
   if untilMs == 0 or untilMs > now then return {'banned', ban} end
   redis.call('HDEL', bans, user)
 end
-if ownerless then return {'ok', 0} end
 
 local owner = redis.call('HGET', access, 'owner')
 if not owner and redis.call('HLEN', users) == 0 then
