@@ -139,11 +139,13 @@ export class RoomAccessService {
     };
   }
 
+  // These reads are pipelines, not MULTIs: once Redis is out of memory it refuses every command queued in a
+  // MULTI, and reads must keep working then (storage-budget.e2e).
   /** The room's owner, operators, privacy and topic. */
   async settings(room: string): Promise<RoomSettings> {
     const [access, ops] = (await execPipeline(
       this.redis
-        .multi()
+        .pipeline()
         .hgetall(RoomsKeys.roomAccess(room))
         .smembers(RoomsKeys.roomOps(room)),
     )) as [Record<string, string>, string[]];
@@ -168,7 +170,7 @@ export class RoomAccessService {
     if (room === LOBBY) return true;
     const [isPrivate, member] = (await execPipeline(
       this.redis
-        .multi()
+        .pipeline()
         .hget(RoomsKeys.roomAccess(room), 'private')
         .sismember(RoomsKeys.roomMembers(room), user),
     )) as [string | null, number];
@@ -180,7 +182,7 @@ export class RoomAccessService {
     if (room === LOBBY) return undefined;
     const [isPrivate, members] = (await execPipeline(
       this.redis
-        .multi()
+        .pipeline()
         .hget(RoomsKeys.roomAccess(room), 'private')
         .smembers(RoomsKeys.roomMembers(room)),
     )) as [string | null, string[]];
