@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { LOBBY, RoomRole } from '@app/protocol';
+import { LOBBY, NoticeAction, RoomRole } from '@app/protocol';
 import {
   defineLuaCommand,
   execPipeline,
@@ -13,19 +13,8 @@ import {
 import { RoomsKeys } from './rooms-keys';
 import { RoomsService } from './rooms.service';
 
-/** What `act` may do to a room: each a moderation action or a setting change. */
-export type RoomAction =
-  | 'ban'
-  | 'deop'
-  | 'invite'
-  | 'kick'
-  | 'mute'
-  | 'op'
-  | 'owner'
-  | 'private'
-  | 'topic'
-  | 'unban'
-  | 'unmute';
+/** What `act` may do to a room: each a moderation action or a setting change (what its notice records). */
+export type RoomAction = NoticeAction;
 
 export type Entry =
   | { allowed: true; created: boolean }
