@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,14 +262,32 @@ function redisCli(args: string[]): Promise<string> {
 }
 
 /** `count` ports whose cluster-bus port (+10000) is free too. */
+/*
+ * Node ports (and their bus ports, +10000) are picked below the kernel's ephemeral range: a port in it can be
+ * taken as the local port of any outgoing connection between the check and redis-server's bind (CI saw a node
+ * never come up on 36693).
+ */
 async function clusterPorts(count: number): Promise<number[]> {
+  const span = Math.max(1000, ephemeralLow() - 10_000 - 20_000);
   const ports: number[] = [];
   while (ports.length < count) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = 20_000 + Math.floor(Math.random() * span);
     if (ports.includes(port)) continue;
     if ((await isFree(port)) && (await isFree(port + 10_000))) ports.push(port);
   }
   return ports;
+}
+
+function ephemeralLow(): number {
+  try {
+    const [low] = readFileSync(
+      '/proc/sys/net/ipv4/ip_local_port_range',
+      'utf8',
+    ).split(/\s+/);
+    return Number(low) || 32768;
+  } catch {
+    return 32768;
+  }
 }
 
 function isFree(port: number): Promise<boolean> {
