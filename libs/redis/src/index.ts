@@ -11,3 +11,4 @@ export * from './redis-options';
 export * from './redis-persistence';
 export * from './redis-outage-log';
 export * from './replica-wait';
+export * from './write-coalescing';

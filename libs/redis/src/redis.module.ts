@@ -9,6 +9,7 @@ import { ConfigService } from '@nestjs/config';
 
 import { REDIS } from './redis.constants';
 import { createRedis, RedisClient, redisTarget } from './redis-connection';
+import { coalesceRedisWrites } from './write-coalescing';
 import { RedisEpoch } from './redis-epoch.service';
 import { RedisOutageLog } from './redis-outage-log';
 import { ReplicaWait } from './replica-wait';
@@ -45,6 +46,7 @@ import { ReplicaWait } from './replica-wait';
           outage.failed(err.code ?? err.message),
         );
         redis.on('ready', () => outage.recovered());
+        coalesceRedisWrites(redis);
         await redis.connect();
         return redis;
       },
