@@ -96,6 +96,9 @@ export class ChatBus {
   private readonly appendScript: LuaCommand<AppendReply>;
   /** Connections made so far: a script issued before a reconnect may have reached Redis on either one. */
   private connections = 0;
+  /** Store tokens are this process's random prefix and a counter: unique, without a random draw per send. */
+  private readonly tokenPrefix = randomBytes(9).toString('base64url');
+  private tokens = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -135,7 +138,9 @@ export class ChatBus {
    * that already ran answers its first id without storing again. Without a cid a cut-short store is
    * lost (its sender got an error) or lacks only its follow copy. Step (b) refuses a sender banned or
    * muted in the room (`silence`). `readers` tells, for a private room, its members: the only followers
-   * who may see the follow copy (asked only when the sender has followers).
+   * who may see the follow copy (asked only when the sender has followers). Step (a) is issued before this
+   * returns its promise (callers rely on it to let the sender's next message start: one connection per
+   * node keeps the order of their steps).
    */
   async publishMessage(
     room: string,
@@ -228,11 +233,11 @@ export class ChatBus {
   /** Stores a moderation notice in the room's stream and publishes it there (no rate, no cid: the server's own). */
   async publishNotice(room: string, notice: NoticeDraft): Promise<string> {
     const stored = await this.append({
-      token: randomBytes(9).toString('base64url'),
+      token: this.newToken(),
       tokenTtl: this.limits.tokenTtl,
       deadline: 0,
       keys: [
-        PubsubKeys.roomDone(room, randomBytes(9).toString('base64url')),
+        PubsubKeys.roomDone(room, this.newToken()),
         PubsubKeys.roomSeq(room),
         PubsubKeys.roomHistory(room),
       ],
@@ -321,7 +326,7 @@ export class ChatBus {
   ): Promise<Claimed | Exclude<Outcome, { status: 'ok' }>> {
     const deadline = this.deadline();
     const { cidTtl, rate, burst, strikes } = this.limits;
-    const token = randomBytes(9).toString('base64url');
+    const token = this.newToken();
     const reply = await this.run(() =>
       this.claimScript(
         [
@@ -409,6 +414,10 @@ export class ChatBus {
 
   private outcome(claim: Claimed, id: string, ts: number): Outcome {
     return claim.repeat ? { status: 'dup', id } : { status: 'ok', id, ts };
+  }
+
+  private newToken(): string {
+    return `${this.tokenPrefix}${(++this.tokens).toString(36)}`;
   }
 
   private deadline(): number {
