@@ -195,7 +195,7 @@ export class ChatService {
     cid?: string,
   ): Promise<Reply<Sent>> {
     const room = session.room;
-    const outcome = await this.publish(
+    const publishing = this.publish(
       session,
       () =>
         this.bus.publishMessage(
@@ -205,6 +205,9 @@ export class ChatService {
         ),
       { kind: 'message', target: room, cid },
     );
+    // The first store step is issued by now: the session's next frame may start (ChatSession.enqueue).
+    session.handOff();
+    const outcome = await publishing;
     if (outcome.status === 'ok') this.metrics.published('message');
     return { id: outcome.id, room, ...(cid && { cid }) };
   }
@@ -222,16 +225,14 @@ export class ChatService {
         'You cannot send a DM to yourself',
       );
     const draft: Draft = { from: session.username, text, cid };
+    const publishing = this.publish(
+      session,
+      () => this.bus.publishDm(target, draft, session.id),
+      { kind: 'dm', target, cid },
+    );
+    session.handOff();
     const [outcome, online] = await Promise.all([
-      this.publish(
-        session,
-        () => this.bus.publishDm(target, draft, session.id),
-        {
-          kind: 'dm',
-          target,
-          cid,
-        },
-      ),
+      publishing,
       this.rooms.isOnline(target).catch(() => false),
     ]);
     if (outcome.status === 'ok') this.metrics.published('dm');

@@ -113,6 +113,55 @@ describe(ChatSession.name, () => {
     assert.deepEqual(ran, ['first', 'exit']);
   });
 
+  it('starts the next frame once a store frame handed off, and a frame of another kind only after the stores before it', async () => {
+    const { sut } = make();
+    const ran: string[] = [];
+    const stores: Array<() => void> = [];
+    const store = (name: string) => (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        ran.push(`${name} started`);
+        sut.handOff();
+        stores.push(() => {
+          ran.push(`${name} done`);
+          resolve();
+        });
+      });
+    void sut.enqueue(store('send 1'), true);
+    void sut.enqueue(store('send 2'), true);
+    const join = sut.enqueue(async () => void ran.push('join'));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.deepEqual(ran, ['send 1 started', 'send 2 started']);
+    stores.forEach((finish) => finish());
+    await join;
+    assert.deepEqual(ran, [
+      'send 1 started',
+      'send 2 started',
+      'send 1 done',
+      'send 2 done',
+      'join',
+    ]);
+  });
+
+  it('holds the next frame behind a store frame that never hands off (it failed before its store step)', async () => {
+    const { sut } = make();
+    const ran: string[] = [];
+    let fail = (): void => undefined;
+    void sut.enqueue(
+      () =>
+        new Promise<void>((_, reject) => {
+          ran.push('send');
+          fail = () => reject(new Error('invalid'));
+        }),
+      true,
+    );
+    const next = sut.enqueue(async () => void ran.push('next'), true);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    assert.deepEqual(ran, ['send']);
+    fail();
+    await next;
+    assert.deepEqual(ran, ['send', 'next']);
+  });
+
   it('keeps holding live frames while the replay is read, and sends them after it', async () => {
     const { sut, sent } = make();
     let resume!: () => void;

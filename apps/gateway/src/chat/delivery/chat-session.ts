@@ -79,6 +79,9 @@ export class ChatSession {
   /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
   private readonly shown = new Set<string>();
   private readonly replayStop = new AbortController();
+  /** Store frames handed off and not done yet; `nextFrame` lets the frame after the running one start. */
+  private readonly storing = new Set<Promise<void>>();
+  private nextFrame?: () => void;
 
   constructor(
     readonly id: string,
@@ -193,19 +196,56 @@ export class ChatSession {
     this.replayStop.abort();
   }
 
-  /** Runs `task` after every earlier one of this session, unless the session has ended by then; a failure never blocks the next one. */
-  enqueue(task: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `task` after every earlier one of this session, unless the session has ended by then; a failure
+   * never blocks the next one. A store frame (`overlaps`: a message or a DM) lets the next frame start as
+   * soon as it called `handOff()`, once its first store step was issued: the steps of one session's frames
+   * still reach Redis in frame order (one connection per node keeps them in order), and a session's sends
+   * no longer wait for each other's round trips. Any other frame waits until the store frames before it are
+   * done, so its reply comes after theirs.
+   */
+  enqueue(task: () => Promise<void>, overlaps = false): Promise<void> {
     this.queue = this.queue
-      .then(() => (this.closed ? undefined : task()))
+      .then(() => {
+        if (this.closed) return;
+        return overlaps ? this.overlap(task) : this.afterStores(task);
+      })
       .catch(() => undefined);
     return this.queue;
   }
 
-  /** Ends the session: tasks not started yet are dropped, and `last` runs as soon as the one in progress is done. */
+  /** Called by a store frame's handler once its first store step was issued: the next frame may start. */
+  handOff(): void {
+    const next = this.nextFrame;
+    this.nextFrame = undefined;
+    next?.();
+  }
+
+  /** Ends the session: tasks not started yet are dropped, and `last` runs as soon as those in progress are done. */
   finish(last: () => Promise<void>): Promise<void> {
     this.closed = true;
-    this.queue = this.queue.then(last).catch(() => undefined);
+    this.queue = this.queue
+      .then(() => this.afterStores(last))
+      .catch(() => undefined);
     return this.queue;
+  }
+
+  private overlap(task: () => Promise<void>): Promise<void> {
+    return new Promise<void>((started) => {
+      this.nextFrame = started;
+      const done: Promise<void> = task()
+        .catch(() => undefined)
+        .finally(() => {
+          this.storing.delete(done);
+          started();
+        });
+      this.storing.add(done);
+    });
+  }
+
+  private async afterStores(task: () => Promise<void>): Promise<void> {
+    if (this.storing.size > 0) await Promise.all(this.storing);
+    return task();
   }
 
   /* A live frame: now (once per id), held, or, when too much is held, the session is closed. */

@@ -6,7 +6,8 @@ import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims, UpgradeAuth } from '@app/auth';
-import { CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
+import { coalesceWrites } from '@app/redis';
+import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
 import { isOriginAllowed } from '../../http/origin';
 
@@ -64,6 +65,9 @@ type VerifyCallback = (
 
 const RETRY_IN_A_SECOND = { 'Retry-After': '1' };
 
+/** Frames whose handlers hand off (`ChatSession.handOff`) once their first store step is issued. */
+const STORE_EVENTS = new Set<string>([ClientEvent.Send, ClientEvent.Dm]);
+
 /**
  * The stock WsAdapter, plus the edge of the contract: the upgrade checks the token and the page's Origin
  * (no socket without them), frames over the limit close with 1009 (ws's maxPayload), a frame that does
@@ -99,10 +103,10 @@ export class ChatWsAdapter extends WsAdapter {
       verifyClient: (info: { req: UpgradeRequest }, done: VerifyCallback) =>
         this.verify(info.req, done),
     }) as WsServer;
-    server.on(
-      'connection',
-      (_ws: WebSocket, req: UpgradeRequest) => (req.opened = true),
-    );
+    server.on('connection', (_ws: WebSocket, req: UpgradeRequest) => {
+      req.opened = true;
+      coalesceWrites(req.socket);
+    });
     this.keepAlive(server);
     return server;
   }
@@ -140,13 +144,16 @@ export class ChatWsAdapter extends WsAdapter {
         return this.refuse(session, raw, isBinary, verdict);
       const frame = parseFrame(raw, isBinary);
       waiting++;
-      void session.enqueue(async () => {
-        try {
-          await this.dispatch(session, frame, byEvent);
-        } finally {
-          waiting--;
-        }
-      });
+      void session.enqueue(
+        async () => {
+          try {
+            await this.dispatch(session, frame, byEvent);
+          } finally {
+            waiting--;
+          }
+        },
+        typeof frame !== 'string' && STORE_EVENTS.has(frame.event),
+      );
     });
   }
 
