@@ -383,17 +383,21 @@ describeStores('moderation across two instances', (kind) => {
     const spammer = await connect(west, 'b-spam');
     await spammer.request('join', { room: 'flood' });
     const refs: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      refs.push(spammer.emit('send', { text: `spam ${i}`, cid: `s${i}` }));
-      if (i === 10) await spammer.next((f) => f.data?.ref === refs[5], 5000);
-    }
+    // One send after the other's reply: the sends go on for a while, and the ban comes among them.
+    let tenSent: () => void = () => undefined;
+    const sentTen = new Promise<void>((resolve) => (tenSent = resolve));
+    const sending = (async () => {
+      for (let i = 0; i < 50; i++) {
+        const ref = spammer.emit('send', { text: `spam ${i}`, cid: `s${i}` });
+        refs.push(ref);
+        await spammer.next((f) => f.data?.ref === ref, 5000, `reply ${i}`);
+        if (i === 9) tenSent();
+      }
+    })();
+    await sentTen;
     const ban = await own.request('ban', { room: 'flood', user: 'b-spam' });
     assert.equal(ban.event, 'banned');
-    await spammer.next(
-      (f) => f.data?.ref === refs[49],
-      10000,
-      'the last send reply',
-    );
+    await sending;
     const page = await own.request('history', { room: 'flood', limit: 200 });
     const notice = page.data.messages.find(
       (m: { action?: string }) => m.action === 'ban',

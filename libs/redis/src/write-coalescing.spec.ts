@@ -35,7 +35,7 @@ describe(coalesceWrites.name, () => {
     assert.deepEqual(calls, [['a', 'b', 'c'], ['d']]);
   });
 
-  it('keeps an inner cork (ws writes a frame as cork, write, write, uncork) and flushes on end', async () => {
+  it('keeps an inner cork (cork, write, write, uncork) and flushes on end', async () => {
     const { sut, calls } = recorder();
     coalesceWrites(sut);
     coalesceWrites(sut);

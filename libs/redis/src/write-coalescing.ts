@@ -23,9 +23,10 @@ function releaseAll(): void {
 /**
  * Holds a socket's writes until the check phase of the current turn of the event loop (`setImmediate`), so
  * every write made in one turn leaves in one system call. On loopback that call carries the kernel's whole
- * TCP path, and a busy turn makes many writes (the store steps of many sessions' frames, the frames of
- * many messages to one client): the busier the process, the more each call carries, and an idle one waits
- * only for the end of its turn. Other corks on the socket (ws's own) still work: `cork` counts.
+ * TCP path, and a busy turn makes many writes (the store steps of many sessions' frames): the busier the
+ * process, the more each call carries, and an idle one waits only for the end of its turn. Other corks
+ * on the socket still work: `cork` counts. Not for clients' sockets: bytes held until the end of a turn
+ * would count as a client's unread backlog (WS_MAX_BUFFERED_BYTES).
  */
 export function coalesceWrites(socket: Writable): void {
   const target = socket as Coalesced;

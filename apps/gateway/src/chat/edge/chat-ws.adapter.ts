@@ -6,7 +6,6 @@ import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import { RawData, WebSocket, WebSocketServer as WsServer } from 'ws';
 
 import { TokenClaims, UpgradeAuth } from '@app/auth';
-import { coalesceWrites } from '@app/redis';
 import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 
 import { isOriginAllowed } from '../../http/origin';
@@ -105,7 +104,6 @@ export class ChatWsAdapter extends WsAdapter {
     }) as WsServer;
     server.on('connection', (_ws: WebSocket, req: UpgradeRequest) => {
       req.opened = true;
-      coalesceWrites(req.socket);
     });
     this.keepAlive(server);
     return server;
