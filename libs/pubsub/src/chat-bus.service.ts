@@ -54,9 +54,8 @@ type AppendReply =
   | ['late']
   | ['silenced', 'ban' | 'mute', string];
 
-/** A stored message's last store step, as `append.lua` takes it. */
+/** A stored message's store step in one stream's slot, as `append.lua` takes it. */
 interface Append {
-  token: string;
   keys: string[];
   body: string;
   extra: string;
@@ -65,10 +64,14 @@ interface Append {
   kind: BusPattern;
   stream: string;
   persist: boolean;
-  deadline: number;
-  tokenTtl: number;
   /** A room message's sender, checked against the room's silenced hash (KEYS[4]). */
   sender?: string;
+}
+
+/** What every step of one store shares: how long its done keys are kept, and its deadline (0: none). */
+interface StoreStep {
+  ttl: number;
+  deadline: number;
 }
 
 /**
@@ -151,8 +154,7 @@ export class ChatBus {
     const claim = await this.claim('message', room, draft);
     if (claim.status !== 'claimed') return claim;
     const body = fields({ room, from: draft.from, text: draft.text, ts });
-    const stored = await this.append({
-      ...this.stepOf(claim),
+    const stored = await this.append(claim, {
       keys: [
         PubsubKeys.roomDone(room, claim.token),
         PubsubKeys.roomSeq(room),
@@ -171,22 +173,24 @@ export class ChatBus {
     if (stored.status !== 'ok') return stored;
     const only = claim.followers > 0 ? await readers?.() : undefined;
     if (claim.followers > 0)
-      await this.append({
-        ...this.stepOf(claim),
-        deadline: 0,
-        keys: [
-          PubsubKeys.userDone(draft.from, `said:${claim.token}`),
-          PubsubKeys.saidSeq(draft.from),
-          PubsubKeys.said(draft.from),
-        ],
-        body: only ? `${body},${fields({ readers: only })}` : body,
-        extra: '',
-        maxLength: this.limits.roomHistory,
-        channel: BusChannels.said(draft.from),
-        kind: BusPattern.Said,
-        stream: `said:${draft.from}`,
-        persist: false,
-      });
+      await this.append(
+        claim,
+        {
+          keys: [
+            PubsubKeys.userDone(draft.from, `said:${claim.token}`),
+            PubsubKeys.saidSeq(draft.from),
+            PubsubKeys.said(draft.from),
+          ],
+          body: only ? `${body},${fields({ readers: only })}` : body,
+          extra: '',
+          maxLength: this.limits.roomHistory,
+          channel: BusChannels.said(draft.from),
+          kind: BusPattern.Said,
+          stream: `said:${draft.from}`,
+          persist: false,
+        },
+        0,
+      );
     return this.outcome(claim, stored.id, ts);
   }
 
@@ -203,7 +207,6 @@ export class ChatBus {
     if (claim.status !== 'claimed') return claim;
     const body = fields({ from: draft.from, to, text: draft.text, ts });
     const copy = (owner: string, other: string, extra: string): Append => ({
-      ...this.stepOf(claim),
       keys: [
         PubsubKeys.userDone(owner, `dm:${claim.token}`),
         PubsubKeys.inboxSeq(owner),
@@ -219,36 +222,38 @@ export class ChatBus {
       persist: false,
     });
     const own = await this.append(
+      claim,
       copy(draft.from, to, `,${fields({ user: draft.from, origin })}`),
     );
     if (own.status !== 'ok') return own;
-    const theirs = await this.append({
-      ...copy(to, draft.from, `,${fields({ user: to })}`),
-      deadline: 0,
-    });
+    const theirs = await this.append(
+      claim,
+      copy(to, draft.from, `,${fields({ user: to })}`),
+      0,
+    );
     if (theirs.status !== 'ok') return theirs;
     return this.outcome(claim, own.id, ts);
   }
 
   /** Stores a moderation notice in the room's stream and publishes it there (no rate, no cid: the server's own). */
   async publishNotice(room: string, notice: NoticeDraft): Promise<string> {
-    const stored = await this.append({
-      token: this.newToken(),
-      tokenTtl: this.limits.tokenTtl,
-      deadline: 0,
-      keys: [
-        PubsubKeys.roomDone(room, this.newToken()),
-        PubsubKeys.roomSeq(room),
-        PubsubKeys.roomHistory(room),
-      ],
-      body: fields({ ...notice, room, ts: Date.now() }),
-      extra: '',
-      maxLength: this.limits.roomHistory,
-      channel: BusChannels.room(room),
-      kind: BusPattern.Notice,
-      stream: `room:${room}`,
-      persist: true,
-    });
+    const stored = await this.append(
+      { ttl: this.limits.tokenTtl, deadline: 0 },
+      {
+        keys: [
+          PubsubKeys.roomDone(room, this.newToken()),
+          PubsubKeys.roomSeq(room),
+          PubsubKeys.roomHistory(room),
+        ],
+        body: fields({ ...notice, room, ts: Date.now() }),
+        extra: '',
+        maxLength: this.limits.roomHistory,
+        channel: BusChannels.room(room),
+        kind: BusPattern.Notice,
+        stream: `room:${room}`,
+        persist: true,
+      },
+    );
     if (stored.status !== 'ok')
       throw new Error('The notice could not be stored');
     return stored.id;
@@ -372,18 +377,11 @@ export class ChatBus {
     }
   }
 
-  private stepOf(
-    claim: Claimed,
-  ): Pick<Append, 'token' | 'deadline' | 'tokenTtl'> {
-    return {
-      token: claim.token,
-      deadline: claim.deadline,
-      tokenTtl: claim.ttl,
-    };
-  }
-
+  /* `deadline` overrides the store's: a step after the first that stored must run even when late. */
   private async append(
+    store: StoreStep,
     step: Append,
+    deadline = store.deadline,
   ): Promise<
     | { status: 'ok'; id: string; repeat: boolean }
     | { status: 'late' | 'unknown' }
@@ -391,8 +389,8 @@ export class ChatBus {
   > {
     const reply = await this.run(() =>
       this.appendScript(step.keys, [
-        step.tokenTtl,
-        step.deadline,
+        store.ttl,
+        deadline,
         step.body,
         step.extra,
         step.maxLength,
