@@ -9,7 +9,7 @@ import { keySlot } from '@app/redis';
 import { ChatClient } from './support/chat-client';
 import { ChatStore, chatStores, describeStores } from './support/chat-stores';
 import { GatewayProcess } from './support/gateway-process';
-import { httpsText } from './support/https-text';
+import { httpsText, metricValue } from './support/https-text';
 import { waitFor } from './support/ports';
 import { TestRedisCluster } from './support/redis-cluster';
 
@@ -17,19 +17,12 @@ const TOKEN = 'metrics-token-for-tests';
 const METRICS = { METRICS_TOKEN: TOKEN };
 const run = promisify(execFile);
 
-async function received(
-  gateway: GatewayProcess,
-  kind: string,
-): Promise<number> {
-  const { text } = await httpsText(gateway.port, '/metrics', {
-    authorization: `Bearer ${TOKEN}`,
-  });
-  const line = text
-    .split('\n')
-    .find((l) =>
-      l.startsWith(`chat_bus_events_received_total{kind="${kind}"}`),
-    );
-  return Number(line?.split(' ').pop() ?? Number.NaN);
+function received(gateway: GatewayProcess, kind: string): Promise<number> {
+  return metricValue(
+    gateway.port,
+    TOKEN,
+    `chat_bus_events_received_total{kind="${kind}"}`,
+  );
 }
 
 /** A room whose channel shares `room`'s slot, so one publisher's events to the two keep their order on any store. */

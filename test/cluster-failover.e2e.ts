@@ -7,6 +7,7 @@ import { ChatClient, Frame } from './support/chat-client';
 import { chatStores } from './support/chat-stores';
 import { CliFleet, TIME } from './support/cli-process';
 import { GatewayProcess } from './support/gateway-process';
+import { metricValue } from './support/https-text';
 import { sleep } from './support/ports';
 import {
   ClusterNode,
@@ -381,6 +382,7 @@ describe(
     let gateways: GatewayProcess[] = [];
     let load: SteadyLoad | undefined;
     const fleet = new CliFleet();
+    const TOKEN = 'metrics-token-for-tests';
 
     const setUp = async (
       env: Record<string, string> = {},
@@ -519,10 +521,11 @@ describe(
     it(
       'kill -9 of a master with REDIS_STORE_WAIT_REPLICAS=1: no acknowledged message lost, service back within 10 s',
       { timeout: 120000 },
-      async () => {
+      async (t) => {
         const { east, west, failing, other } = await setUp({
           REDIS_STORE_WAIT_REPLICAS: '1',
           REDIS_STORE_WAIT_MS: '1000',
+          METRICS_TOKEN: TOKEN,
         });
         load = await SteadyLoad.start(east, west, failing, other, 'kw');
         await sleep(1500);
@@ -550,6 +553,16 @@ describe(
         // included, for REDIS_STORE_WAIT_MS per store: the instances took each other for dead.
         for (const gateway of [east, west])
           assert.doesNotMatch(gateway.log, /missed its heartbeats/);
+        // Stores on the promoted master, which has no replica yet, were answered unreplicated: counted.
+        const unreplicated = await Promise.all(
+          [east, west].map((g) =>
+            metricValue(g.port, TOKEN, 'chat_stores_unreplicated_total'),
+          ),
+        );
+        t.diagnostic(
+          `stores answered unreplicated: ${unreplicated.join(', ')}`,
+        );
+        assert.ok(unreplicated[0] + unreplicated[1] > 0, `${unreplicated}`);
       },
     );
 

@@ -40,3 +40,16 @@ export function httpsText(
     req.end();
   });
 }
+
+/** One series' value on a gateway's `/metrics` (e.g. `chat_bus_events_received_total{kind="dm"}`); NaN when absent. */
+export async function metricValue(
+  port: number,
+  token: string,
+  series: string,
+): Promise<number> {
+  const { text } = await httpsText(port, '/metrics', {
+    authorization: `Bearer ${token}`,
+  });
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return Number(line?.split(' ').pop() ?? Number.NaN);
+}

@@ -68,6 +68,7 @@ function masterOf(redis: RedisClient, key: string): Redis {
 export class ReplicaWait {
   private readonly replicas: number;
   private readonly timeoutMs: number;
+  private unreplicatedStores = 0;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -77,7 +78,19 @@ export class ReplicaWait {
     this.timeoutMs = config.get<number>('REDIS_STORE_WAIT_MS') ?? 100;
   }
 
-  afterStore(key: string): Promise<ReplicaAck> {
-    return waitForReplicas(this.redis, key, this.replicas, this.timeoutMs);
+  /** Stores answered although fewer replicas than REDIS_STORE_WAIT_REPLICAS acknowledged them in time. */
+  get unreplicated(): number {
+    return this.unreplicatedStores;
+  }
+
+  async afterStore(key: string): Promise<ReplicaAck> {
+    const ack = await waitForReplicas(
+      this.redis,
+      key,
+      this.replicas,
+      this.timeoutMs,
+    );
+    if (!ack.ok) this.unreplicatedStores++;
+    return ack;
   }
 }

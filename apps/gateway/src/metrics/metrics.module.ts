@@ -1,7 +1,7 @@
 import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
 
 import { BusService, PubsubModule } from '@app/pubsub';
-import { REDIS, RedisClient } from '@app/redis';
+import { REDIS, RedisClient, ReplicaWait } from '@app/redis';
 
 import { LoginMetricsInterceptor } from './login-metrics.interceptor';
 import { MetricsController } from './metrics.controller';
@@ -21,10 +21,12 @@ export class MetricsModule implements OnModuleInit {
     private readonly bus: BusService,
     private readonly metrics: MetricsService,
     @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly replicas: ReplicaWait,
   ) {}
 
   onModuleInit(): void {
     this.redis.on('error', () => this.metrics.redisError());
     this.metrics.countBusEvents(() => this.bus.received());
+    this.metrics.countUnreplicated(() => this.replicas.unreplicated);
   }
 }

@@ -101,6 +101,17 @@ export class MetricsService {
     },
   });
 
+  private unreplicatedSource?: () => number;
+  private readonly storesUnreplicated: Counter = new Counter({
+    name: 'chat_stores_unreplicated_total',
+    help: 'Stores answered although fewer replicas than REDIS_STORE_WAIT_REPLICAS acknowledged them within REDIS_STORE_WAIT_MS (a master crash now would lose them; the sender was told they were stored)',
+    registers: [this.registry],
+    collect: () => {
+      this.storesUnreplicated.reset();
+      this.storesUnreplicated.inc(this.unreplicatedSource?.() ?? 0);
+    },
+  });
+
   /* The per-message series, bound to their labels once (prom-client hashes the labels on every call otherwise). */
   private readonly publishedByEvent = byEvent(this.publishedTotal);
   private readonly deliveredByEvent = byEvent(this.deliveredTotal);
@@ -117,6 +128,11 @@ export class MetricsService {
   /** Where `chat_bus_events_received_total` is read at each scrape: the transport counts, cheaper than a label lookup per event. */
   countBusEvents(source: () => Readonly<Record<BusEventKind, number>>): void {
     this.busEventsSource = source;
+  }
+
+  /** Where `chat_stores_unreplicated_total` is read at each scrape (ReplicaWait counts). */
+  countUnreplicated(source: () => number): void {
+    this.unreplicatedSource = source;
   }
 
   sessionOpened(): void {
