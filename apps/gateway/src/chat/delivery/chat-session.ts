@@ -78,7 +78,8 @@ export class ChatSession {
   private unread?: () => AsyncIterable<Replayed>;
   /** Ids shown outside the live order (unread DMs), so that their live copies are not shown again. */
   private readonly shown = new Set<string>();
-  private readonly replayStop = new AbortController();
+  /** Made at the first replay or stop: most sessions never need one. */
+  private replayStop?: AbortController;
   /** Store frames handed off and not done yet; `nextFrame` lets the frame after the running one start. */
   private readonly storing = new Set<Promise<void>>();
   private nextFrame?: () => void;
@@ -193,7 +194,8 @@ export class ChatSession {
 
   /** Ends a replay or fill in progress (shutdown): the frames queued after it need not wait for the client. */
   stopReplay(): void {
-    this.replayStop.abort();
+    this.stopSignal();
+    this.replayStop?.abort();
   }
 
   /**
@@ -282,7 +284,7 @@ export class ChatSession {
     let finished = false;
     try {
       for await (const item of source) {
-        if (this.replayStop.signal.aborted || this.left(stream)) break;
+        if (this.stopSignal().aborted || this.left(stream)) break;
         if (!(await this.writeOne(item, inOrder))) break;
         count++;
       }
@@ -300,7 +302,12 @@ export class ChatSession {
       if (!this.fresh(item.stream, item.id, item.dm)) return true;
     } else this.shown.add(item.id);
     const onWritten = item.dm ? this.written(item.id) : undefined;
-    return this.link.sendPaced(item.frame, onWritten, this.replayStop.signal);
+    return this.link.sendPaced(item.frame, onWritten, this.stopSignal());
+  }
+
+  private stopSignal(): AbortSignal {
+    this.replayStop ??= new AbortController();
+    return this.replayStop.signal;
   }
 
   /* True when a fill's room stream is no longer the session's room. */

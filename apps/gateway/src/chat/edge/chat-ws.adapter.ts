@@ -22,6 +22,8 @@ export type UpgradeRequest = IncomingMessage & {
   sessionId?: string;
   /** True once the upgrade became a socket (whose close gives the slot back). */
   opened?: boolean;
+  /** Stops waiting for the upgrade to fail: its socket opened (so the request is not kept alive with it). */
+  keepSlot?: () => void;
 };
 
 /** An admitted connection, as the caps count it. */
@@ -104,6 +106,7 @@ export class ChatWsAdapter extends WsAdapter {
     }) as WsServer;
     server.on('connection', (_ws: WebSocket, req: UpgradeRequest) => {
       req.opened = true;
+      req.keepSlot?.();
     });
     this.keepAlive(server);
     return server;
@@ -360,6 +363,7 @@ export class ChatWsAdapter extends WsAdapter {
     };
     if (req.socket.destroyed) return release();
     req.socket.once('close', release);
+    req.keepSlot = () => req.socket.off('close', release);
   }
 }
 
