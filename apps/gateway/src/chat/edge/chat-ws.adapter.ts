@@ -82,6 +82,7 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
   private draining = false;
   private pendingUpgrades = 0;
+  private index?: { events: string[]; byEvent: Map<string, number> };
   private readonly upgrades: TokenBucket;
 
   constructor(
@@ -133,9 +134,7 @@ export class ChatWsAdapter extends WsAdapter {
     handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const byEvent = new Map(
-      handlers.map((handler) => [String(handler.message), handler]),
-    );
+    const byEvent = this.handlerIndex(handlers);
     let waiting = 0;
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const session = client.session;
@@ -148,7 +147,7 @@ export class ChatWsAdapter extends WsAdapter {
       void session.enqueue(
         async () => {
           try {
-            await this.dispatch(session, frame, byEvent);
+            await this.dispatch(session, frame, byEvent, handlers);
           } finally {
             waiting--;
           }
@@ -156,6 +155,19 @@ export class ChatWsAdapter extends WsAdapter {
         typeof frame !== 'string' && STORE_EVENTS.has(frame.event),
       );
     });
+  }
+
+  /*
+   * Where each event's handler is in a client's list. Nest binds the handlers to each client, always in the
+   * gateway's order, so one index serves every client instead of a map per connection (about 1 KB each).
+   */
+  private handlerIndex(
+    handlers: MessageMappingProperties[],
+  ): Map<string, number> {
+    const events = handlers.map((handler) => String(handler.message));
+    if (this.index?.events.join() !== events.join())
+      this.index = { events, byEvent: new Map(events.map((e, i) => [e, i])) };
+    return this.index.byEvent;
   }
 
   /*
@@ -192,7 +204,8 @@ export class ChatWsAdapter extends WsAdapter {
   private async dispatch(
     session: ChatSession,
     frame: ParsedFrame | string,
-    byEvent: Map<string, MessageMappingProperties>,
+    byEvent: Map<string, number>,
+    handlers: MessageMappingProperties[],
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
     await session.frameArrived(parsed?.event);
@@ -205,7 +218,7 @@ export class ChatWsAdapter extends WsAdapter {
           ref,
         ),
       );
-    const handler = byEvent.get(parsed.event);
+    const handler = handlers[byEvent.get(parsed.event) ?? -1];
     if (!handler) {
       const known = [...byEvent.keys()].sort().join(', ');
       return session.send(

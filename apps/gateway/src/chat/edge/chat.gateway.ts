@@ -107,6 +107,8 @@ export class ChatGateway
     const { claims, sessionId } = req;
     if (!claims || !sessionId)
       return ws.close(CLOSE_GOING_AWAY, 'Not authenticated');
+    // The closures below live as long as the session: none may capture `req` (V8 would keep it alive).
+    const address = req.socket.remoteAddress;
     const maxBuffered = this.config.getOrThrow<number>('WS_MAX_BUFFERED_BYTES');
     const link = socketLink(
       ws,
@@ -122,7 +124,7 @@ export class ChatGateway
       claims.sub,
       claims,
       link,
-      req.socket.remoteAddress,
+      address,
       new FloodGuard({
         perSecond: this.config.getOrThrow<number>('RATE_LIMIT_PER_SECOND'),
         burst: this.config.getOrThrow<number>('RATE_LIMIT_BURST'),
@@ -132,7 +134,7 @@ export class ChatGateway
     ));
     void session.enqueue(() =>
       this.chat.open(session).then(
-        () => this.sessionLog.opened(session, req.socket.remoteAddress),
+        () => this.sessionLog.opened(session, address),
         (err: Error) => {
           this.logger.warn(
             `Could not open a session for ${session.username}: ${err.message}`,
