@@ -8,19 +8,18 @@ import { keySlot } from '@app/redis';
 
 import { ChatClient } from './support/chat-client';
 import { ChatStore, chatStores, describeStores } from './support/chat-stores';
-import { GatewayProcess } from './support/gateway-process';
+import { GatewayProcess, METRICS_TOKEN } from './support/gateway-process';
 import { httpsText, metricValue } from './support/https-text';
 import { waitFor } from './support/ports';
 import { TestRedisCluster } from './support/redis-cluster';
 
-const TOKEN = 'metrics-token-for-tests';
-const METRICS = { METRICS_TOKEN: TOKEN };
+const METRICS = { METRICS_TOKEN };
 const run = promisify(execFile);
 
 function received(gateway: GatewayProcess, kind: string): Promise<number> {
   return metricValue(
     gateway.port,
-    TOKEN,
+    METRICS_TOKEN,
     `chat_bus_events_received_total{kind="${kind}"}`,
   );
 }

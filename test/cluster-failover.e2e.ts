@@ -6,7 +6,7 @@ import { PubsubKeys } from '@app/pubsub';
 import { ChatClient, Frame } from './support/chat-client';
 import { chatStores } from './support/chat-stores';
 import { CliFleet, TIME } from './support/cli-process';
-import { GatewayProcess } from './support/gateway-process';
+import { GatewayProcess, METRICS_TOKEN } from './support/gateway-process';
 import { metricValue } from './support/https-text';
 import { sleep } from './support/ports';
 import {
@@ -382,7 +382,6 @@ describe(
     let gateways: GatewayProcess[] = [];
     let load: SteadyLoad | undefined;
     const fleet = new CliFleet();
-    const TOKEN = 'metrics-token-for-tests';
 
     const setUp = async (
       env: Record<string, string> = {},
@@ -525,7 +524,7 @@ describe(
         const { east, west, failing, other } = await setUp({
           REDIS_STORE_WAIT_REPLICAS: '1',
           REDIS_STORE_WAIT_MS: '1000',
-          METRICS_TOKEN: TOKEN,
+          METRICS_TOKEN,
         });
         load = await SteadyLoad.start(east, west, failing, other, 'kw');
         await sleep(1500);
@@ -556,7 +555,11 @@ describe(
         // Stores on the promoted master, which has no replica yet, were answered unreplicated: counted.
         const unreplicated = await Promise.all(
           [east, west].map((g) =>
-            metricValue(g.port, TOKEN, 'chat_stores_unreplicated_total'),
+            metricValue(
+              g.port,
+              METRICS_TOKEN,
+              'chat_stores_unreplicated_total',
+            ),
           ),
         );
         t.diagnostic(

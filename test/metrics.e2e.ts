@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { ChatClient, httpsJson } from './support/chat-client';
-import { GatewayProcess } from './support/gateway-process';
+import { GatewayProcess, METRICS_TOKEN } from './support/gateway-process';
 import { httpsText } from './support/https-text';
 import { waitFor } from './support/ports';
 import { TestRedis } from './support/redis-server';
 
-const TOKEN = 'metrics-token-for-tests';
-const BEARER = { authorization: `Bearer ${TOKEN}` };
+const BEARER = { authorization: `Bearer ${METRICS_TOKEN}` };
 
 /** `name{labels} value` lines of a scrape, as a map from `name{labels}` to value. */
 function samples(text: string): Map<string, number> {
@@ -33,7 +32,7 @@ describe('metrics', () => {
   before(async () => {
     redis = await TestRedis.start();
     gateway = await GatewayProcess.start(redis.url, {
-      METRICS_TOKEN: TOKEN,
+      METRICS_TOKEN,
       RATE_LIMIT_PER_SECOND: '1',
       RATE_LIMIT_BURST: '20',
     });

@@ -15,6 +15,8 @@ export const GATEWAY_MAIN = join(
 );
 export const CA = readFileSync(join(ROOT, 'certs', 'server.crt'));
 export const ADMIN_TOKEN = 'test-admin-token';
+/** The METRICS_TOKEN of the tests that read `/metrics`. */
+export const METRICS_TOKEN = 'metrics-token-for-tests';
 
 const LISTENING = /Secure Server listening on [^\s]+:(\d+) \(TLS Enabled\)/;
 

@@ -23,6 +23,25 @@ async function* from(items: Replayed[]): AsyncGenerator<Replayed> {
   yield* items;
 }
 
+/** A frame's task that notes `name` in `ran` when it starts, and ends (or fails) when the test says so. */
+function heldTask(
+  ran: string[],
+  name: string,
+  onStart: () => void = () => undefined,
+): { task: () => Promise<void>; finish: () => void; fail: () => void } {
+  let settle: (err?: Error) => void = () => undefined;
+  return {
+    task: () =>
+      new Promise<void>((resolve, reject) => {
+        ran.push(name);
+        onStart();
+        settle = (err) => (err ? reject(err) : resolve());
+      }),
+    finish: () => settle(),
+    fail: () => settle(new Error('invalid')),
+  };
+}
+
 describe(ChatSession.name, () => {
   it('holds live frames until released, then passes them in order and drops repeated ids', async () => {
     const { sut, sent } = make();
@@ -94,21 +113,15 @@ describe(ChatSession.name, () => {
   it('drops the frames still queued when it ends, and runs its exit right after the one in progress', async () => {
     const { sut } = make();
     const ran: string[] = [];
-    let finishFirst = (): void => undefined;
-    void sut.enqueue(
-      () =>
-        new Promise<void>((resolve) => {
-          ran.push('first');
-          finishFirst = resolve;
-        }),
-    );
+    const first = heldTask(ran, 'first');
+    void sut.enqueue(first.task);
     for (let i = 0; i < 3; i++)
       void sut.enqueue(async () => void ran.push(`queued ${i}`));
     await Promise.resolve();
     const exit = sut.finish(async () => void ran.push('exit'));
     void sut.enqueue(async () => void ran.push('late'));
     assert.equal(sut.ended, true);
-    finishFirst();
+    first.finish();
     await exit;
     assert.deepEqual(ran, ['first', 'exit']);
   });
@@ -116,22 +129,17 @@ describe(ChatSession.name, () => {
   it('starts the next frame once a store frame handed off, and a frame of another kind only after the stores before it', async () => {
     const { sut } = make();
     const ran: string[] = [];
-    const stores: Array<() => void> = [];
-    const store = (name: string) => (): Promise<void> =>
-      new Promise<void>((resolve) => {
-        ran.push(`${name} started`);
-        sut.handOff();
-        stores.push(() => {
-          ran.push(`${name} done`);
-          resolve();
-        });
-      });
-    void sut.enqueue(store('send 1'), true);
-    void sut.enqueue(store('send 2'), true);
+    const stores = ['send 1', 'send 2'].map((name) =>
+      heldTask(ran, `${name} started`, () => sut.handOff()),
+    );
+    stores.forEach(({ task }) => void sut.enqueue(task, true));
     const join = sut.enqueue(async () => void ran.push('join'));
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(ran, ['send 1 started', 'send 2 started']);
-    stores.forEach((finish) => finish());
+    stores.forEach(({ finish }, i) => {
+      ran.push(`send ${i + 1} done`);
+      finish();
+    });
     await join;
     assert.deepEqual(ran, [
       'send 1 started',
@@ -145,19 +153,12 @@ describe(ChatSession.name, () => {
   it('holds the next frame behind a store frame that never hands off (it failed before its store step)', async () => {
     const { sut } = make();
     const ran: string[] = [];
-    let fail = (): void => undefined;
-    void sut.enqueue(
-      () =>
-        new Promise<void>((_, reject) => {
-          ran.push('send');
-          fail = () => reject(new Error('invalid'));
-        }),
-      true,
-    );
+    const send = heldTask(ran, 'send');
+    void sut.enqueue(send.task, true);
     const next = sut.enqueue(async () => void ran.push('next'), true);
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(ran, ['send']);
-    fail();
+    send.fail();
     await next;
     assert.deepEqual(ran, ['send', 'next']);
   });

@@ -194,8 +194,7 @@ export class ChatSession {
 
   /** Ends a replay or fill in progress (shutdown): the frames queued after it need not wait for the client. */
   stopReplay(): void {
-    this.stopSignal();
-    this.replayStop?.abort();
+    this.stopper().abort();
   }
 
   /**
@@ -284,7 +283,7 @@ export class ChatSession {
     let finished = false;
     try {
       for await (const item of source) {
-        if (this.stopSignal().aborted || this.left(stream)) break;
+        if (this.stopper().signal.aborted || this.left(stream)) break;
         if (!(await this.writeOne(item, inOrder))) break;
         count++;
       }
@@ -302,12 +301,11 @@ export class ChatSession {
       if (!this.fresh(item.stream, item.id, item.dm)) return true;
     } else this.shown.add(item.id);
     const onWritten = item.dm ? this.written(item.id) : undefined;
-    return this.link.sendPaced(item.frame, onWritten, this.stopSignal());
+    return this.link.sendPaced(item.frame, onWritten, this.stopper().signal);
   }
 
-  private stopSignal(): AbortSignal {
-    this.replayStop ??= new AbortController();
-    return this.replayStop.signal;
+  private stopper(): AbortController {
+    return (this.replayStop ??= new AbortController());
   }
 
   /* True when a fill's room stream is no longer the session's room. */
