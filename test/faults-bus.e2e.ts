@@ -19,9 +19,12 @@ import {
 import { ChatStore, describeStores } from './support/chat-stores';
 import { GatewayProcess } from './support/gateway-process';
 import { sleep, waitFor } from './support/ports';
+import { ClusterNode } from './support/redis-cluster';
 import { StoreAdmin } from './support/store-admin';
 
 const HEARTBEAT_MS = 500;
+const masterPorts = (masters?: ClusterNode[]): number[] | undefined =>
+  masters?.map((m) => m.port).sort((a, b) => a - b);
 const ENV = {
   HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
   REDIS_RETRY_DELAY_MS: '200',
@@ -81,7 +84,14 @@ describeStores(
     };
 
     before(async () => {
-      store = await kind.start(['--enable-debug-command', 'local']);
+      // A stall here must stay a stall: a cluster master asleep past the node timeout (1 s in the test
+      // cluster) is failed over, which is cluster-failover.e2e's case, not this file's.
+      store = await kind.start([
+        '--enable-debug-command',
+        'local',
+        '--cluster-node-timeout',
+        '5000',
+      ]);
       admin = new StoreAdmin(store);
       [east, west] = await Promise.all([
         store.gateway(ENV),
@@ -252,6 +262,7 @@ describeStores(
       const b = await connect(west, 'sb');
       const c = await connect(east, 'sc');
       await joinAll('stall', a, b, c);
+      const mastersBefore = await store.cluster?.masters();
       const sleeper = await admin.own(BusChannels.room('stall'));
       try {
         const stalled = sleeper.call('DEBUG', 'SLEEP', '2');
@@ -294,6 +305,11 @@ describeStores(
           [retry.data.id, 'cid during the stall'],
           [marker, 'after the stall'],
         ],
+      );
+      assert.deepEqual(
+        masterPorts(await store.cluster?.masters()),
+        masterPorts(mastersBefore),
+        'a stall, not a failover',
       );
     });
 
