@@ -19,6 +19,8 @@ import {
   loadTls,
 } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/edge/chat-ws.adapter';
+import { ChatGateway } from './chat/edge/chat.gateway';
+import { FrameDispatcher } from './chat/edge/frame-dispatcher';
 import { ChatService } from './chat/chat.service';
 import { InstanceHeartbeat } from './chat/cluster/instance-heartbeat.service';
 import { helpText } from './config/help-text';
@@ -99,6 +101,7 @@ async function bootstrap(): Promise<void> {
     admit: (user, address) => app.get(ChatService).admit(user, address),
     release: (session) => app.get(ChatService).release(session),
     rateLimited: () => app.get(MetricsService).rateLimited(),
+    dispatcher: FrameDispatcher.fromGateway(app, ChatGateway),
   });
   app.useWebSocketAdapter(adapter);
   app.connectMicroservice({ strategy: app.get(BusServer) });

@@ -49,6 +49,7 @@ describe(ChatWsAdapter.name, () => {
       admit: async () => ({ sessionId: 'ann-1' }),
       release: async () => undefined,
       rateLimited: () => undefined,
+      dispatcher: undefined as never,
       ...options,
     });
     const verify = (protocols?: string): Promise<Verdict> =>

@@ -11,6 +11,7 @@ import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 import { isOriginAllowed } from '../../http/origin';
 
 import { ChatSession } from '../delivery/chat-session';
+import { FrameDispatcher } from './frame-dispatcher';
 import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
 import { errorFrame, refOf } from '../delivery/frames';
 import { TokenBucket } from './token-bucket';
@@ -55,6 +56,8 @@ export interface ChatWsOptions {
   release(session: AdmittedRef): Promise<void>;
   /** Counts a frame refused for the rate (metrics). */
   rateLimited(): void;
+  /** The gateway's commands, built once at boot from its decorators. */
+  dispatcher: FrameDispatcher;
 }
 
 type VerifyCallback = (
@@ -75,14 +78,13 @@ const STORE_EVENTS = new Set<string>([ClientEvent.Send, ClientEvent.Dm]);
  * not parse or names no event gets an `error` frame instead of silence, each frame is judged against the
  * session's rate as it arrives (`FloodGuard`: refused before it is parsed or queued, and a socket that
  * keeps flooding is closed with 1008), and each session's frames reach their handlers strictly in order.
- * Everything else (expiry, validation, errors) is Nest's pipeline: `SessionGuard`, `SchemaPipe`,
- * `ChatErrorFilter`.
+ * Everything else (expiry, validation, errors) is the gateway's declared pipeline (`SessionGuard`,
+ * `SchemaPipe`, `ChatErrorFilter`), which `FrameDispatcher` runs.
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
   private draining = false;
   private pendingUpgrades = 0;
-  private index?: { events: string[]; byEvent: Map<string, number> };
   private readonly upgrades: TokenBucket;
 
   constructor(
@@ -129,12 +131,14 @@ export class ChatWsAdapter extends WsAdapter {
     return server;
   }
 
+  /*
+   * Nest's `handlers` are its pipeline bound to this client; they are not kept (see `FrameDispatcher`).
+   */
   bindMessageHandlers(
     client: ChatSocket,
-    handlers: MessageMappingProperties[],
+    _handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const byEvent = this.handlerIndex(handlers);
     let waiting = 0;
     client.on('message', (raw: RawData, isBinary: boolean) => {
       const session = client.session;
@@ -147,7 +151,7 @@ export class ChatWsAdapter extends WsAdapter {
       void session.enqueue(
         async () => {
           try {
-            await this.dispatch(session, frame, byEvent, handlers);
+            await this.dispatch(client, session, frame);
           } finally {
             waiting--;
           }
@@ -155,19 +159,6 @@ export class ChatWsAdapter extends WsAdapter {
         typeof frame !== 'string' && STORE_EVENTS.has(frame.event),
       );
     });
-  }
-
-  /*
-   * Where each event's handler is in a client's list. Nest binds the handlers to each client, always in the
-   * gateway's order, so one index serves every client instead of a map per connection (about 1 KB each).
-   */
-  private handlerIndex(
-    handlers: MessageMappingProperties[],
-  ): Map<string, number> {
-    const events = handlers.map((handler) => String(handler.message));
-    if (this.index?.events.join() !== events.join())
-      this.index = { events, byEvent: new Map(events.map((e, i) => [e, i])) };
-    return this.index.byEvent;
   }
 
   /*
@@ -202,10 +193,9 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   private async dispatch(
+    client: ChatSocket,
     session: ChatSession,
     frame: ParsedFrame | string,
-    byEvent: Map<string, number>,
-    handlers: MessageMappingProperties[],
   ): Promise<void> {
     const parsed = typeof frame === 'string' ? undefined : frame;
     await session.frameArrived(parsed?.event);
@@ -218,9 +208,9 @@ export class ChatWsAdapter extends WsAdapter {
           ref,
         ),
       );
-    const handler = handlers[byEvent.get(parsed.event) ?? -1];
+    const handler = this.options.dispatcher.handler(parsed.event);
     if (!handler) {
-      const known = [...byEvent.keys()].sort().join(', ');
+      const known = this.options.dispatcher.events.join(', ');
       return session.send(
         errorFrame(
           ErrorCode.UnknownEvent,
@@ -231,12 +221,12 @@ export class ChatWsAdapter extends WsAdapter {
     }
     try {
       const reply = await this.replyOf(
-        handler.callback(parsed.data, parsed.event),
+        handler(client, parsed.data, parsed.event),
       );
       if (reply !== undefined && reply !== null)
         session.send(JSON.stringify(reply));
     } catch (err) {
-      // ChatErrorFilter answers every handler failure; this is only reached by a failure of Nest itself.
+      // ChatErrorFilter answers every handler failure; this is only reached by a failure of the filter itself.
       this.log.error(
         err instanceof Error ? (err.stack ?? err.message) : String(err),
       );
