@@ -252,23 +252,25 @@ export class RoomsService {
       session.id,
       JSON.stringify(record),
     );
+    // Both caps in one round trip; a slot taken under one cap is given back when the other refuses.
     const userKey = RoomsKeys.userSessions(session.username);
-    const [userOk, userOpen] = await this.admitScript(
-      [userKey],
-      [session.id, this.instanceId, caps.perUser],
-    );
-    if (userOk === 1) {
-      const [addressOk, addressOpen] = await this.admitScript(
-        [RoomsKeys.addressSessions(session.address)],
+    const addressKey = RoomsKeys.addressSessions(session.address);
+    const [[userOk, userOpen], [addressOk, addressOpen]] = await Promise.all([
+      this.admitScript([userKey], [session.id, this.instanceId, caps.perUser]),
+      this.admitScript(
+        [addressKey],
         [session.id, this.instanceId, caps.perAddress],
-      );
-      if (addressOk === 1) return { admitted: true };
-      await this.redis.hdel(userKey, session.id);
-      await this.redis.hdel(this.sessionsKey, session.id);
-      return { admitted: false, cap: 'address', open: addressOpen };
-    }
+      ),
+    ]);
+    if (userOk === 1 && addressOk === 1) return { admitted: true };
+    await Promise.all([
+      userOk === 1 && this.redis.hdel(userKey, session.id),
+      addressOk === 1 && this.redis.hdel(addressKey, session.id),
+    ]);
     await this.redis.hdel(this.sessionsKey, session.id);
-    return { admitted: false, cap: 'user', open: userOpen };
+    return userOk === 1
+      ? { admitted: false, cap: 'address', open: addressOpen }
+      : { admitted: false, cap: 'user', open: userOpen };
   }
 
   /** The public addresses of the live instances seen at the last heartbeat, this one first. */

@@ -107,18 +107,18 @@ export class ChatService {
    */
   async open(session: ChatSession): Promise<void> {
     const user = session.username;
-    const following = await this.subscriptions.following(user);
-    const move = await this.rooms.open(session, LOBBY);
+    const [following, move] = await Promise.all([
+      this.subscriptions.following(user),
+      this.rooms.open(session, LOBBY),
+    ]);
     const known = this.registry.hasUser(user);
     await this.registry.add(session);
     if (!known) await this.registry.setFollowing(user, following);
     await this.announce(user, move, '', LOBBY);
-    // Disabled while this session was opening: the control event may have gone before its channel was heard.
-    if (await this.users.isDisabled(user)) {
-      session.close(CLOSE_ACCOUNT_DISABLED, DISABLED_MESSAGE);
-      return;
-    }
-    const [unread, heads] = await Promise.all([
+    // Read after the session's channels are heard: disabled while it was opening, the control event may
+    // have gone before that.
+    const [disabled, unread, heads] = await Promise.all([
+      this.users.isDisabled(user),
       this.history.unreadDms(user, this.pageSize),
       this.history.counters([
         `room:${LOBBY}`,
@@ -126,6 +126,10 @@ export class ChatService {
         ...following.map((target) => `said:${target}`),
       ]),
     ]);
+    if (disabled) {
+      session.close(CLOSE_ACCOUNT_DISABLED, DISABLED_MESSAGE);
+      return;
+    }
     session.send(
       serverFrame(ServerEvent.Welcome, {
         username: user,
