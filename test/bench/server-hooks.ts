@@ -3,7 +3,8 @@
  * the Unix socket BENCH_CONTROL and answers one JSON line per command line:
  *   memory   two full garbage collections, then process.memoryUsage(), so idle memory is read after GC settled;
  *   pauses   the event-loop delay (p99, max) and GC pauses since the last `pauses`, then starts counting afresh;
- *   profile  starts the CPU profiler; with BENCH_CPU_PROFILE=<file> the profile is written on SIGTERM / SIGINT
+ *   profile  starts the CPU profiler and the allocation sampler; with BENCH_CPU_PROFILE=<file.cpuprofile> both
+ *            are written on SIGTERM / SIGINT (the allocations to <file.heapprofile>)
  *            (Node 20 refuses --cpu-prof in NODE_OPTIONS, and the gateway is started without node flags).
  * With BENCH_PROFILE_DIR=<dir> (the storm's --profile, for processes that end by SIGKILL), each SIGUSR2 starts the
  * profiler or stops it and writes <dir>/<pid>-<n>.cpuprofile, so a profile covers just the span between two signals.
@@ -51,11 +52,20 @@ function pauses(): Pauses {
 const session = new Session();
 let profiling = false;
 
+/* Allocations are sampled beside the CPU profile (every 64 KB on average), the collected ones included. */
+const HEAP_SAMPLING = {
+  samplingInterval: 65536,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+};
+
 function startProfile(): object {
   if (profiling || !profileFile) return { profiling };
   session.connect();
   session.post('Profiler.enable');
   session.post('Profiler.start');
+  session.post('HeapProfiler.enable');
+  session.post('HeapProfiler.startSampling', HEAP_SAMPLING);
   profiling = true;
   return { profiling };
 }
@@ -66,6 +76,13 @@ function writeProfile(): void {
   profiling = false;
   session.post('Profiler.stop', (err, result) => {
     if (!err) writeFileSync(profileFile!, JSON.stringify(result.profile));
+  });
+  session.post('HeapProfiler.stopSampling', (err, result) => {
+    if (!err)
+      writeFileSync(
+        profileFile!.replace(/\.cpuprofile$/, '.heapprofile'),
+        JSON.stringify(result.profile),
+      );
   });
 }
 
