@@ -20,7 +20,8 @@ import {
 } from './bootstrap-checks';
 import { ChatWsAdapter } from './chat/edge/chat-ws.adapter';
 import { ChatGateway } from './chat/edge/chat.gateway';
-import { FrameDispatcher } from './chat/edge/frame-dispatcher';
+import { HandlerDispatcher } from './chat/handler-dispatcher';
+import { ChatEventsController } from './chat/delivery/chat-events.controller';
 import { ChatService } from './chat/chat.service';
 import { InstanceHeartbeat } from './chat/cluster/instance-heartbeat.service';
 import { helpText } from './config/help-text';
@@ -101,10 +102,13 @@ async function bootstrap(): Promise<void> {
     admit: (user, address) => app.get(ChatService).admit(user, address),
     release: (session) => app.get(ChatService).release(session),
     rateLimited: () => app.get(MetricsService).rateLimited(),
-    dispatcher: FrameDispatcher.fromGateway(app, ChatGateway),
+    dispatcher: HandlerDispatcher.forGateway(app, ChatGateway),
   });
   app.useWebSocketAdapter(adapter);
-  app.connectMicroservice({ strategy: app.get(BusServer) });
+  const bus = app.get(BusServer);
+  const events = HandlerDispatcher.forEvents(app, ChatEventsController);
+  bus.routeWith((pattern) => events.handler(pattern));
+  app.connectMicroservice({ strategy: bus });
   await app.startAllMicroservices();
   await app
     .listen(settings.PORT, settings.HOST)

@@ -8,7 +8,6 @@ import { ConfigService } from '@nestjs/config';
 import {
   BaseRpcContext,
   CustomTransportStrategy,
-  MessageHandler,
   Server,
 } from '@nestjs/microservices';
 import Redis from 'ioredis';
@@ -42,6 +41,12 @@ export class BusContext extends BaseRpcContext<[string]> {
     return this.args[0];
   }
 }
+
+/** A bus event's handler: its parsed body and context in, settled when it is handled. */
+export type BusHandler = (
+  data: unknown,
+  context: BusContext,
+) => Promise<unknown>;
 
 /** The standalone Redis serves every slot from one node. */
 const STANDALONE = 'standalone';
@@ -84,7 +89,8 @@ export class BusServer
   private readonly wasActive = new Set<string>();
   private readonly readyListeners: ChannelReadyListener[] = [];
   private readonly releasedListeners: Array<(channel: string) => void> = [];
-  private readonly routes = new Map<string, MessageHandler | null>();
+  private readonly routes = new Map<string, BusHandler | null>();
+  private direct?: (pattern: string) => BusHandler | undefined;
   private readonly counts: Record<BusEventKind, number> = {
     message: 0,
     dm: 0,
@@ -114,6 +120,15 @@ export class BusServer
 
   listen(callback: () => void): void {
     callback();
+  }
+
+  /**
+   * Handlers that answer patterns directly (the app builds them once from its `@EventPattern` metadata);
+   * a pattern they do not answer goes to the handler Nest registered for it.
+   */
+  routeWith(lookup: (pattern: string) => BusHandler | undefined): void {
+    this.direct = lookup;
+    this.routes.clear();
   }
 
   close(): void {
@@ -402,7 +417,7 @@ export class BusServer
     this.count(kind);
     let handler = this.routes.get(kind);
     if (handler === undefined) {
-      handler = this.getHandlerByPattern(kind);
+      handler = this.direct?.(kind) ?? this.getHandlerByPattern(kind);
       this.routes.set(kind, handler);
     }
     if (!handler) {

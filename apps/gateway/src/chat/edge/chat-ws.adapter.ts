@@ -11,7 +11,7 @@ import { ClientEvent, CLOSE_POLICY, ErrorCode, PROTOCOL } from '@app/protocol';
 import { isOriginAllowed } from '../../http/origin';
 
 import { ChatSession } from '../delivery/chat-session';
-import { FrameDispatcher } from './frame-dispatcher';
+import { HandlerDispatcher } from '../handler-dispatcher';
 import { clipEvent, parseFrame, ParsedFrame } from './frame-parser';
 import { errorFrame, refOf } from '../delivery/frames';
 import { TokenBucket } from './token-bucket';
@@ -57,7 +57,7 @@ export interface ChatWsOptions {
   /** Counts a frame refused for the rate (metrics). */
   rateLimited(): void;
   /** The gateway's commands, built once at boot from its decorators. */
-  dispatcher: FrameDispatcher;
+  dispatcher: HandlerDispatcher;
 }
 
 type VerifyCallback = (
@@ -79,7 +79,7 @@ const STORE_EVENTS = new Set<string>([ClientEvent.Send, ClientEvent.Dm]);
  * session's rate as it arrives (`FloodGuard`: refused before it is parsed or queued, and a socket that
  * keeps flooding is closed with 1008), and each session's frames reach their handlers strictly in order.
  * Everything else (expiry, validation, errors) is the gateway's declared pipeline (`SessionGuard`,
- * `SchemaPipe`, `ChatErrorFilter`), which `FrameDispatcher` runs.
+ * `SchemaPipe`, `ChatErrorFilter`), which `HandlerDispatcher` runs.
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger(ChatWsAdapter.name);
@@ -132,7 +132,7 @@ export class ChatWsAdapter extends WsAdapter {
   }
 
   /*
-   * Nest's `handlers` are its pipeline bound to this client; they are not kept (see `FrameDispatcher`).
+   * Nest's `handlers` are its pipeline bound to this client; they are not kept (see `HandlerDispatcher`).
    */
   bindMessageHandlers(
     client: ChatSocket,
@@ -210,7 +210,7 @@ export class ChatWsAdapter extends WsAdapter {
       );
     const handler = this.options.dispatcher.handler(parsed.event);
     if (!handler) {
-      const known = this.options.dispatcher.events.join(', ');
+      const known = this.options.dispatcher.patterns.join(', ');
       return session.send(
         errorFrame(
           ErrorCode.UnknownEvent,

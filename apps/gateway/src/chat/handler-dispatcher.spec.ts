@@ -3,6 +3,7 @@ import {
   CallHandler,
   CanActivate,
   Catch,
+  Controller,
   createParamDecorator,
   ExceptionFilter,
   ExecutionContext,
@@ -14,6 +15,13 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
+import {
+  BaseRpcContext,
+  Ctx,
+  EventPattern,
+  MessagePattern,
+  Payload,
+} from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import {
   ConnectedSocket,
@@ -26,7 +34,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Observable } from 'rxjs';
 
-import { FrameDispatcher } from './frame-dispatcher';
+import { HandlerDispatcher } from './handler-dispatcher';
 
 @Injectable()
 class Calls {
@@ -38,8 +46,13 @@ class DenyGuard implements CanActivate {
   constructor(private readonly calls: Calls) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const data = context.switchToWs().getData<{ deny?: boolean }>();
-    this.calls.seen.push(`guard ${context.switchToWs().getPattern()}`);
+    const rpc = context.getType() === 'rpc';
+    const data = rpc
+      ? context.switchToRpc().getData<{ deny?: boolean }>()
+      : context.switchToWs().getData<{ deny?: boolean }>();
+    this.calls.seen.push(
+      rpc ? 'guard (event)' : `guard ${context.switchToWs().getPattern()}`,
+    );
     return data?.deny !== true;
   }
 }
@@ -127,22 +140,51 @@ class InterceptedGateway {
   }
 }
 
+@Controller()
+class SampleEvents {
+  constructor(private readonly calls: Calls) {}
+
+  @EventPattern(['message', 'said'])
+  onMessage(@Payload('text') text: string, @Ctx() context: unknown): void {
+    const channel = (context as BaseRpcContext<[string]>).getArgByIndex(0);
+    this.calls.seen.push(`${text} on ${channel}`);
+  }
+
+  @EventPattern('control')
+  @UseGuards(DenyGuard)
+  async onControl(@Payload() event: { id: number }): Promise<void> {
+    this.calls.seen.push(`control ${event.id}`);
+  }
+}
+
+@Controller()
+class Replying {
+  @MessagePattern('sum')
+  sum(@Payload() data: number[]): number {
+    return data.reduce((a, b) => a + b, 0);
+  }
+}
+
 const dispatcherOf = async (
   gateway: Type<object>,
-): Promise<{ sut: FrameDispatcher; calls: Calls }> => {
+  events = false,
+): Promise<{ sut: HandlerDispatcher; calls: Calls }> => {
   const app = await Test.createTestingModule({
     providers: [gateway, Calls],
   }).compile();
   return {
-    sut: FrameDispatcher.fromGateway(app, gateway),
+    sut: (events ? HandlerDispatcher.forEvents : HandlerDispatcher.forGateway)(
+      app,
+      gateway,
+    ),
     calls: app.get(Calls),
   };
 };
 
-describe(FrameDispatcher.name, () => {
+describe(HandlerDispatcher.name, () => {
   it("lists the gateway's events from @SubscribeMessage", async () => {
     const { sut } = await dispatcherOf(SampleGateway);
-    assert.deepEqual(sut.events, ['boom', 'echo', 'fail']);
+    assert.deepEqual(sut.patterns, ['boom', 'echo', 'fail']);
     assert.equal(sut.handler('nope'), undefined);
   });
 
@@ -186,7 +228,38 @@ describe(FrameDispatcher.name, () => {
   it('stops the boot on a decorator it would not run, naming the handler', async () => {
     await assert.rejects(
       dispatcherOf(InterceptedGateway),
-      /InterceptedGateway\.ping: FrameDispatcher does not run interceptors/,
+      /InterceptedGateway\.ping: HandlerDispatcher does not run interceptors/,
+    );
+  });
+
+  it('calls each @EventPattern handler with its payload (or a field of it) and context, under every pattern it declares', async () => {
+    const { sut, calls } = await dispatcherOf(SampleEvents, true);
+    assert.deepEqual(sut.patterns, ['control', 'message', 'said']);
+    const context = new BaseRpcContext<[string]>(['chat:{r:lobby}']);
+    await sut.handler('message')!({ text: 'hi' }, context);
+    await sut.handler('said')!({ text: 'again' }, context);
+    await sut.handler('control')!({ id: 3 }, context);
+    assert.deepEqual(calls.seen, [
+      'hi on chat:{r:lobby}',
+      'again on chat:{r:lobby}',
+      'guard (event)',
+      'control 3',
+    ]);
+  });
+
+  it("rejects an event whose guard refuses, as Nest's RPC context does, without calling the handler", async () => {
+    const { sut, calls } = await dispatcherOf(SampleEvents, true);
+    await assert.rejects(
+      sut.handler('control')!({ id: 4, deny: true }, new BaseRpcContext([])),
+      /Forbidden resource/,
+    );
+    assert.deepEqual(calls.seen, ['guard (event)']);
+  });
+
+  it('stops the boot on a @MessagePattern, which it would not answer', async () => {
+    await assert.rejects(
+      dispatcherOf(Replying, true),
+      /Replying\.sum: HandlerDispatcher does not answer @MessagePattern/,
     );
   });
 });
