@@ -405,14 +405,23 @@ describe(
       return { east: gateways[0], west: gateways[1], failing, other };
     };
 
+    // Each step runs even when one before it fails: a cluster left running keeps the test file from ending.
     afterEach(async () => {
       fleet.killAll();
-      await load?.close();
+      const steps: Array<() => Promise<unknown> | undefined> = [
+        () => load?.close(),
+        () => Promise.all(gateways.map((g) => g.stop())),
+        () => cluster?.stop(),
+      ];
+      const failed: unknown[] = [];
+      for (const step of steps)
+        await Promise.resolve()
+          .then(step)
+          .catch((err: unknown) => failed.push(err));
       load = undefined;
-      await Promise.all(gateways.map((g) => g.stop()));
       gateways = [];
-      await cluster?.stop();
       cluster = undefined;
+      if (failed.length > 0) throw failed[0];
     });
 
     after(() => fleet.killAll());

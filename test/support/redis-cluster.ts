@@ -57,6 +57,9 @@ export class TestRedisCluster {
             'nodes.conf',
             '--cluster-node-timeout',
             '1000',
+            // A replica's first sync starts at once (Redis waits 5 s by default for more replicas to share it).
+            '--repl-diskless-sync-delay',
+            '0',
             '--dir',
             dirs[i],
             ...(options.args ?? []),
@@ -180,13 +183,21 @@ export class TestRedisCluster {
       async () => {
         const info = await cli(port, ['ROLE']).catch(() => '');
         const ok = await cli(port, ['CLUSTER', 'INFO']).catch(() => '');
-        return info.startsWith('master') && ok.includes('cluster_state:ok');
+        if (!info.startsWith('master') || !ok.includes('cluster_state:ok'))
+          return false;
+        // The view `describe` reads (the first node that answers) has learnt it too.
+        const seen = (await this.describe()).find((node) => node.port === port);
+        return seen?.role === 'master';
       },
       15_000,
       `node ${port} to become a master`,
     );
   }
 
+  /*
+   * Ready means every slot served and every replica synced: a replica that never finished its first sync
+   * has no data to take over with, and refuses to be promoted when its master dies.
+   */
   private async waitHealthy(masters: number): Promise<void> {
     await waitFor(
       async () => {
@@ -195,6 +206,15 @@ export class TestRedisCluster {
             () => '',
           );
           if (!info.includes('cluster_state:ok')) return false;
+          const replication = await cli(node.port, [
+            'INFO',
+            'replication',
+          ]).catch(() => '');
+          if (
+            replication.includes('role:slave') &&
+            !replication.includes('master_link_status:up')
+          )
+            return false;
         }
         return (await this.masters()).length === masters;
       },
