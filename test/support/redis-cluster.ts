@@ -117,6 +117,14 @@ export class TestRedisCluster {
     const replica = await this.replicaOf(masterPort);
     await cli(replica.port, ['CLUSTER', 'FAILOVER']);
     await this.waitPromoted(replica.port);
+    // And the old master is a replica in that view, so `masters()` names only the serving ones.
+    await waitFor(
+      async () =>
+        (await this.describe()).find((node) => node.port === masterPort)
+          ?.role === 'replica',
+      15_000,
+      `node ${masterPort} to become a replica`,
+    );
     return replica;
   }
 
