@@ -3,13 +3,14 @@ import { ClientEvent, CLOSE_TRY_AGAIN_LATER, LOBBY } from '@app/protocol';
 
 import { FloodGuard } from '../edge/flood-guard';
 
+import type { EventFrame } from './frames';
 import { Live, StreamHold } from './stream-hold';
 
 /**
- * A frame as it goes out: a string, or the UTF-8 bytes of one (a bus event's frame is encoded once and
- * the same bytes go to every recipient).
+ * A frame as it goes out: a string, or a bus event's frame (encoded once, and the same bytes go to every
+ * recipient).
  */
-export type OutFrame = string | Buffer;
+export type OutFrame = string | EventFrame;
 
 /** How a session reaches its client; the WebSocket adapter supplies it. */
 export interface SessionLink {

@@ -10,7 +10,7 @@ import {
 import { BusChannels, BusService } from '@app/pubsub';
 
 import { ChatSession, OutFrame, Replayed } from './chat-session';
-import { eventFrame } from './frames';
+import { EventFrame, eventFrame } from './frames';
 
 /** The part of the bus the registry needs: an interest per channel, counted. */
 export type BusInterest = Pick<BusService, 'subscribe' | 'unsubscribe'>;
@@ -119,7 +119,7 @@ export class SessionRegistry {
     ...message
   }: ChatMessage & { readers?: string[] }): number {
     let count = 0;
-    let frame: Buffer | undefined;
+    let frame: EventFrame | undefined;
     const stream = `said:${message.from}`;
     for (const follower of this.followersOf.get(message.from) ?? []) {
       if (readers && !readers.includes(follower)) continue;

@@ -1,4 +1,5 @@
 import type { OutFrame } from './chat-session';
+import { frameBytes } from './frames';
 
 /** A live frame: its stream and message id (none for presence), its room (a room message, presence), whether a DM. */
 export interface Live {
@@ -39,7 +40,7 @@ export class StreamHold {
     if (!this.everything && (stream === undefined || !this.filling.has(stream)))
       return 'now';
     this.held.push(live);
-    this.heldBytes += Buffer.byteLength(live.frame);
+    this.heldBytes += frameBytes(live.frame);
     if (this.heldBytes <= this.maxBytes) return 'held';
     this.held = this.held.filter((entry) => 'fill' in entry);
     this.heldBytes = 0;
@@ -88,8 +89,7 @@ export class StreamHold {
     }
     this.held = kept;
     this.heldBytes = kept.reduce(
-      (sum, entry) =>
-        sum + ('fill' in entry ? 0 : Buffer.byteLength(entry.frame)),
+      (sum, entry) => sum + ('fill' in entry ? 0 : frameBytes(entry.frame)),
       0,
     );
     return free;

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { CLOSE_TRY_AGAIN_LATER } from '@app/protocol';
 
 import { OutFrame, SessionLink } from '../delivery/chat-session';
+import { frameBytes } from '../delivery/frames';
 
 const logger = new Logger('SocketLink');
 /** How long a slow consumer's close handshake may take before the socket is cut. */
@@ -14,6 +15,7 @@ const REPLAY_SLICE_BYTES = 32768;
 
 type Transport = { once(event: 'drain', listener: () => void): unknown } & {
   off(event: 'drain', listener: () => void): unknown;
+  write(chunk: Buffer, callback?: (err?: Error | null) => void): boolean;
 };
 
 /**
@@ -40,12 +42,18 @@ export function socketLink(
       CLOSE_GRACE_MS,
     ).unref();
   };
-  const write = (frame: OutFrame, onWritten?: () => void): void =>
-    ws.send(
-      frame,
-      { binary: false },
-      onWritten && ((err) => !err && onWritten()),
-    );
+  /*
+   * A bus event's frame is already a whole WebSocket frame: one write of the same bytes for every recipient,
+   * where ws would build a header and write twice. Only without a negotiated extension (permessage-deflate
+   * would frame it otherwise); ws's sender queues nothing then, so the order of frames on the socket holds.
+   */
+  const whole = ws.extensions === '' ? transport : undefined;
+  const write = (frame: OutFrame, onWritten?: () => void): void => {
+    const done = onWritten && ((err?: Error | null) => !err && onWritten());
+    if (typeof frame === 'string') ws.send(frame, { binary: false }, done);
+    else if (whole) whole.write(frame.wire, done);
+    else ws.send(frame.text, { binary: false }, done);
+  };
   const drained = (signal?: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
@@ -90,7 +98,7 @@ export function socketLink(
         await setImmediate();
       }
       if (!going()) return false;
-      slice += frame.length;
+      slice += frameBytes(frame);
       write(frame, onWritten);
       return true;
     },
