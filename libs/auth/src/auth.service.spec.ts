@@ -7,7 +7,11 @@ import * as argon2 from 'argon2';
 import Redis from 'ioredis';
 
 import { TestRedis } from '../../../test/support/redis-server';
-import { AuthService, WRONG_CREDENTIALS } from './auth.service';
+import {
+  ACCOUNT_DISABLED,
+  AuthService,
+  WRONG_CREDENTIALS,
+} from './auth.service';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordHasher } from './password-hasher.service';
 import { RetryLaterException } from './retry-later.exception';
@@ -469,6 +473,32 @@ describe(AuthService.name, () => {
         '/ws',
       );
       assert.equal(header.claims?.sub, 'turl');
+    });
+
+    it('refuses the token and the ticket of a disabled account with 403, and a logged-out token with 401, from one read of the account', async () => {
+      const { sut, users } = await build();
+      const { token } = await sut.login('tdis', 'pw', 'ip1');
+      const claims = (await sut.verify(token))!;
+      const { ticket } = await sut.issueTicket(claims);
+      const bearer = { authorization: `Bearer ${token}` };
+      await users.setDisabled('tdis', true);
+      for (const refused of [
+        await sut.authenticateUpgrade(bearer, '/ws'),
+        await sut.authenticateUpgrade({}, ticketUrl(ticket)),
+      ]) {
+        assert.equal(refused.claims, undefined);
+        assert.equal(refused.status, 403);
+        assert.equal(refused.refusal, ACCOUNT_DISABLED);
+      }
+      await users.setDisabled('tdis', false);
+      assert.equal(
+        (await sut.authenticateUpgrade(bearer, '/ws')).claims?.sub,
+        'tdis',
+      );
+      await sut.logout(claims, false, 'ip1');
+      const out = await sut.authenticateUpgrade(bearer, '/ws');
+      assert.equal(out.status, undefined);
+      assert.equal(out.refusal, 'Unauthorized: log in again');
     });
   });
 });

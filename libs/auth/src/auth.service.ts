@@ -35,10 +35,14 @@ export const WRONG_CREDENTIALS = 'Wrong username or password';
 
 export type TokenResponse = Omit<LoginResponse, 'created'>;
 
-/** A WebSocket upgrade's outcome: whose it is, or why it is refused (401). */
+/** A WebSocket upgrade's outcome: whose it is, or why it is refused (401, or 403 for a disabled account). */
 export type UpgradeAuth =
-  | { claims: TokenClaims; refusal?: undefined }
-  | { claims?: undefined; refusal: string };
+  | { claims: TokenClaims; refusal?: undefined; status?: undefined }
+  | { claims?: undefined; refusal: string; status?: 403 };
+
+/** Why a disabled account's upgrade is refused, and its sessions closed. */
+export const ACCOUNT_DISABLED =
+  'This account is disabled by an administrator: do not reconnect';
 
 const URL_TOKEN_REFUSED =
   'Unauthorized: a token in the URL is not accepted (URLs end up in logs): connect with a single-use ticket from POST /auth/ticket (/ws?ticket=...) or send Authorization: Bearer <token>';
@@ -132,14 +136,16 @@ export class AuthService {
     switch (credential.kind) {
       case 'url-token':
         return { refusal: URL_TOKEN_REFUSED };
-      case 'ticket': {
-        const claims = await this.redeemTicket(credential.ticket);
-        return claims ? { claims } : { refusal: TICKET_REFUSED };
-      }
-      case 'token': {
-        const claims = await this.verify(credential.token);
-        return claims ? { claims } : { refusal: TOKEN_REFUSED };
-      }
+      case 'ticket':
+        return this.upgradeOf(
+          await this.redeemTicket(credential.ticket),
+          TICKET_REFUSED,
+        );
+      case 'token':
+        return this.upgradeOf(
+          await this.decode(credential.token),
+          TOKEN_REFUSED,
+        );
       case 'none':
         return { refusal: TOKEN_REFUSED };
     }
@@ -266,12 +272,24 @@ export class AuthService {
     );
   }
 
-  /* The token behind a ticket may have expired, been logged out or belong to a lost data set since the ticket was issued. */
+  /* The token behind a ticket may have expired or belong to a lost data set since the ticket was issued (`upgradeOf` checks logouts). */
   private async redeemTicket(ticket: string): Promise<TokenClaims | null> {
     const claims = await this.tickets.redeem(ticket);
     if (!claims || claims.exp * 1000 <= Date.now() || !this.inEpoch(claims))
       return null;
-    return this.unrevoked(claims);
+    return claims;
+  }
+
+  /* Logouts and a disabled account, from one read of the account (an upgrade's only one before its session opens). */
+  private async upgradeOf(
+    claims: TokenClaims | null,
+    refusal: string,
+  ): Promise<UpgradeAuth> {
+    if (!claims) return { refusal };
+    const standing = await this.revocations.standing(claims);
+    if (standing === 'disabled')
+      return { refusal: ACCOUNT_DISABLED, status: 403 };
+    return standing === 'good' ? { claims } : { refusal };
   }
 
   private async unrevoked(

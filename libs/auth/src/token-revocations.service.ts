@@ -13,6 +13,9 @@ const stillValid = (claims: TokenClaims, account: Account | null): boolean =>
   Math.round(claims.iat * 1000) >= account.createdAt &&
   Math.round(claims.iat * 1000) > account.revokedBefore;
 
+/** A token's standing: good, no longer good (logged out, or its account is gone or new), or its account disabled. */
+export type TokenStanding = 'good' | 'revoked' | 'disabled';
+
 /**
  * Logouts in Redis: one key per logged-out token, and a `revokedBefore` time per user for "log out
  * everywhere"; then the mark is bumped (another slot: a second step, after the first, so a watcher that
@@ -48,6 +51,16 @@ export class TokenRevocations {
    */
   async mark(): Promise<string | null> {
     return this.redis.get(AuthKeys.revocations);
+  }
+
+  /** Whether the token is still good and its account enabled, in one round trip (its keys share a slot). */
+  async standing(claims: TokenClaims): Promise<TokenStanding> {
+    const [account, revoked] = await Promise.all([
+      this.account(claims.sub),
+      this.redis.exists(AuthKeys.revoked(claims.sub, claims.jti)),
+    ]);
+    if (revoked === 1 || !stillValid(claims, account)) return 'revoked';
+    return account?.disabled ? 'disabled' : 'good';
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { UsersService } from '@app/auth';
+import { ACCOUNT_DISABLED, UsersService } from '@app/auth';
 import {
   ClientEvent,
   ClientPayloads,
@@ -155,14 +155,13 @@ export class ChatService {
   /**
    * Takes a slot for a new connection of `user` from `address` and names its session; or says why it is
    * refused (MAX_SESSIONS_PER_USER, MAX_CONNECTIONS_PER_ADDRESS across the cluster). The check and the
-   * slot are one step in Redis, so parallel upgrades never pass a cap.
+   * slot are one step in Redis, so parallel upgrades never pass a cap. A disabled account never gets here:
+   * the upgrade's token check refused it (and `open` checks again once the session listens).
    */
   async admit(
     user: string,
     address: string,
-  ): Promise<{ sessionId: string } | { refusal: string; status?: number }> {
-    if (await this.users.isDisabled(user))
-      return { refusal: DISABLED_MESSAGE, status: 403 };
+  ): Promise<{ sessionId: string } | { refusal: string }> {
     const sessionId = `${this.instanceId}/${++this.sessionCount}`;
     const admission = await this.rooms.admit(
       { id: sessionId, username: user, address },
@@ -627,8 +626,7 @@ export class ChatService {
 
 const ZERO_ID = '0'.repeat(16);
 
-export const DISABLED_MESSAGE =
-  'This account is disabled by an administrator: do not reconnect';
+export const DISABLED_MESSAGE = ACCOUNT_DISABLED;
 
 /** "until <ISO time>", or "until lifted" when it does not end by itself (0). */
 export function untilText(until: number): string {

@@ -42,7 +42,7 @@ export interface ChatWsOptions {
   /** Upgrades being checked at once, and started per second; beyond either, 503 with Retry-After. */
   maxPendingUpgrades: number;
   upgradesPerSecond: number;
-  /** Who opens the socket (Authorization header or `?ticket=`), or why not (401). */
+  /** Who opens the socket (Authorization header or `?ticket=`), or why not (401, 403 for a disabled account). */
   authenticate(
     headers: IncomingMessage['headers'],
     url: string,
@@ -51,7 +51,7 @@ export interface ChatWsOptions {
   admit(
     user: string,
     address: string,
-  ): Promise<{ sessionId: string } | { refusal: string; status?: number }>;
+  ): Promise<{ sessionId: string } | { refusal: string }>;
   /** Gives back the slot of an admitted upgrade that never became a socket. */
   release(session: AdmittedRef): Promise<void>;
   /** Counts a frame refused for the rate (metrics). */
@@ -333,15 +333,12 @@ export class ChatWsAdapter extends WsAdapter {
 
   /** The token, then the connection caps: 101 to go on, or the refusal's status and message. */
   private async admit(req: UpgradeRequest): Promise<[number, string]> {
-    const { claims, refusal: denied } = await this.options.authenticate(
-      req.headers,
-      req.url ?? '/',
-    );
-    if (!claims) return [401, denied];
+    const auth = await this.options.authenticate(req.headers, req.url ?? '/');
+    const { claims } = auth;
+    if (!claims) return [auth.status ?? 401, auth.refusal];
     const address = req.socket.remoteAddress ?? 'unknown';
     const admission = await this.options.admit(claims.sub, address);
-    if ('refusal' in admission)
-      return [admission.status ?? 429, admission.refusal];
+    if ('refusal' in admission) return [429, admission.refusal];
     req.claims = claims;
     req.sessionId = admission.sessionId;
     this.releaseUnlessOpened(req, {
