@@ -17,6 +17,12 @@ describe(benchOptions.name, () => {
     assert.equal(sut.cluster, false);
     assert.equal(sut.instances, 2);
     assert.equal(sut.instancesPerRoom, 2);
+    assert.equal(sut.cids, true);
+  });
+
+  it('sends without cids with --cids 0 (or BENCH_CIDS=0), to measure what they cost', () => {
+    assert.equal(options(['--cids', '0']).cids, false);
+    assert.equal(options([], { BENCH_CIDS: '0' }).cids, false);
   });
 
   it('with --cluster (or BENCH_CLUSTER=1) runs 4 instances, each room on 2 of them, unless a flag says otherwise', () => {

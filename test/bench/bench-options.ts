@@ -24,6 +24,8 @@ export interface BenchOptions {
   concurrency: number;
   idleUsers: number;
   textBytes: number;
+  /** Each send carries a client message id (cid), as chat-cli's and the page's do. */
+  cids: boolean;
   systems: SystemName[];
   profile?: string;
   json?: string;
@@ -118,6 +120,11 @@ const OPTIONS: Record<string, Option> = {
     env: 'BENCH_TEXT_BYTES',
     full: '64',
     help: 'length of each message text',
+  },
+  cids: {
+    env: 'BENCH_CIDS',
+    full: '1',
+    help: "1: each send carries a client message id (cid), as chat-cli's and the page's do (the gateway deduplicates by it; the others ignore it); 0: none, to measure what cids cost",
   },
   systems: {
     env: 'BENCH_SYSTEMS',
@@ -244,6 +251,7 @@ export function benchOptions(
     concurrency: Math.max(1, num('concurrency')),
     idleUsers: Math.max(1, num('idle-users')),
     textBytes: Math.min(2000, num('text-bytes')),
+    cids: num('cids') !== 0,
     systems,
     profile: raw('profile') || undefined,
     json: raw('json') || undefined,

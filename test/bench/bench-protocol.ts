@@ -13,6 +13,7 @@ export type LoadCommand =
       sendersPerRoom: number;
       idleUsers: number;
       textBytes: number;
+      cids: boolean;
     }
   | { kind: 'idle'; count: number; concurrency: number }
   | { kind: 'closeIdle' }

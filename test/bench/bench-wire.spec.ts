@@ -34,6 +34,10 @@ describe('WIRES.socketio', () => {
       sut.sendFrame('bench 1 2 xx'),
       '42["send",{"text":"bench 1 2 xx"}]',
     );
+    assert.equal(
+      sut.sendFrame('bench 1 2 xx', 'b7'),
+      '42["send",{"text":"bench 1 2 xx","cid":"b7"}]',
+    );
     assert.ok(sut.is(Buffer.from('42["welcome",{"username":"a"}]'), 'welcome'));
     assert.ok(!sut.is(Buffer.from('42["joined",{}]'), 'welcome'));
     assert.equal(
@@ -52,6 +56,10 @@ describe('WIRES.chat', () => {
     assert.equal(
       sut.sendFrame('bench 1 2 x'),
       '{"event":"send","data":{"text":"bench 1 2 x"}}',
+    );
+    assert.equal(
+      sut.sendFrame('bench 1 2 x', 'b7'),
+      '{"event":"send","data":{"text":"bench 1 2 x","cid":"b7"}}',
     );
     assert.ok(sut.is(Buffer.from('{"event":"joined","data":{}}'), 'joined'));
   });

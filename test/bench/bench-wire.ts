@@ -21,9 +21,12 @@ export interface Wire {
   /** The server's refusal of the session, if `raw` is one. */
   refusal(raw: Buffer): string | undefined;
   frame(event: string, data: object): string;
-  /** The `send` frame of a text that needs no JSON escaping (the bench's texts). */
-  sendFrame(text: string): string;
+  /** The `send` frame of a text that needs no JSON escaping (the bench's texts), with its cid if any. */
+  sendFrame(text: string, cid?: string): string;
 }
+
+const cidField = (cid?: string): string =>
+  cid === undefined ? '' : `,"cid":"${cid}"`;
 
 const chat: Wire = {
   path: '/ws',
@@ -33,7 +36,8 @@ const chat: Wire = {
   refusal: (raw) =>
     raw.toString().startsWith('{"event":"error"') ? raw.toString() : undefined,
   frame: (event, data) => JSON.stringify({ event, data }),
-  sendFrame: (text) => `{"event":"send","data":{"text":"${text}"}}`,
+  sendFrame: (text, cid) =>
+    `{"event":"send","data":{"text":"${text}"${cidField(cid)}}}`,
 };
 
 const OPEN = 0x30;
@@ -51,7 +55,7 @@ const socketio: Wire = {
   refusal: (raw) =>
     raw.toString().startsWith('44') ? raw.toString() : undefined,
   frame: (event, data) => `42${JSON.stringify([event, data])}`,
-  sendFrame: (text) => `42["send",{"text":"${text}"}]`,
+  sendFrame: (text, cid) => `42["send",{"text":"${text}"${cidField(cid)}}]`,
 };
 
 export const WIRES: Record<WireName, Wire> = { chat, socketio };

@@ -287,6 +287,7 @@ async function runSystem(
       sendersPerRoom: options.senders,
       idleUsers: options.idleUsers,
       textBytes: options.textBytes,
+      cids: options.cids,
     };
     const ready = await generator.call(setup, 'ready', 60_000 + users * 1000);
     progress(
@@ -432,7 +433,7 @@ function header(options: BenchOptions, redisVersion: string): string {
       : '';
   const shape =
     `${options.instances} instances per system on ${where}${spread}, ${options.rooms} rooms × ${options.members} members ` +
-    `(${options.senders} sender${options.senders > 1 ? 's' : ''} per room), ${options.textBytes}-character texts`;
+    `(${options.senders} sender${options.senders > 1 ? 's' : ''} per room), ${options.textBytes}-character texts${options.cids ? ' with a cid each' : ', no cids'}`;
   const timing = `steps of ${options.seconds} s after ${options.warmup} s warm-up, ${options.repeat} run(s) per rate`;
   const gateways = [
     options.storeWait > 0 &&

@@ -47,6 +47,9 @@ let senders: Member[] = [];
 let idleUsers: User[] = [];
 let idleSockets: WebSocket[] = [];
 let textBytes = 64;
+let cids = true;
+/** The last cid sent: unique within the run, so the gateway stores every send (none is a retry). */
+let lastCid = 0;
 let roomSize = 0;
 let ports: number[] = [];
 let closedSockets = 0;
@@ -184,13 +187,17 @@ function onDelivery(raw: RawData): void {
 
 function sendFrame(tag: number, due: number): string {
   const text = `bench ${tag} ${due.toFixed(3)} `;
-  return wire.sendFrame(text.padEnd(textBytes, 'x'));
+  return wire.sendFrame(
+    text.padEnd(textBytes, 'x'),
+    cids ? `b${++lastCid}` : undefined,
+  );
 }
 
 async function setup(
   cmd: Extract<LoadCommand, { kind: 'setup' }>,
 ): Promise<LoadReply> {
   textBytes = cmd.textBytes;
+  cids = cmd.cids;
   roomSize = cmd.members;
   ports = cmd.ports;
   wire = WIRES[cmd.wire];
