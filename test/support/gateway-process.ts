@@ -20,7 +20,16 @@ export const METRICS_TOKEN = 'metrics-token-for-tests';
 
 const LISTENING = /Secure Server listening on [^\s]+:(\d+) \(TLS Enabled\)/;
 
-/** A real gateway process (`node dist/apps/gateway/src/main.js`) on a free port. */
+/** The node flags that `nest start gateway` runs the gateway with (nest-cli.json's `exec`) in checkout `dir`. */
+export function gatewayNodeFlags(dir: string): string[] {
+  const cli = JSON.parse(readFileSync(join(dir, 'nest-cli.json'), 'utf8')) as {
+    projects?: { gateway?: { exec?: string } };
+  };
+  const [, ...flags] = (cli.projects?.gateway?.exec ?? 'node').split(/\s+/);
+  return flags;
+}
+
+/** A real gateway process (`node <its nest-cli.json flags> dist/apps/gateway/src/main.js`) on a free port. */
 export class GatewayProcess {
   private output = '';
   private paused = false;
@@ -56,7 +65,15 @@ export class GatewayProcess {
   ): Promise<GatewayProcess> {
     const child = spawn(
       process.execPath,
-      [build.main, '--port', '0', '--host', '127.0.0.1', ...args],
+      [
+        ...gatewayNodeFlags(build.cwd),
+        build.main,
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        ...args,
+      ],
       {
         cwd: build.cwd,
         env: {
