@@ -127,7 +127,7 @@ export class ChatService {
       ]),
     ]);
     if (disabled) {
-      session.close(CLOSE_ACCOUNT_DISABLED, DISABLED_MESSAGE);
+      session.close(CLOSE_ACCOUNT_DISABLED, ACCOUNT_DISABLED);
       return;
     }
     session.send(
@@ -625,8 +625,6 @@ export class ChatService {
 }
 
 const ZERO_ID = '0'.repeat(16);
-
-export const DISABLED_MESSAGE = ACCOUNT_DISABLED;
 
 /** "until <ISO time>", or "until lifted" when it does not end by itself (0). */
 export function untilText(until: number): string {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { UsersService } from '@app/auth';
+import { ACCOUNT_DISABLED, UsersService } from '@app/auth';
 import {
   CLOSE_ACCOUNT_DISABLED,
   ErrorCode,
@@ -17,7 +17,7 @@ import { ChatBus, ControlEvent } from '@app/pubsub';
 import { ActRefusal, RoomAccessService, RoomsService } from '@app/rooms';
 
 import { ChatError } from './chat-error';
-import { ChatService, DISABLED_MESSAGE } from './chat.service';
+import { ChatService } from './chat.service';
 import { serverFrame } from './delivery/frames';
 import { SessionRegistry } from './delivery/session-registry.service';
 
@@ -157,7 +157,7 @@ export class ModerationService {
     const sessions = this.registry.sessionsOf(event.user);
     if (event.action === 'disable') {
       sessions.forEach((session) =>
-        session.close(CLOSE_ACCOUNT_DISABLED, DISABLED_MESSAGE),
+        session.close(CLOSE_ACCOUNT_DISABLED, ACCOUNT_DISABLED),
       );
       return;
     }
