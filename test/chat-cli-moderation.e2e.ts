@@ -98,7 +98,7 @@ describeStores(
         bob.write('/ban carol 10m spam again');
         await lineAfter(
           carol,
-          /^you were banned from #dev by bob until \d\d:\d\d:\d\d: spam again$/,
+          /^you were banned from #dev by bob until (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d: spam again$/,
           mark,
         );
         await alice.line(

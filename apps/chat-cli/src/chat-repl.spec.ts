@@ -683,7 +683,7 @@ describe(ChatRepl.name, () => {
       connection.reply('banned', { room: 'ops', user: 'c', until });
       assert.match(
         io.out.at(-1) ?? '',
-        /^banned c from #ops until \d\d:\d\d:\d\d$/,
+        /^banned c from #ops until (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$/,
       );
       assert.equal(
         io.out.some((line) => line.includes('kicked b from')),
