@@ -9,6 +9,8 @@ import {
   readLuaFile,
   REDIS,
   RedisClient,
+  isCluster,
+  keySlot,
   ReplicaWait,
 } from '@app/redis';
 
@@ -47,12 +49,23 @@ export type Outcome =
 export type NoticeDraft = Omit<Notice, 'id' | 'ts'>;
 
 type ClaimReply =
-  ['ok', number] | ['dup', string, number] | ['rate', number] | ['late'];
+  | ['ok', number]
+  /** From `claim-append.lua`: the claim, and the first step's reply. */
+  | ['ok', number, AppendReply]
+  | ['dup', string, number]
+  | ['rate', number]
+  | ['late'];
 type AppendReply =
   | ['ok', string]
   | ['dup', string]
   | ['late']
   | ['silenced', 'ban' | 'mute', string];
+
+/** What a store step came to. */
+type Appended =
+  | { status: 'ok'; id: string; repeat: boolean }
+  | { status: 'late' | 'unknown' }
+  | { status: 'silenced'; kind: 'ban' | 'mute'; until: number };
 
 /** A stored message's store step in one stream's slot, as `append.lua` takes it. */
 interface Append {
@@ -97,6 +110,9 @@ export class ChatBus {
   private clockOffsetMs = 0;
   private readonly claimScript: LuaCommand<ClaimReply>;
   private readonly appendScript: LuaCommand<AppendReply>;
+  private readonly claimAppendScript: LuaCommand<ClaimReply>;
+  /** A standalone Redis: every key is on the one node, so a claim and its first step run as one script. */
+  protected readonly oneNode: boolean;
   /** Connections made so far: a script issued before a reconnect may have reached Redis on either one. */
   private connections = 0;
   /** Store tokens are this process's random prefix and a counter: unique, without a random draw per send. */
@@ -119,16 +135,20 @@ export class ChatBus {
       strikes: config.getOrThrow<number>('RATE_LIMIT_STRIKES'),
     };
     this.timeoutMs = config.getOrThrow<number>('REDIS_COMMAND_TIMEOUT_MS');
-    this.claimScript = defineLuaCommand(
+    const claimLua = readLuaFile(__dirname, 'claim.lua');
+    const appendLua = readLuaFile(__dirname, 'append.lua');
+    this.claimScript = defineLuaCommand(redis, 'chatClaim', claimLua);
+    this.appendScript = defineLuaCommand(redis, 'chatAppend', appendLua);
+    this.claimAppendScript = defineLuaCommand(
       redis,
-      'chatClaim',
-      readLuaFile(__dirname, 'claim.lua'),
+      'chatClaimAppend',
+      [
+        `local function claim(KEYS, ARGV)\n${claimLua}\nend`,
+        `local function append(KEYS, ARGV)\n${appendLua}\nend`,
+        readLuaFile(__dirname, 'claim-append.lua'),
+      ].join('\n'),
     );
-    this.appendScript = defineLuaCommand(
-      redis,
-      'chatAppend',
-      readLuaFile(__dirname, 'append.lua'),
-    );
+    this.oneNode = !isCluster(redis);
     redis.on('ready', () => this.connections++);
   }
 
@@ -151,12 +171,10 @@ export class ChatBus {
     readers?: () => Promise<string[] | undefined>,
   ): Promise<Outcome> {
     const ts = Date.now();
-    const claim = await this.claim('message', room, draft);
-    if (claim.status !== 'claimed') return claim;
     const body = fields({ room, from: draft.from, text: draft.text, ts });
-    const stored = await this.append(claim, {
+    const toRoom = (token: string): Append => ({
       keys: [
-        PubsubKeys.roomDone(room, claim.token),
+        PubsubKeys.roomDone(room, token),
         PubsubKeys.roomSeq(room),
         PubsubKeys.roomHistory(room),
         PubsubKeys.roomSilenced(room),
@@ -170,6 +188,10 @@ export class ChatBus {
       stream: `room:${room}`,
       persist: true,
     });
+    const claim = await this.claim('message', room, draft, toRoom);
+    if (claim.status !== 'claimed') return claim;
+    const stored =
+      claim.first ?? (await this.append(claim, toRoom(claim.token)));
     if (stored.status !== 'ok') return stored;
     const only = claim.followers > 0 ? await readers?.() : undefined;
     if (claim.followers > 0)
@@ -203,12 +225,15 @@ export class ChatBus {
    */
   async publishDm(to: string, draft: Draft, origin: string): Promise<Outcome> {
     const ts = Date.now();
-    const claim = await this.claim('dm', to, draft);
-    if (claim.status !== 'claimed') return claim;
     const body = fields({ from: draft.from, to, text: draft.text, ts });
-    const copy = (owner: string, other: string, extra: string): Append => ({
+    const copy = (
+      token: string,
+      owner: string,
+      other: string,
+      extra: string,
+    ): Append => ({
       keys: [
-        PubsubKeys.userDone(owner, `dm:${claim.token}`),
+        PubsubKeys.userDone(owner, `dm:${token}`),
         PubsubKeys.inboxSeq(owner),
         PubsubKeys.inbox(owner),
         PubsubKeys.dmWith(owner, other),
@@ -221,14 +246,15 @@ export class ChatBus {
       stream: 'dm',
       persist: false,
     });
-    const own = await this.append(
-      claim,
-      copy(draft.from, to, `,${fields({ user: draft.from, origin })}`),
-    );
+    const ownCopy = (token: string): Append =>
+      copy(token, draft.from, to, `,${fields({ user: draft.from, origin })}`);
+    const claim = await this.claim('dm', to, draft, ownCopy);
+    if (claim.status !== 'claimed') return claim;
+    const own = claim.first ?? (await this.append(claim, ownCopy(claim.token)));
     if (own.status !== 'ok') return own;
     const theirs = await this.append(
       claim,
-      copy(to, draft.from, `,${fields({ user: to })}`),
+      copy(claim.token, to, draft.from, `,${fields({ user: to })}`),
       0,
     );
     if (theirs.status !== 'ok') return theirs;
@@ -324,24 +350,46 @@ export class ChatBus {
       (before + after) / 2;
   }
 
+  /**
+   * Step (a) of a store. Where the sender's slot and the `first` step's are on one node, the first step runs
+   * in the same script (`claim-append.lua`) when the claim is new, and its outcome comes back as `first`; a
+   * repeated cid then leaves it to the caller, with the first token.
+   */
   private async claim(
     kind: 'message' | 'dm',
     target: string,
     { from, cid }: Draft,
+    first: (token: string) => Append,
   ): Promise<Claimed | Exclude<Outcome, { status: 'ok' }>> {
     const deadline = this.deadline();
     const { cidTtl, rate, burst, strikes } = this.limits;
     const token = this.newToken();
+    const ttl = cid ? cidTtl : this.limits.tokenTtl;
+    const keys = [
+      PubsubKeys.cid(from, cid ?? ''),
+      PubsubKeys.rate(from),
+      PubsubKeys.strikes(from),
+      PubsubKeys.followers(from),
+    ];
+    const args = [
+      token,
+      cid ? cidTtl : 0,
+      rate,
+      burst,
+      strikes,
+      deadline,
+      target,
+      kind,
+    ];
+    const step = first(token);
+    const together = this.oneNode || keySlot(keys[0]) === keySlot(step.keys[0]);
     const reply = await this.run(() =>
-      this.claimScript(
-        [
-          PubsubKeys.cid(from, cid ?? ''),
-          PubsubKeys.rate(from),
-          PubsubKeys.strikes(from),
-          PubsubKeys.followers(from),
-        ],
-        [token, cid ? cidTtl : 0, rate, burst, strikes, deadline, target, kind],
-      ),
+      together
+        ? this.claimAppendScript(
+            [...keys, ...step.keys],
+            [...args, ...this.appendArgs({ ttl, deadline }, step)],
+          )
+        : this.claimScript(keys, args),
     );
     if ('status' in reply) return reply;
     switch (reply[0]) {
@@ -351,7 +399,11 @@ export class ChatBus {
           token,
           followers: reply[1],
           deadline,
-          ttl: cid ? cidTtl : this.limits.tokenTtl,
+          ttl,
+          first:
+            reply.length === 3
+              ? await this.appended(reply[2], step)
+              : undefined,
         };
       case 'dup': {
         const [first, original, firstKind] = reply[1].split(' ');
@@ -382,26 +434,37 @@ export class ChatBus {
     store: StoreStep,
     step: Append,
     deadline = store.deadline,
-  ): Promise<
-    | { status: 'ok'; id: string; repeat: boolean }
-    | { status: 'late' | 'unknown' }
-    | { status: 'silenced'; kind: 'ban' | 'mute'; until: number }
-  > {
+  ): Promise<Appended> {
     const reply = await this.run(() =>
-      this.appendScript(step.keys, [
-        store.ttl,
-        deadline,
-        step.body,
-        step.extra,
-        step.maxLength,
-        step.channel,
-        step.kind,
-        step.stream,
-        step.persist ? '1' : '0',
-        step.sender ?? '',
-      ]),
+      this.appendScript(
+        step.keys,
+        this.appendArgs({ ttl: store.ttl, deadline }, step),
+      ),
     );
-    if ('status' in reply) return reply;
+    return 'status' in reply ? reply : this.appended(reply, step);
+  }
+
+  /** `append.lua`'s ARGV for a step. */
+  private appendArgs(
+    { ttl, deadline }: StoreStep,
+    step: Append,
+  ): Array<string | number> {
+    return [
+      ttl,
+      deadline,
+      step.body,
+      step.extra,
+      step.maxLength,
+      step.channel,
+      step.kind,
+      step.stream,
+      step.persist ? '1' : '0',
+      step.sender ?? '',
+    ];
+  }
+
+  /** A step's reply as an outcome, once the replicas it must reach have it (`REDIS_STORE_WAIT_REPLICAS`). */
+  private async appended(reply: AppendReply, step: Append): Promise<Appended> {
     if (reply[0] === 'late') return { status: 'late' };
     if (reply[0] === 'silenced')
       return { status: 'silenced', kind: reply[1], until: Number(reply[2]) };
@@ -452,6 +515,8 @@ interface Claimed {
   deadline: number;
   ttl: number;
   repeat?: boolean;
+  /** The first step's outcome, when it ran in the claim's script. */
+  first?: Appended;
 }
 
 /** An object's JSON without its braces, to be completed by `append.lua`. */
