@@ -90,6 +90,10 @@ async function bootstrap(): Promise<void> {
   app.use(httpErrorHandler);
   serveWebPage(app, settings.ALLOWED_ORIGINS);
   serveOpenApi(app);
+  // Resolved once: a lookup in Nest's container per upgrade showed in the upgrade's profile.
+  const auth = app.get(AuthService);
+  const chat = app.get(ChatService);
+  const metrics = app.get(MetricsService);
   const adapter = new ChatWsAdapter(app, {
     maxFrameBytes: settings.WS_MAX_FRAME_BYTES,
     allowedOrigins: settings.ALLOWED_ORIGINS,
@@ -97,11 +101,10 @@ async function bootstrap(): Promise<void> {
     upgradesPerSecond: settings.UPGRADES_PER_SECOND,
     pingIntervalMs: settings.WS_PING_INTERVAL_MS,
     pingTimeoutMs: settings.WS_PING_TIMEOUT_MS,
-    authenticate: (headers, url) =>
-      app.get(AuthService).authenticateUpgrade(headers, url),
-    admit: (user, address) => app.get(ChatService).admit(user, address),
-    release: (session) => app.get(ChatService).release(session),
-    rateLimited: () => app.get(MetricsService).rateLimited(),
+    authenticate: (headers, url) => auth.authenticateUpgrade(headers, url),
+    admit: (user, address) => chat.admit(user, address),
+    release: (session) => chat.release(session),
+    rateLimited: () => metrics.rateLimited(),
     dispatcher: HandlerDispatcher.forGateway(app, ChatGateway),
   });
   app.useWebSocketAdapter(adapter);
