@@ -4,6 +4,7 @@ import { ReplyError } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
 import {
+  composeLua,
   defineLuaCommand,
   LuaCommand,
   readLuaFile,
@@ -142,11 +143,10 @@ export class ChatBus {
     this.claimAppendScript = defineLuaCommand(
       redis,
       'chatClaimAppend',
-      [
-        `local function claim(KEYS, ARGV)\n${claimLua}\nend`,
-        `local function append(KEYS, ARGV)\n${appendLua}\nend`,
+      composeLua(
+        { claim: claimLua, append: appendLua },
         readLuaFile(__dirname, 'claim-append.lua'),
-      ].join('\n'),
+      ),
     );
     this.oneNode = !isCluster(redis);
     redis.on('ready', () => this.connections++);
