@@ -8,10 +8,10 @@ import {
   defineLuaCommand,
   LuaCommand,
   readLuaFile,
-  REDIS,
-  RedisClient,
   isCluster,
   keySlot,
+  REDIS,
+  RedisClient,
   ReplicaWait,
 } from '@app/redis';
 
@@ -93,7 +93,9 @@ interface StoreStep {
  * sender's slot, then `append.lua` in each stream's slot), each publishing its own copy on its own
  * sharded channel (`BusChannels`) in the same atomic step. Every step carries the store's token, so a
  * re-sent step (ioredis after a failover, a retry with the same cid) is a no-op that answers the first
- * run's id. Presence and follow events are plain SPUBLISHes of `{"k":...}` bodies.
+ * run's id. Where the sender's slot and the first copy's are on one node (always on a standalone Redis),
+ * the claim and that copy run as one script (`claim-append.lua`), one round trip. Presence and follow
+ * events are plain SPUBLISHes of `{"k":...}` bodies.
  */
 @Injectable()
 export class ChatBus {
